@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"net"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect is everything that differs between the engines. The SQL itself is
+// shared: both take $1 placeholders, RETURNING and ON CONFLICT.
+type dialect struct {
+	name string
+	// lockContacts serialises writers that touch the same contacts across
+	// processes; SQLite's single writer needs nothing.
+	lockContacts func(ctx context.Context, tx *sql.Tx, keys []int64) error
+	retryable    func(error) bool // a transient conflict: run the transaction again
+	unavailable  func(error) bool // the database cannot be reached or cannot write
+	unique       func(error) bool // a unique constraint was violated
+}
+
+var sqliteDialect = dialect{
+	name:         "sqlite",
+	lockContacts: func(context.Context, *sql.Tx, []int64) error { return nil },
+	retryable: func(err error) bool {
+		c := sqliteCode(err)
+		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+	},
+	unavailable: func(err error) bool {
+		switch sqliteCode(err) {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR,
+			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_PROTOCOL:
+			return true
+		}
+		return errors.Is(err, sql.ErrConnDone)
+	},
+	unique: func(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT && strings.Contains(err.Error(), "UNIQUE") },
+}
+
+// sqliteCode returns the primary result code of a SQLite error, or -1.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() & 0xff
+	}
+	return -1
+}
+
+var postgresDialect = dialect{
+	name: "postgres",
+	lockContacts: func(ctx context.Context, tx *sql.Tx, keys []int64) error {
+		// keys arrive sorted, so two transactions never wait on each other in
+		// opposite orders.
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", k); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	retryable: func(err error) bool {
+		c := pgCode(err)
+		return c == "40001" || c == "40P01"
+	},
+	unavailable: func(err error) bool {
+		if c := pgCode(err); c != "" {
+			// connection exceptions, insufficient resources, operator intervention
+			return strings.HasPrefix(c, "08") || strings.HasPrefix(c, "53") || strings.HasPrefix(c, "57")
+		}
+		var ne net.Error
+		var ce *pgconn.ConnectError
+		return errors.As(err, &ne) || errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) ||
+			errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed")
+	},
+	unique: func(err error) bool { return pgCode(err) == "23505" },
+}
+
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}

@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"leadbox/internal/lead"
+)
+
+// IdempotencyTTL is how long a sender's Idempotency-Key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// Idem is a request's Idempotency-Key and the hash of the body it came with.
+type Idem struct {
+	Key      string
+	BodyHash string
+}
+
+// Intake is one accepted request to a webhook URL on its way to becoming a
+// lead.
+type Intake struct {
+	Source   lead.Source
+	Input    lead.Input
+	EmailKey *string       // lower-cased email, for duplicates
+	Delivery lead.Delivery // what the delivery log keeps; Status is set here
+	Idem     *Idem
+	// Render encodes the answer for the new lead. It runs inside the
+	// transaction so that the answer an Idempotency-Key replays is stored
+	// with the lead, atomically.
+	Render func(*lead.Lead) ([]byte, error)
+}
+
+// Outcome is what became of an Intake: a new lead, or the answer an earlier
+// request with the same Idempotency-Key got.
+type Outcome struct {
+	Lead     lead.Lead
+	Status   int
+	Body     []byte
+	Replayed bool
+}
+
+// errIdemRace means another process stored the same Idempotency-Key first.
+var errIdemRace = errors.New("idempotency key taken concurrently")
+
+// CreateLead stores a new lead from a webhook request together with its
+// delivery-log row and Idempotency-Key, in one transaction: when it returns
+// nil, the lead is durably committed. A field that names another account's
+// row fails with EInvalid and nothing is written (the caller logs the
+// rejection with LogDelivery).
+func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
+	for attempt := 0; ; attempt++ {
+		out, err := s.createLead(ctx, in)
+		if errors.Is(err, errIdemRace) && attempt < 2 {
+			continue // the winner has committed; the next attempt replays its answer
+		}
+		return out, err
+	}
+}
+
+func (s *Store) createLead(ctx context.Context, in Intake) (Outcome, error) {
+	var out Outcome
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		out = Outcome{}
+		now := s.now()
+		if in.Idem != nil {
+			replay, err := s.findIdem(ctx, tx, in.Source.ID, *in.Idem, now)
+			if err != nil || replay != nil {
+				if replay != nil {
+					out = *replay
+					d := in.Delivery
+					d.Status, d.Replayed, d.Received = replay.Status, true, now.UnixMilli()
+					_, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem)
+				}
+				return err
+			}
+		}
+		l := newLead(in, now)
+		if err := checkRefs(ctx, tx, &l); err != nil {
+			return err
+		}
+		if err := s.dialect.lockContacts(ctx, tx, contactKeys(l.AccountID, l.Phone, in.EmailKey)); err != nil {
+			return fmt.Errorf("lock contacts: %w", err)
+		}
+		var err error
+		if l.FirstID, l.OtherCount, err = duplicates(ctx, tx, l.AccountID, l.Phone, in.EmailKey); err != nil {
+			return err
+		}
+		d := in.Delivery
+		d.Status, d.Received = 201, now.UnixMilli()
+		if l.DeliveryID, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem); err != nil {
+			return err
+		}
+		if err := insertLead(ctx, tx, &l, in.EmailKey); err != nil {
+			return err
+		}
+		body, err := in.Render(&l)
+		if err != nil {
+			return fmt.Errorf("render lead: %w", err)
+		}
+		out = Outcome{Lead: l, Status: 201, Body: body}
+		if in.Idem != nil {
+			return s.saveIdem(ctx, tx, in.Source.ID, *in.Idem, 201, body, now)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// newLead builds the lead an intake asks for, with the source's defaults
+// standing in for what the sender left out.
+func newLead(in Intake, now time.Time) lead.Lead {
+	src, x := in.Source, in.Input
+	or := func(v, def *int64) *int64 {
+		if v != nil {
+			return v
+		}
+		return def
+	}
+	l := lead.Lead{
+		AccountID:      src.AccountID,
+		Name:           x.Name,
+		SourceID:       or(x.SourceID, &src.ID),
+		Phone:          x.Phone,
+		Email:          x.Email,
+		DtCreate:       now.Unix(),
+		DtUpdate:       now.Unix(),
+		LocationUnitID: or(x.LocationUnitID, src.DefaultUnitID),
+		LocationCityID: or(x.LocationCityID, src.DefaultCityID),
+		FunnelStageID:  or(x.FunnelStageID, src.DefaultStageID),
+		UserIDOwner:    or(x.UserIDOwner, src.DefaultOwnerID),
+		Cost:           x.Cost,
+		RemoteID:       x.RemoteID,
+		Extra:          x.Extra,
+	}
+	l.SetMarks(x.Marks)
+	return l
+}
+
+// LogDelivery records a request that did not create a lead. When the request
+// carried an Idempotency-Key and its answer is final (not a 409, 429 or 503,
+// which a retry may get past), the answer is stored for replay too.
+func (s *Store) LogDelivery(ctx context.Context, src lead.Source, d lead.Delivery, idem *Idem, body []byte) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		d.Received = now.UnixMilli()
+		if _, err := insertDelivery(ctx, tx, &d, src, idem); err != nil {
+			return err
+		}
+		if idem == nil || !cacheable(d.Status) {
+			return nil
+		}
+		err := s.saveIdem(ctx, tx, src.ID, *idem, d.Status, body, now)
+		if errors.Is(err, errIdemRace) {
+			return nil // a concurrent request with this key answered first; keep its answer
+		}
+		return err
+	})
+}
+
+func cacheable(status int) bool { return status == 400 || status == 422 }
+
+func insertDelivery(ctx context.Context, tx *sql.Tx, d *lead.Delivery, src lead.Source, idem *Idem) (*int64, error) {
+	var key *string
+	if idem != nil {
+		key = &idem.Key
+	}
+	var errs *string
+	if len(d.Errors) > 0 {
+		e := string(d.Errors)
+		errs = &e
+	}
+	body := d.Body
+	if body == nil {
+		body = []byte{}
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (account_id, source_id, received_at, method, content_type,
+		remote_addr, status, errors, idempotency_key, replayed, body, body_truncated)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		src.AccountID, src.ID, d.Received, d.Method, d.ContentType, d.RemoteAddr, d.Status, errs, key,
+		d.Replayed, body, d.BodyTruncated).Scan(&id)
+	if err != nil {
+		return nil, fmt.Errorf("insert delivery: %w", err)
+	}
+	d.ID = id
+	return &id, nil
+}
+
+// findIdem returns the stored answer for the key, nil when there is none, or
+// EInvalid when the key was used with another body.
+func (s *Store) findIdem(ctx context.Context, tx *sql.Tx, sourceID int64, idem Idem, now time.Time) (*Outcome, error) {
+	var hash string
+	var status int
+	var body []byte
+	err := tx.QueryRowContext(ctx, `SELECT body_hash, status, response FROM idempotency_keys
+		WHERE source_id = $1 AND key = $2 AND created_at > $3`,
+		sourceID, idem.Key, now.Add(-IdempotencyTTL).Unix()).Scan(&hash, &status, &body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find idempotency key: %w", err)
+	}
+	if hash != idem.BodyHash {
+		return nil, lead.Errorf(lead.EInvalid, "Idempotency-Key",
+			"Этот Idempotency-Key уже использован с другим телом запроса.")
+	}
+	return &Outcome{Status: status, Body: body, Replayed: true}, nil
+}
+
+func (s *Store) saveIdem(ctx context.Context, tx *sql.Tx, sourceID int64, idem Idem, status int, body []byte, now time.Time) error {
+	// An expired row with the same key would block the insert.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM idempotency_keys WHERE source_id = $1 AND key = $2 AND created_at <= $3",
+		sourceID, idem.Key, now.Add(-IdempotencyTTL).Unix()); err != nil {
+		return fmt.Errorf("expire idempotency key: %w", err)
+	}
+	// ON CONFLICT rather than a failing insert: on PostgreSQL a unique
+	// violation would abort the whole transaction. The insert still waits for
+	// a concurrent transaction holding the same key to finish.
+	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (source_id, key, body_hash, status, response, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_id, key) DO NOTHING`,
+		sourceID, idem.Key, idem.BodyHash, status, body, now.Unix())
+	if err != nil {
+		return fmt.Errorf("save idempotency key: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return errIdemRace
+	}
+	return nil
+}
+
+// ExpireIdempotencyKeys deletes keys older than the TTL and returns how many.
+func (s *Store) ExpireIdempotencyKeys(ctx context.Context) (int64, error) {
+	res, err := s.write.ExecContext(ctx, "DELETE FROM idempotency_keys WHERE created_at <= $1",
+		s.now().Add(-IdempotencyTTL).Unix())
+	if err != nil {
+		return 0, s.wrap(fmt.Errorf("expire idempotency keys: %w", err))
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+
+	"leadbox/internal/lead"
+)
+
+// leadColumns lists the leads table's columns in the order scanLead reads
+// them. The marks come in lead.Marks.List order.
+const leadColumns = `id, account_id, first_id, other_count, name, source_id, client_id, phone, email,
+	not_answer, user_id_create, user_id_update, dt_create, dt_update, dt_not_answer,
+	location_unit_id, location_city_id, funnel_stage_id, user_id_owner, cost, remote_id,
+	utm_source, utm_medium, utm_campaign, utm_content, utm_term, utm_referrer,
+	openstat_service, openstat_campaign, openstat_ad, openstat_source,
+	from_tag, yclid, ymclid, ym_client_id, gclid, yqrid, fbclid, roistat_id, referrer, ip,
+	extra, delivery_id`
+
+// leadInsertColumns are the columns insertLead writes: leadColumns without
+// id, with email_key after email.
+const leadInsertColumns = `account_id, first_id, other_count, name, source_id, client_id, phone, email, email_key,
+	not_answer, user_id_create, user_id_update, dt_create, dt_update, dt_not_answer,
+	location_unit_id, location_city_id, funnel_stage_id, user_id_owner, cost, remote_id,
+	utm_source, utm_medium, utm_campaign, utm_content, utm_term, utm_referrer,
+	openstat_service, openstat_campaign, openstat_ad, openstat_source,
+	from_tag, yclid, ymclid, ym_client_id, gclid, yqrid, fbclid, roistat_id, referrer, ip,
+	extra, delivery_id`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanLead(row scanner) (lead.Lead, error) {
+	var l lead.Lead
+	var extra sql.NullString
+	var marks lead.Marks
+	dest := []any{&l.ID, &l.AccountID, &l.FirstID, &l.OtherCount, &l.Name, &l.SourceID, &l.ClientID, &l.Phone, &l.Email,
+		&l.NotAnswer, &l.UserIDCreate, &l.UserIDUpdate, &l.DtCreate, &l.DtUpdate, &l.DtNotAnswer,
+		&l.LocationUnitID, &l.LocationCityID, &l.FunnelStageID, &l.UserIDOwner, &l.Cost, &l.RemoteID}
+	for _, m := range marks.List() {
+		dest = append(dest, m)
+	}
+	dest = append(dest, &extra, &l.DeliveryID)
+	if err := row.Scan(dest...); err != nil {
+		return l, err
+	}
+	l.SetMarks(marks)
+	if extra.Valid {
+		l.Extra = json.RawMessage(extra.String)
+	}
+	return l, nil
+}
+
+// GetLead returns one lead of the account.
+func (s *Store) GetLead(ctx context.Context, accountID, id int64) (lead.Lead, error) {
+	row := s.read.QueryRowContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE id = $1 AND account_id = $2", id, accountID)
+	l, err := scanLead(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, notFound("lead")
+	}
+	if err != nil {
+		return l, s.wrap(fmt.Errorf("get lead %d: %w", id, err))
+	}
+	return l, nil
+}
+
+// LeadRaw returns the raw request a lead came from, as its delivery keeps it.
+func (s *Store) LeadRaw(ctx context.Context, accountID, id int64) ([]byte, error) {
+	var body []byte
+	err := s.read.QueryRowContext(ctx, `SELECT d.body FROM leads l JOIN deliveries d ON d.id = l.delivery_id
+		WHERE l.id = $1 AND l.account_id = $2`, id, accountID).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("lead")
+	}
+	if err != nil {
+		return nil, s.wrap(fmt.Errorf("lead raw %d: %w", id, err))
+	}
+	return body, nil
+}
+
+// CountLeads returns how many leads the account has.
+func (s *Store) CountLeads(ctx context.Context, accountID int64) (int64, error) {
+	var n int64
+	err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM leads WHERE account_id = $1", accountID).Scan(&n)
+	return n, s.wrap(err)
+}
+
+// ListLeads returns the account's leads, newest first, at most limit of them
+// with ids below before (0 for the newest).
+func (s *Store) ListLeads(ctx context.Context, accountID, before int64, limit int) ([]lead.Lead, error) {
+	q := "SELECT " + leadColumns + " FROM leads WHERE account_id = $1"
+	args := []any{accountID}
+	if before > 0 {
+		args = append(args, before)
+		q += " AND id < $2"
+	}
+	args = append(args, limit)
+	q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap(fmt.Errorf("list leads: %w", err))
+	}
+	defer rows.Close()
+	var out []lead.Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, s.wrap(fmt.Errorf("list leads: %w", err))
+		}
+		out = append(out, l)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// contactKeys returns the advisory-lock keys of a lead's contacts, sorted.
+func contactKeys(accountID int64, phone, emailKey *string) []int64 {
+	var keys []int64
+	add := func(kind string, v *string) {
+		if v == nil {
+			return
+		}
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%s\x00%d\x00%s", kind, accountID, *v)
+		keys = append(keys, int64(h.Sum64()))
+	}
+	add("phone", phone)
+	add("email", emailKey)
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// duplicates finds the earliest lead of the account that shares the phone or
+// the email, and how many do. The caller holds the contact locks.
+func duplicates(ctx context.Context, tx *sql.Tx, accountID int64, phone, emailKey *string) (first *int64, count int64, err error) {
+	var conds []string
+	args := []any{accountID}
+	if phone != nil {
+		args = append(args, *phone)
+		conds = append(conds, "phone = $"+strconv.Itoa(len(args)))
+	}
+	if emailKey != nil {
+		args = append(args, *emailKey)
+		conds = append(conds, "email_key = $"+strconv.Itoa(len(args)))
+	}
+	if len(conds) == 0 {
+		return nil, 0, nil
+	}
+	q := "SELECT min(id), count(*) FROM leads WHERE account_id = $1 AND (" + strings.Join(conds, " OR ") + ")"
+	var min sql.NullInt64
+	if err := tx.QueryRowContext(ctx, q, args...).Scan(&min, &count); err != nil {
+		return nil, 0, fmt.Errorf("find duplicates: %w", err)
+	}
+	if min.Valid {
+		first = &min.Int64
+	}
+	return first, count, nil
+}
+
+// checkRefs confirms that every id the lead names belongs to the account,
+// adding a message per field that does not.
+func checkRefs(ctx context.Context, tx *sql.Tx, l *lead.Lead) error {
+	refs := []struct {
+		field, table, extra string
+		id                  *int64
+	}{
+		{"userIdOwner", "users", " AND active = $3", l.UserIDOwner},
+		{"sourceId", "sources", "", l.SourceID},
+		{"locationUnitId", "offices", "", l.LocationUnitID},
+		{"locationCityId", "cities", "", l.LocationCityID},
+		{"funnelStageId", "funnel_stages", "", l.FunnelStageID},
+	}
+	var bad *lead.Error
+	for _, r := range refs {
+		if r.id == nil {
+			continue
+		}
+		args := []any{*r.id, l.AccountID}
+		if r.extra != "" {
+			args = append(args, true)
+		}
+		var n int
+		q := "SELECT count(*) FROM " + r.table + " WHERE id = $1 AND account_id = $2" + r.extra
+		if err := tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+			return fmt.Errorf("check %s: %w", r.field, err)
+		}
+		if n == 0 {
+			if bad == nil {
+				bad = &lead.Error{Code: lead.EInvalid}
+			}
+			bad.AddField(r.field, lead.MsgExists)
+		}
+	}
+	if bad != nil {
+		return bad
+	}
+	return nil
+}
+
+// insertLead writes l and sets its id.
+func insertLead(ctx context.Context, tx *sql.Tx, l *lead.Lead, emailKey *string) error {
+	marks := l.Marks()
+	var extra *string
+	if len(l.Extra) > 0 {
+		e := string(l.Extra)
+		extra = &e
+	}
+	args := []any{l.AccountID, l.FirstID, l.OtherCount, l.Name, l.SourceID, l.ClientID, l.Phone, l.Email, emailKey,
+		l.NotAnswer, l.UserIDCreate, l.UserIDUpdate, l.DtCreate, l.DtUpdate, l.DtNotAnswer,
+		l.LocationUnitID, l.LocationCityID, l.FunnelStageID, l.UserIDOwner, l.Cost, l.RemoteID}
+	for _, m := range marks.List() {
+		args = append(args, *m)
+	}
+	args = append(args, extra, l.DeliveryID)
+	ph := make([]string, len(args))
+	for i := range ph {
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	q := "INSERT INTO leads (" + leadInsertColumns + ") VALUES (" + strings.Join(ph, ", ") + ") RETURNING id"
+	if err := tx.QueryRowContext(ctx, q, args...).Scan(&l.ID); err != nil {
+		return fmt.Errorf("insert lead: %w", err)
+	}
+	return nil
+}

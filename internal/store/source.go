@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"leadbox/internal/lead"
+)
+
+// tokenPrefix marks webhook tokens, so a leaked one is recognisable.
+const tokenPrefix = "wh_"
+
+const sourceColumns = `id, account_id, name, type, enabled, token, created_at,
+	default_owner_id, default_stage_id, default_unit_id, default_city_id`
+
+func scanSource(row scanner) (lead.Source, error) {
+	var src lead.Source
+	var token sql.NullString
+	err := row.Scan(&src.ID, &src.AccountID, &src.Name, &src.Type, &src.Enabled, &token, &src.Created,
+		&src.DefaultOwnerID, &src.DefaultStageID, &src.DefaultUnitID, &src.DefaultCityID)
+	src.Token = token.String
+	return src, err
+}
+
+// CreateSource adds a source to an account; a webhook source gets a fresh
+// secret token.
+func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source, error) {
+	src.Name = strings.TrimSpace(src.Name)
+	if src.Name == "" {
+		return src, lead.Errorf(lead.EInvalid, "name", lead.MsgRequired, "Название")
+	}
+	if len([]rune(src.Name)) > lead.MaxString {
+		return src, lead.Errorf(lead.EInvalid, "name", lead.MsgMax, "Название", lead.MaxString)
+	}
+	if src.Type == "" {
+		src.Type = lead.SourceWebhook
+	}
+	if !slices.Contains(lead.SourceTypes, src.Type) {
+		return src, lead.Errorf(lead.EInvalid, "type", "Тип источника должен быть одним из: %s.", strings.Join(lead.SourceTypes, ", "))
+	}
+	var hash *string
+	src.Token = ""
+	if src.Type == lead.SourceWebhook {
+		src.Token = lead.NewToken(tokenPrefix)
+		h := lead.HashToken(src.Token)
+		hash = &h
+	}
+	src.Enabled, src.Created = true, s.now().Unix()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		probe := lead.Lead{AccountID: src.AccountID, UserIDOwner: src.DefaultOwnerID, FunnelStageID: src.DefaultStageID,
+			LocationUnitID: src.DefaultUnitID, LocationCityID: src.DefaultCityID}
+		if err := checkRefs(ctx, tx, &probe); err != nil {
+			return err
+		}
+		var token *string
+		if src.Token != "" {
+			token = &src.Token
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO sources (account_id, name, type, enabled, token, token_hash, created_at,
+			default_owner_id, default_stage_id, default_unit_id, default_city_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			src.AccountID, src.Name, src.Type, src.Enabled, token, hash, src.Created,
+			src.DefaultOwnerID, src.DefaultStageID, src.DefaultUnitID, src.DefaultCityID).Scan(&src.ID)
+	})
+	if err != nil {
+		return src, fmt.Errorf("create source: %w", err)
+	}
+	return src, nil
+}
+
+// SourceByToken finds the webhook source a URL's token belongs to, by the
+// token's hash.
+func (s *Store) SourceByToken(ctx context.Context, token string) (lead.Source, error) {
+	row := s.read.QueryRowContext(ctx, "SELECT "+sourceColumns+" FROM sources WHERE token_hash = $1", lead.HashToken(token))
+	src, err := scanSource(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return src, notFound("source")
+	}
+	if err != nil {
+		return src, s.wrap(fmt.Errorf("source by token: %w", err))
+	}
+	return src, nil
+}
+
+// GetSource returns one source of the account.
+func (s *Store) GetSource(ctx context.Context, accountID, id int64) (lead.Source, error) {
+	row := s.read.QueryRowContext(ctx, "SELECT "+sourceColumns+" FROM sources WHERE id = $1 AND account_id = $2", id, accountID)
+	src, err := scanSource(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return src, notFound("source")
+	}
+	return src, s.wrap(err)
+}
+
+// SourceStats is a source with what its list shows beside it.
+type SourceStats struct {
+	lead.Source
+	Leads    int64  `json:"leadCount"`
+	LastLead *int64 `json:"dtLastLead"`
+}
+
+// ListSources returns an account's sources with their lead counts.
+func (s *Store) ListSources(ctx context.Context, accountID int64) ([]SourceStats, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+sourceColumns+`,
+		(SELECT count(*) FROM leads l WHERE l.source_id = sources.id),
+		(SELECT max(dt_create) FROM leads l WHERE l.source_id = sources.id)
+		FROM sources WHERE account_id = $1 ORDER BY id`, accountID)
+	if err != nil {
+		return nil, s.wrap(fmt.Errorf("list sources: %w", err))
+	}
+	defer rows.Close()
+	var out []SourceStats
+	for rows.Next() {
+		var st SourceStats
+		var token sql.NullString
+		src := &st.Source
+		if err := rows.Scan(&src.ID, &src.AccountID, &src.Name, &src.Type, &src.Enabled, &token, &src.Created,
+			&src.DefaultOwnerID, &src.DefaultStageID, &src.DefaultUnitID, &src.DefaultCityID, &st.Leads, &st.LastLead); err != nil {
+			return nil, s.wrap(err)
+		}
+		src.Token = token.String
+		out = append(out, st)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// RotateSourceToken gives a webhook source a new token; the old URL stops
+// working when this returns.
+func (s *Store) RotateSourceToken(ctx context.Context, accountID, id int64) (lead.Source, error) {
+	src, err := s.GetSource(ctx, accountID, id)
+	if err != nil {
+		return src, err
+	}
+	if src.Type != lead.SourceWebhook {
+		return src, lead.Errorf(lead.EInvalid, "type", "Только у источника типа webhook есть URL.")
+	}
+	src.Token = lead.NewToken(tokenPrefix)
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE sources SET token = $1, token_hash = $2 WHERE id = $3 AND account_id = $4",
+			src.Token, lead.HashToken(src.Token), id, accountID)
+		return err
+	})
+	return src, err
+}
+
+// SetSourceEnabled switches a source on or off; a disabled webhook answers 410.
+func (s *Store) SetSourceEnabled(ctx context.Context, accountID, id int64, enabled bool) (lead.Source, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE sources SET enabled = $1 WHERE id = $2 AND account_id = $3", enabled, id, accountID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("source")
+		}
+		return nil
+	})
+	if err != nil {
+		return lead.Source{}, err
+	}
+	return s.GetSource(ctx, accountID, id)
+}
+
+// ListDeliveries returns a source's delivery log, newest first: at most limit
+// rows with ids below before (0 for the newest), raw bodies included.
+func (s *Store) ListDeliveries(ctx context.Context, accountID, sourceID, before int64, limit int) ([]lead.Delivery, error) {
+	q := `SELECT d.id, d.account_id, d.source_id, d.received_at, d.method, d.content_type, d.remote_addr, d.status,
+		d.errors, d.idempotency_key, d.replayed, d.body, d.body_truncated, l.id
+		FROM deliveries d LEFT JOIN leads l ON l.delivery_id = d.id
+		WHERE d.source_id = $1 AND d.account_id = $2 AND ($3 = 0 OR d.id < $3) ORDER BY d.id DESC LIMIT $4`
+	rows, err := s.read.QueryContext(ctx, q, sourceID, accountID, before, limit)
+	if err != nil {
+		return nil, s.wrap(fmt.Errorf("list deliveries: %w", err))
+	}
+	defer rows.Close()
+	var out []lead.Delivery
+	for rows.Next() {
+		var d lead.Delivery
+		var errs sql.NullString
+		if err := rows.Scan(&d.ID, &d.AccountID, &d.SourceID, &d.Received, &d.Method, &d.ContentType, &d.RemoteAddr,
+			&d.Status, &errs, &d.IdempotencyKey, &d.Replayed, &d.Body, &d.BodyTruncated, &d.LeadID); err != nil {
+			return nil, s.wrap(err)
+		}
+		if errs.Valid {
+			d.Errors = []byte(errs.String)
+		}
+		out = append(out, d)
+	}
+	return out, s.wrap(rows.Err())
+}

@@ -1,0 +1,192 @@
+// Package store is the only package that speaks SQL. It keeps leadbox's data
+// in an embedded SQLite file or in PostgreSQL; both engines run the same
+// queries, and what differs between them lives in one dialect value.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"              // registers the "sqlite" driver
+
+	"leadbox/internal/lead"
+)
+
+// Store is leadbox's storage. Writes go through one connection on SQLite (the
+// engine allows one writer at a time anyway, and a single writer makes the
+// duplicate check race-free); reads use a pool.
+type Store struct {
+	read    *sql.DB
+	write   *sql.DB
+	dialect dialect
+	now     func() time.Time
+}
+
+// IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// Open connects to the database dsn names: a postgres:// URL or a SQLite file
+// path. It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite: empty path")
+	}
+	// Pragmas live here and nowhere else; the DSN applies them to every new
+	// connection. busy_timeout matters when a CLI command writes while the
+	// server runs.
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate") // take the write lock at BEGIN, not at the first write
+	dsn := "file:" + path + "?" + q.Encode()
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+
+	q.Set("_txlock", "deferred")
+	q.Add("_pragma", "query_only(1)")
+	read, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	read.SetMaxOpenConns(4)
+	read.SetMaxIdleConns(4)
+
+	s := &Store{read: read, write: write, dialect: sqliteDialect, now: time.Now}
+	if err := s.checkSQLite(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// checkSQLite confirms the pragmas took: a silently ignored synchronous=FULL
+// would make every 201 a lie after a power cut.
+func (s *Store) checkSQLite(ctx context.Context) error {
+	var mode string
+	var syncLevel, fk int
+	row := s.write.QueryRowContext(ctx, "SELECT journal_mode, synchronous, foreign_keys FROM pragma_journal_mode, pragma_synchronous, pragma_foreign_keys")
+	if err := row.Scan(&mode, &syncLevel, &fk); err != nil {
+		return fmt.Errorf("open sqlite: check pragmas: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") || syncLevel != 2 || fk != 1 {
+		return fmt.Errorf("open sqlite: pragmas not applied (journal_mode=%s synchronous=%d foreign_keys=%d)", mode, syncLevel, fk)
+	}
+	return nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{read: db, write: db, dialect: postgresDialect, now: time.Now}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, unavailable(fmt.Errorf("open postgres: %w", err))
+	}
+	return s, nil
+}
+
+// Engine names the storage engine: "sqlite" or "postgres".
+func (s *Store) Engine() string { return s.dialect.name }
+
+// Close closes every connection.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return unavailable(fmt.Errorf("ping: %w", err))
+	}
+	return nil
+}
+
+// SetClock replaces the store's clock, for tests.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
+// inTx runs fn in a write transaction and commits, retrying the whole of it
+// when the engine reports a transient conflict.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = s.tryTx(ctx, fn)
+		if err == nil || !s.dialect.retryable(err) {
+			break
+		}
+	}
+	return s.wrap(err)
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// wrap turns engine failures that mean "try again later" into EUnavailable
+// and leaves domain errors alone.
+func (s *Store) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var le *lead.Error
+	if errors.As(err, &le) {
+		return err
+	}
+	if s.dialect.unavailable(err) || errors.Is(err, context.DeadlineExceeded) {
+		return unavailable(err)
+	}
+	return err
+}
+
+func unavailable(err error) error {
+	return &lead.Error{Code: lead.EUnavailable, RetryAfter: 5, Err: err}
+}
+
+// notFound is the error for a row that does not exist in the caller's account.
+func notFound(what string) error {
+	return lead.Errorf(lead.ENotFound, what, "Не найдено.")
+}

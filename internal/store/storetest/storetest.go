@@ -1,0 +1,95 @@
+// Package storetest opens real databases for tests: a SQLite file in a
+// temporary directory, and a fresh PostgreSQL schema when
+// LEADBOX_TEST_POSTGRES names a server.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"leadbox/internal/store"
+)
+
+// Engines lists the engines a test should run on: always "sqlite", and
+// "postgres" when LEADBOX_TEST_POSTGRES is set.
+func Engines() []string {
+	if os.Getenv("LEADBOX_TEST_POSTGRES") != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
+// RequirePostgres returns the PostgreSQL URL tests use. Without one it skips
+// the test, or fails it under CI=true, where every suite must run.
+func RequirePostgres(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("LEADBOX_TEST_POSTGRES")
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("LEADBOX_TEST_POSTGRES is not set; CI must run the PostgreSQL suite")
+		}
+		t.Skip("PostgreSQL suite skipped: set LEADBOX_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	return base
+}
+
+// DSN returns a database for one test on engine: a new SQLite file path, or a
+// postgres:// URL whose search_path is a new schema dropped at the end.
+func DSN(t testing.TB, engine string) string {
+	t.Helper()
+	if engine == "sqlite" {
+		return filepath.Join(t.TempDir(), "leadbox.db")
+	}
+	base := RequirePostgres(t)
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "lbtest_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		t.Fatalf("create schema (is PostgreSQL running at %s?): %v", base, err)
+	}
+	t.Cleanup(func() {
+		db, err := sql.Open("pgx", base)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		db.Exec("DROP SCHEMA " + schema + " CASCADE")
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("LEADBOX_TEST_POSTGRES: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	if q.Get("sslmode") == "" {
+		q.Set("sslmode", "disable")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Open returns a migrated store on engine, closed when the test ends.
+func Open(t testing.TB, engine string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, DSN(t, engine))
+	if err != nil {
+		t.Fatalf("open %s: %v", engine, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate %s: %v", engine, err)
+	}
+	return s
+}

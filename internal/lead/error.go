@@ -110,7 +110,7 @@ func (e *Error) MarshalJSON() ([]byte, error) {
 func writeJSON(b *bytes.Buffer, v any) {
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v) // strings and string slices always encode
+	_ = enc.Encode(v)       // strings and string slices always encode
 	b.Truncate(b.Len() - 1) // Encode's newline
 }
 

@@ -40,7 +40,9 @@ var sqliteDialect = dialect{
 		}
 		return errors.Is(err, sql.ErrConnDone)
 	},
-	unique: func(err error) bool { return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT && strings.Contains(err.Error(), "UNIQUE") },
+	unique: func(err error) bool {
+		return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT && strings.Contains(err.Error(), "UNIQUE")
+	},
 }
 
 // sqliteCode returns the primary result code of a SQLite error, or -1.

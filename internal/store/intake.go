@@ -189,9 +189,21 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, d *lead.Delivery, src lead.
 	return &id, nil
 }
 
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// FindIdempotent returns the stored answer for an Idempotency-Key of the
+// source: nil when the key is new or expired, EInvalid when it was used with
+// another body.
+func (s *Store) FindIdempotent(ctx context.Context, sourceID int64, idem Idem) (*Outcome, error) {
+	out, err := s.findIdem(ctx, s.read, sourceID, idem, s.now())
+	return out, s.wrap(err)
+}
+
 // findIdem returns the stored answer for the key, nil when there is none, or
 // EInvalid when the key was used with another body.
-func (s *Store) findIdem(ctx context.Context, tx *sql.Tx, sourceID int64, idem Idem, now time.Time) (*Outcome, error) {
+func (s *Store) findIdem(ctx context.Context, tx querier, sourceID int64, idem Idem, now time.Time) (*Outcome, error) {
 	var hash string
 	var status int
 	var body []byte

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+)
+
+// Config is everything leadbox is told at start, by flag or environment.
+type Config struct {
+	Addr         string
+	DB           string
+	BaseURL      string
+	PhoneRegion  string
+	SourceRate   float64
+	SourceBurst  int
+	AccountRate  float64
+	AccountBurst int
+	LogFormat    string
+	Shutdown     time.Duration
+}
+
+// flagSet returns a FlagSet for one command with the flags every command
+// shares; each flag's default comes from its LEADBOX_ environment twin.
+func flagSet(name string, cfg *Config, getenv func(string) string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&cfg.DB, "db", env("LEADBOX_DB", "leadbox.db"), "database: a SQLite file path or a postgres:// URL (LEADBOX_DB)")
+	fs.StringVar(&cfg.BaseURL, "base-url", env("LEADBOX_BASE_URL", "http://localhost:8080"), "public URL of this server, used to print webhook URLs (LEADBOX_BASE_URL)")
+	return fs
+}
+
+// serveFlags adds the flags only the server needs.
+func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&cfg.Addr, "addr", env("LEADBOX_ADDR", ":8080"), "address to listen on (LEADBOX_ADDR)")
+	fs.StringVar(&cfg.PhoneRegion, "phone-region", env("LEADBOX_PHONE_REGION", "RU"), "region assumed for phones without a country code (LEADBOX_PHONE_REGION)")
+	fs.Float64Var(&cfg.SourceRate, "rate-source", envFloat(getenv, "LEADBOX_RATE_SOURCE", 100), "webhook requests per second per source, 0 for no limit (LEADBOX_RATE_SOURCE)")
+	fs.IntVar(&cfg.SourceBurst, "rate-source-burst", envInt(getenv, "LEADBOX_RATE_SOURCE_BURST", 1000), "burst allowed above the per-source rate (LEADBOX_RATE_SOURCE_BURST)")
+	fs.Float64Var(&cfg.AccountRate, "rate-account", envFloat(getenv, "LEADBOX_RATE_ACCOUNT", 1000), "webhook requests per second per account, 0 for no limit (LEADBOX_RATE_ACCOUNT)")
+	fs.IntVar(&cfg.AccountBurst, "rate-account-burst", envInt(getenv, "LEADBOX_RATE_ACCOUNT_BURST", 5000), "burst allowed above the per-account rate (LEADBOX_RATE_ACCOUNT_BURST)")
+	fs.StringVar(&cfg.LogFormat, "log-format", env("LEADBOX_LOG_FORMAT", "text"), "log format: text or json (LEADBOX_LOG_FORMAT)")
+	fs.DurationVar(&cfg.Shutdown, "shutdown-timeout", 25*time.Second, "how long to wait for in-flight requests on SIGINT/SIGTERM")
+}
+
+func envFloat(getenv func(string) string, key string, def float64) float64 {
+	if v, err := strconv.ParseFloat(getenv(key), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envInt(getenv func(string) string, key string, def int) int {
+	if v, err := strconv.Atoi(getenv(key)); err == nil {
+		return v
+	}
+	return def
+}
+
+// parse parses args, refusing stray positional arguments.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}

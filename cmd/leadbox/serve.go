@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"leadbox/internal/intake"
+	"leadbox/internal/store"
+	"leadbox/internal/web"
+)
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flagSet("serve", &cfg, getenv, stderr)
+	serveFlags(fs, &cfg, getenv)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	logger := newLogger(cfg.LogFormat, stderr)
+	s, err := openStore(ctx, cfg.DB, stdout)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := bootstrap(ctx, s, cfg, getenv, stdout); err != nil {
+		return err
+	}
+	handler := web.NewServer(web.Config{
+		Store: s, Decoder: intake.New(cfg.PhoneRegion), Logger: logger,
+		SourceRate: rate.Limit(cfg.SourceRate), SourceBurst: cfg.SourceBurst,
+		AccountRate: rate.Limit(cfg.AccountRate), AccountBurst: cfg.AccountBurst,
+	})
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	fmt.Fprintf(stdout, "leadbox: listening on http://%s (%s database; webhook URLs use %s)\n", ln.Addr(), s.Engine(), cfg.BaseURL)
+
+	go expireKeys(ctx, s, logger)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "leadbox: shutting down, finishing requests in flight")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Shutdown)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintln(stdout, "leadbox: stopped")
+	return nil
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// openStore opens and migrates the database.
+func openStore(ctx context.Context, dsn string, out io.Writer) (*store.Store, error) {
+	s, err := store.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		fmt.Fprintf(out, "leadbox: applied migration %s\n", m)
+	}
+	return s, nil
+}
+
+// expireKeys deletes expired Idempotency-Keys once an hour.
+func expireKeys(ctx context.Context, s *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.ExpireIdempotencyKeys(ctx); err != nil {
+				log.Warn("expire idempotency keys", "err", err)
+			}
+		}
+	}
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flagSet("migrate", &cfg, getenv, stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	s, err := openStore(ctx, cfg.DB, stdout)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(stdout, "leadbox: %s database is up to date\n", s.Engine())
+	return nil
+}

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// limiter holds the webhook's token buckets, per source and per account. They
+// live in this process: with several processes each allows its own share.
+type limiter struct {
+	sourceRate, accountRate   rate.Limit
+	sourceBurst, accountBurst int
+
+	mu       sync.Mutex
+	sources  map[int64]*rate.Limiter
+	accounts map[int64]*rate.Limiter
+}
+
+func newLimiter(sr rate.Limit, sb int, ar rate.Limit, ab int) *limiter {
+	return &limiter{sourceRate: sr, sourceBurst: sb, accountRate: ar, accountBurst: ab,
+		sources: make(map[int64]*rate.Limiter), accounts: make(map[int64]*rate.Limiter)}
+}
+
+func bucket(m map[int64]*rate.Limiter, id int64, r rate.Limit, b int) *rate.Limiter {
+	l, ok := m[id]
+	if !ok {
+		l = rate.NewLimiter(r, max(b, 1))
+		m[id] = l
+	}
+	return l
+}
+
+// allow takes a token from the source's and the account's bucket, or says how
+// many seconds to wait before trying again (and takes none).
+func (l *limiter) allow(source, account int64) (ok bool, retryAfter int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	var taken []*rate.Reservation
+	if l.sourceRate > 0 {
+		taken = append(taken, bucket(l.sources, source, l.sourceRate, l.sourceBurst).ReserveN(now, 1))
+	}
+	if l.accountRate > 0 {
+		taken = append(taken, bucket(l.accounts, account, l.accountRate, l.accountBurst).ReserveN(now, 1))
+	}
+	var wait time.Duration
+	for _, r := range taken {
+		wait = max(wait, r.DelayFrom(now))
+	}
+	if wait == 0 {
+		return true, 0
+	}
+	for _, r := range taken {
+		r.CancelAt(now)
+	}
+	return false, max(1, int(math.Ceil(wait.Seconds())))
+}

@@ -1,0 +1,14 @@
+package web
+
+import "net/http"
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	// The webhook takes every method so that a wrong one gets the JSON 405
+	// and a delivery-log row, not the mux's plain-text answer.
+	mux.HandleFunc("/hooks/{token}", s.handleWebhook)
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	mux.HandleFunc("/", s.handleNotFound)
+	return mux
+}

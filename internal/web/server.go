@@ -1,0 +1,85 @@
+// Package web serves leadbox over HTTP: the incoming webhook, health probes
+// and, later, the managers' UI and the REST API. routes.go lists every
+// endpoint.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"golang.org/x/time/rate"
+
+	"leadbox/internal/intake"
+	"leadbox/internal/store"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	Store   *store.Store
+	Decoder *intake.Decoder
+	Logger  *slog.Logger
+
+	// Webhook rate limits, per source and per account; a zero rate turns the
+	// limit off.
+	SourceRate   rate.Limit
+	SourceBurst  int
+	AccountRate  rate.Limit
+	AccountBurst int
+}
+
+// Server is leadbox's HTTP handler.
+type Server struct {
+	store   *store.Store
+	decoder *intake.Decoder
+	log     *slog.Logger
+	limits  *limiter
+	handler http.Handler
+
+	// inFlight holds the Idempotency-Keys this process is working on, so a
+	// retry that arrives before the first attempt is answered gets a 409
+	// instead of waiting on it.
+	mu       sync.Mutex
+	inFlight map[idemKey]struct{}
+}
+
+type idemKey struct {
+	source int64
+	key    string
+}
+
+// NewServer returns the handler for every leadbox endpoint.
+func NewServer(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		store:    cfg.Store,
+		decoder:  cfg.Decoder,
+		log:      cfg.Logger,
+		limits:   newLimiter(cfg.SourceRate, cfg.SourceBurst, cfg.AccountRate, cfg.AccountBurst),
+		inFlight: make(map[idemKey]struct{}),
+	}
+	s.handler = s.logRequests(s.recoverPanics(s.routes()))
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// claim marks an Idempotency-Key as in flight in this process; false means it
+// already is.
+func (s *Server) claim(k idemKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, busy := s.inFlight[k]; busy {
+		return false
+	}
+	s.inFlight[k] = struct{}{}
+	return true
+}
+
+func (s *Server) release(k idemKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.inFlight, k)
+}

@@ -100,7 +100,11 @@ func (s *Server) webhook(ctx context.Context, r *http.Request, req *webhookReque
 	}
 	out, err := s.store.CreateLead(ctx, store.Intake{
 		Source: req.src, Input: in, EmailKey: emailKey, Delivery: req.delivery, Idem: req.idem,
-		Render: func(l *lead.Lead) ([]byte, error) { return marshal(struct{ Data *lead.Lead `json:"data"` }{l}) },
+		Render: func(l *lead.Lead) ([]byte, error) {
+			return marshal(struct {
+				Data *lead.Lead `json:"data"`
+			}{l})
+		},
 	})
 	if err != nil {
 		return s.reject(ctx, req, err)

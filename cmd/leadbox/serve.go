@@ -24,6 +24,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if !intake.KnownRegion(cfg.PhoneRegion) {
+		return fmt.Errorf("--phone-region %q: not a region code such as RU, KZ, BY", cfg.PhoneRegion)
+	}
 	logger := newLogger(cfg.LogFormat, stderr)
 	s, err := openStore(ctx, cfg.DB, stdout)
 	if err != nil {

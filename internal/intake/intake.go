@@ -1,0 +1,292 @@
+// Package intake turns a sender's payload into lead fields: decoding, type
+// leniency, phone/email normalisation, messages; no DB, no HTTP.
+package intake
+
+import (
+	"github.com/nyaruka/phonenumbers"
+
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"leadbox/internal/lead"
+)
+
+// maxDepth is how deeply a value inside the top-level object may nest. Real
+// senders nest a level or two; the limit keeps hostile bodies cheap and the
+// kept Extra readable.
+const maxDepth = 64
+
+// bodyField is the error key for failures of the body as a whole.
+const bodyField = "body"
+
+// Messages for a body that is not a JSON object; the field messages come
+// from package lead.
+const (
+	msgUTF8      = "Тело запроса должно быть в кодировке UTF-8."
+	msgEmpty     = "Тело запроса пустое, ожидается JSON-объект."
+	msgNotObject = "Тело запроса должно быть JSON-объектом."
+	msgSyntax    = "Некорректный JSON: ошибка синтаксиса в позиции %d."
+	msgTruncated = "Некорректный JSON: тело запроса обрывается до конца объекта."
+	msgTrailing  = "Некорректный JSON: после объекта есть лишние данные (позиция %d)."
+	msgDepth     = "Некорректный JSON: вложенность значений больше %d уровней."
+	msgDuplicate = "Ключ %q повторяется."
+	msgNegative  = "Значение поля %s не может быть отрицательным."
+)
+
+var bom = []byte("\xef\xbb\xbf")
+
+// Decoder reads webhook bodies. It holds only configuration, so one value is
+// safe for concurrent use.
+type Decoder struct {
+	region string // CLDR region national phone numbers are read in
+}
+
+// New returns a Decoder that reads phone numbers written without a country
+// code as numbers of region (ISO 3166-1 alpha-2); "" means "RU". An unknown
+// region makes every such number invalid, so callers should validate
+// configuration at start-up.
+func New(region string) *Decoder {
+	region = strings.ToUpper(strings.TrimSpace(region))
+	if region == "" {
+		region = "RU"
+	}
+	return &Decoder{region: region}
+}
+
+// KnownRegion reports whether region (e.g. "RU") is one phones can be read
+// in; an unknown default region would make every local number invalid.
+func KnownRegion(region string) bool {
+	_, ok := phonenumbers.GetSupportedRegions()[strings.ToUpper(strings.TrimSpace(region))]
+	return ok
+}
+
+// DecodeJSON reads one webhook body. The error is always a *lead.Error:
+// EMalformed when the body is not one JSON object, EInvalid with every bad
+// field (in lead.Fields order) otherwise.
+func (d *Decoder) DecodeJSON(body []byte) (lead.Input, error) {
+	if !utf8.Valid(body) {
+		return lead.Input{}, malformed(msgUTF8, nil)
+	}
+	// Offsets in messages count from the start of what the sender sent.
+	base := int64(0)
+	if bytes.HasPrefix(body, bom) {
+		body, base = body[len(bom):], int64(len(bom))
+	}
+	if tooDeep(body, maxDepth+1) {
+		return lead.Input{}, malformed(fmt.Sprintf(msgDepth, maxDepth), nil)
+	}
+	s := decodeState{d: d, seen: make(map[string]struct{}, 8)}
+	if err := s.walk(body, base); err != nil {
+		return lead.Input{}, err
+	}
+	return s.finish()
+}
+
+// decodeState is one DecodeJSON call's work in progress.
+type decodeState struct {
+	d    *Decoder
+	in   lead.Input
+	seen map[string]struct{}
+	errs map[string]string // field name → its one message
+
+	phoneGiven, emailGiven bool
+
+	extra    bytes.Buffer
+	extraEnc *json.Encoder
+}
+
+// walk reads the top-level object key by key rather than with Unmarshal so
+// duplicated keys are caught and names match exactly, not case-insensitively.
+func (s *decodeState) walk(body []byte, base int64) *lead.Error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err == io.EOF {
+		return malformed(msgEmpty, nil)
+	}
+	if err != nil {
+		return syntaxError(dec, base, err)
+	}
+	if tok != json.Delim('{') {
+		return malformed(msgNotObject, nil)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return syntaxError(dec, base, err)
+		}
+		key, ok := tok.(string)
+		if !ok { // the decoder allows only strings here; be safe anyway
+			return syntaxError(dec, base, nil)
+		}
+		if _, dup := s.seen[key]; dup {
+			return malformed(fmt.Sprintf(msgDuplicate, shorten(key)), nil)
+		}
+		s.seen[key] = struct{}{}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return syntaxError(dec, base, err)
+		}
+		s.value(key, raw)
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return syntaxError(dec, base, err)
+	}
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		end += int64(len(body[end:]) - len(bytes.TrimLeft(body[end:], " \t\r\n")))
+		return malformed(fmt.Sprintf(msgTrailing, end+base), err)
+	}
+	return nil
+}
+
+// value stores one key's value: into its field when the key is a field,
+// into Extra otherwise.
+func (s *decodeState) value(key string, raw []byte) {
+	f := lead.FieldByName(key)
+	if f == nil {
+		s.addExtra(key, raw)
+		return
+	}
+	var msg string
+	if f.Kind == lead.KindInt {
+		*f.Int(&s.in), msg = intValue(f, raw)
+	} else {
+		*f.String(&s.in), msg = s.stringField(f, raw)
+	}
+	if msg != "" {
+		s.fail(key, msg)
+	}
+}
+
+func (s *decodeState) stringField(f *lead.Field, raw []byte) (*string, string) {
+	v, msg := stringValue(f, raw)
+	// A wrong value counts as given: the "required" message is only for a
+	// sender who sent neither phone nor email.
+	given := v != nil || msg != ""
+	switch f.Name {
+	case "phone":
+		s.phoneGiven = given
+		if v != nil {
+			v, msg = s.phone(f, *v)
+		}
+	case "email":
+		s.emailGiven = given
+		if v != nil && !validEmail(*v) {
+			v, msg = nil, fmt.Sprintf(lead.MsgEmail, f.Label)
+		}
+	}
+	return v, msg
+}
+
+func (s *decodeState) phone(f *lead.Field, v string) (*string, string) {
+	n, ok := s.d.NormalizePhone(v)
+	if !ok {
+		return nil, fmt.Sprintf(lead.MsgFormat, f.Label)
+	}
+	return &n, ""
+}
+
+func (s *decodeState) fail(key, msg string) {
+	if s.errs == nil {
+		s.errs = make(map[string]string)
+	}
+	s.errs[key] = msg
+}
+
+// addExtra keeps an unknown key with its value as sent, only without
+// insignificant whitespace, so managers see what the sender meant.
+func (s *decodeState) addExtra(key string, raw []byte) {
+	if s.extra.Len() == 0 {
+		s.extra.WriteByte('{')
+		s.extraEnc = json.NewEncoder(&s.extra)
+		s.extraEnc.SetEscapeHTML(false) // keys are shown as text, not embedded in HTML
+	} else {
+		s.extra.WriteByte(',')
+	}
+	_ = s.extraEnc.Encode(key) // a string always encodes
+	s.extra.Truncate(s.extra.Len() - 1)
+	s.extra.WriteByte(':')
+	_ = json.Compact(&s.extra, raw) // raw came from the decoder, so it is valid
+}
+
+func (s *decodeState) finish() (lead.Input, error) {
+	if !s.phoneGiven && !s.emailGiven {
+		s.fail("phone", fmt.Sprintf(lead.MsgRequired, lead.FieldByName("phone").Label))
+	}
+	if s.errs != nil {
+		e := &lead.Error{Code: lead.EInvalid}
+		for _, f := range lead.Fields {
+			if msg, ok := s.errs[f.Name]; ok {
+				e.Add(f.Name, msg)
+			}
+		}
+		return lead.Input{}, e
+	}
+	if s.extra.Len() > 0 {
+		s.extra.WriteByte('}')
+		s.in.Extra = s.extra.Bytes()
+	}
+	return s.in, nil
+}
+
+func malformed(msg string, cause error) *lead.Error {
+	e := &lead.Error{Code: lead.EMalformed, Err: cause}
+	e.Add(bodyField, msg) // not Errorf: msg may hold a sender's key with a '%'
+	return e
+}
+
+// syntaxError words a decoder failure in Russian with the byte offset; the
+// decoder's English text stays in Err for the logs.
+func syntaxError(dec *json.Decoder, base int64, err error) *lead.Error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return malformed(msgTruncated, err)
+	}
+	return malformed(fmt.Sprintf(msgSyntax, dec.InputOffset()+base), err)
+}
+
+// tooDeep reports whether body nests objects and arrays deeper than limit,
+// in one pass before the decoder sees it, so a hostile body costs no
+// recursion. On malformed JSON it may misjudge, which is harmless: the
+// decoder refuses such a body anyway.
+func tooDeep(body []byte, limit int) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > limit {
+				return true
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return false
+}
+
+// shorten keeps a key quoted in a message readable however long it is.
+func shorten(key string) string {
+	const max = 64
+	if utf8.RuneCountInString(key) <= max {
+		return key
+	}
+	r := []rune(key)
+	return string(r[:max]) + "…"
+}

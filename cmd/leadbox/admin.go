@@ -96,10 +96,14 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 		return err
 	}
 	a := &admin{ctx: ctx, cfg: cfg, store: s, account: accountID, stdout: stdout}
-	if a.account == 0 && group != "account" {
-		if a.account, err = onlyAccount(ctx, s); err != nil {
-			return err
-		}
+	switch {
+	case a.account == 0 && group != "account":
+		a.account, err = onlyAccount(ctx, s)
+	case a.account != 0:
+		err = accountExists(ctx, s, a.account)
+	}
+	if err != nil {
+		return err
 	}
 	v, err := do(a)
 	if err != nil {
@@ -120,6 +124,21 @@ func onlyAccount(ctx context.Context, s *store.Store) (int64, error) {
 		return 0, fmt.Errorf("there are %d accounts: say which with --account", len(accts))
 	}
 	return accts[0].ID, nil
+}
+
+// accountExists fails unless id names an account, so that --account with a
+// wrong id is an error rather than an empty answer.
+func accountExists(ctx context.Context, s *store.Store, id int64) error {
+	accts, err := s.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range accts {
+		if a.ID == id {
+			return nil
+		}
+	}
+	return fmt.Errorf("--account %d: no such account", id)
 }
 
 func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"io"
 	"net"
 	"strings"
 
@@ -77,8 +78,10 @@ var postgresDialect = dialect{
 		}
 		var ne net.Error
 		var ce *pgconn.ConnectError
+		// A connection dropped mid-query surfaces as a bare (unexpected) EOF.
 		return errors.As(err, &ne) || errors.As(err, &ce) || errors.Is(err, driver.ErrBadConn) ||
-			errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed")
+			errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed") ||
+			errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 	},
 	unique: func(err error) bool { return pgCode(err) == "23505" },
 }

@@ -163,7 +163,7 @@ func (s *Store) LogDelivery(ctx context.Context, src lead.Source, d lead.Deliver
 func cacheable(status int) bool { return status == 400 || status == 422 }
 
 func insertDelivery(ctx context.Context, tx *sql.Tx, d *lead.Delivery, src lead.Source, idem *Idem) (*int64, error) {
-	var key *string
+	key := d.IdempotencyKey
 	if idem != nil {
 		key = &idem.Key
 	}

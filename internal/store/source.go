@@ -171,7 +171,7 @@ func (s *Store) ListDeliveries(ctx context.Context, accountID, sourceID, before 
 	q := `SELECT d.id, d.account_id, d.source_id, d.received_at, d.method, d.content_type, d.remote_addr, d.status,
 		d.errors, d.idempotency_key, d.replayed, d.body, d.body_truncated, l.id
 		FROM deliveries d LEFT JOIN leads l ON l.delivery_id = d.id
-		WHERE d.source_id = $1 AND d.account_id = $2 AND ($3 = 0 OR d.id < $3) ORDER BY d.id DESC LIMIT $4`
+		WHERE d.source_id = $1 AND d.account_id = $2 AND (CAST($3 AS BIGINT) = 0 OR d.id < $3) ORDER BY d.id DESC LIMIT $4`
 	rows, err := s.read.QueryContext(ctx, q, sourceID, accountID, before, limit)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list deliveries: %w", err))

@@ -43,7 +43,8 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	req := webhookRequest{src: src, delivery: lead.Delivery{
 		AccountID: src.AccountID, SourceID: src.ID, Method: r.Method,
-		ContentType: r.Header.Get("Content-Type"), RemoteAddr: remoteHost(r),
+		// Header values may hold any byte; the log's text columns take UTF-8 only.
+		ContentType: strings.ToValidUTF8(r.Header.Get("Content-Type"), "\uFFFD"), RemoteAddr: remoteHost(r),
 	}}
 	a := s.webhook(ctx, r, &req)
 	if a.replayed {
@@ -166,6 +167,9 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if utf8.RuneCountInString(key) > maxIdemKey {
 			return lead.Errorf(lead.EInvalid, "Idempotency-Key", lead.MsgMax, "Idempotency-Key", maxIdemKey)
+		}
+		if !utf8.ValidString(key) { // it is stored as text
+			return lead.Errorf(lead.EInvalid, "Idempotency-Key", lead.MsgFormat, "Idempotency-Key")
 		}
 		sum := sha256.Sum256(body)
 		req.idem = &store.Idem{Key: key, BodyHash: hex.EncodeToString(sum[:])}

@@ -1,0 +1,243 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/time/rate"
+
+	"leadbox/internal/lead"
+	"leadbox/internal/web"
+)
+
+// wantRetryAfter checks a Retry-After header of whole seconds, at least 1.
+func wantRetryAfter(t testing.TB, r response) int {
+	t.Helper()
+	n, err := strconv.Atoi(r.header.Get("Retry-After"))
+	if err != nil || n < 1 {
+		t.Fatalf("Retry-After = %q, want whole seconds ≥ 1", r.header.Get("Retry-After"))
+	}
+	return n
+}
+
+func TestWebhookRateLimit(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		t.Run("per source", func(t *testing.T) {
+			e := newEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 2 })
+			for range 2 {
+				wantCreated(t, e.post(t, e.src, `{"phone": "79990000100"}`))
+			}
+			before := len(e.deliveries(t, e.src))
+			body := `{"phone": "79990000101"}`
+			r := e.post(t, e.src, body)
+			if r.status != http.StatusTooManyRequests {
+				t.Fatalf("status %d, want 429: %s", r.status, r.body)
+			}
+			errorsOf(t, r.body)
+			wantRetryAfter(t, r)
+			e.checkDelivery(t, e.src, before, http.MethodPost, "application/json", []byte(body), r)
+			if n := e.countLeads(t); n != 2 {
+				t.Fatalf("%d leads, want 2", n)
+			}
+			// Another source has its own bucket.
+			wantCreated(t, e.post(t, e.other.src, body))
+		})
+		t.Run("per account", func(t *testing.T) {
+			e := newEnv(t, engine, func(c *web.Config) { c.AccountRate, c.AccountBurst = rate.Limit(0.001), 2 })
+			second, err := e.s.CreateSource(context.Background(), lead.Source{AccountID: e.acct.ID, Name: "Second", Type: lead.SourceWebhook})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCreated(t, e.post(t, e.src, `{"phone": "79990000102"}`))
+			wantCreated(t, e.post(t, second, `{"phone": "79990000102"}`))
+			r := e.post(t, second, `{"phone": "79990000102"}`)
+			if r.status != http.StatusTooManyRequests {
+				t.Fatalf("status %d, want 429: %s", r.status, r.body)
+			}
+			errorsOf(t, r.body)
+			wantRetryAfter(t, r)
+			wantCreated(t, e.post(t, e.other.src, `{"phone": "79990000102"}`))
+		})
+	})
+}
+
+// TestStoreUnavailable closes the store under a running server: the webhook
+// answers 503 with Retry-After, never a 500, and readiness fails while
+// liveness holds.
+func TestStoreUnavailable(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		if r := e.do(t, http.MethodGet, e.srv.URL+"/readyz", nil); r.status != 200 {
+			t.Fatalf("readyz before close: %d %s", r.status, r.body)
+		}
+		e.s.Close()
+		for _, c := range []struct{ name, body string }{
+			{"valid lead", `{"phone": "79990000200"}`},
+			{"invalid lead", `{"name": "x"}`},
+			{"malformed body", `{`},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				r := e.post(t, e.src, c.body)
+				if r.status != http.StatusServiceUnavailable {
+					t.Fatalf("status %d, want 503: %s", r.status, r.body)
+				}
+				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+					t.Fatalf("Content-Type %q", ct)
+				}
+				errorsOf(t, r.body)
+				wantRetryAfter(t, r)
+			})
+		}
+		t.Run("readyz", func(t *testing.T) {
+			r := e.do(t, http.MethodGet, e.srv.URL+"/readyz", nil)
+			if r.status != http.StatusServiceUnavailable {
+				t.Fatalf("readyz after close: %d %s", r.status, r.body)
+			}
+			errorsOf(t, r.body)
+			wantRetryAfter(t, r)
+		})
+		t.Run("healthz", func(t *testing.T) {
+			if r := e.do(t, http.MethodGet, e.srv.URL+"/healthz", nil); r.status != 200 {
+				t.Fatalf("healthz after close: %d %s", r.status, r.body)
+			}
+		})
+	})
+}
+
+func TestProbesAndUnknownPaths(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		for _, c := range []struct {
+			name, method, path string
+			status             int
+		}{
+			{"healthz", http.MethodGet, "/healthz", 200},
+			{"readyz", http.MethodGet, "/readyz", 200},
+			{"unknown path", http.MethodGet, "/nope", 404},
+			{"root", http.MethodGet, "/", 404},
+			{"hooks without a token", http.MethodPost, "/hooks/", 404},
+			{"below a token", http.MethodPost, "/hooks/" + e.src.Token + "/x", 404},
+			{"unknown path POST", http.MethodPost, "/api/leads", 404},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				r := e.do(t, c.method, e.srv.URL+c.path, nil)
+				if r.status != c.status {
+					t.Fatalf("status %d, want %d: %s", r.status, c.status, r.body)
+				}
+				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+					t.Fatalf("Content-Type %q, want application/json", ct)
+				}
+				if c.status == 200 {
+					if !bytes.HasPrefix(r.body, []byte("{")) {
+						t.Fatalf("body %s, want a JSON object", r.body)
+					}
+				} else {
+					errorsOf(t, r.body)
+				}
+			})
+		}
+		if n := len(e.deliveries(t, e.src)); n != 0 {
+			t.Fatalf("a path below the token wrote %d rows to the delivery log", n)
+		}
+	})
+}
+
+// TestTokenNeverLogged makes good and bad requests, including a failing
+// store, and checks that no webhook token reaches the server's log.
+func TestTokenNeverLogged(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 6 })
+		unknown := "wh_" + strings.Repeat("Z", 43)
+		e.post(t, e.src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
+		e.post(t, e.src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
+		e.post(t, e.src, `{"name": "x"}`)
+		e.post(t, e.src, `{`)
+		e.post(t, e.src, `{"phone": "1"}`, "Content-Type", "text/html")
+		e.do(t, http.MethodGet, e.hook(e.src), nil)
+		for range 3 { // past the burst: 429
+			e.post(t, e.src, `{"phone": "79990000300"}`)
+		}
+		e.post(t, e.disabled, `{"phone": "79990000300"}`)
+		e.do(t, http.MethodPost, e.srv.URL+"/hooks/"+unknown, []byte(`{"phone": "79990000300"}`))
+		e.do(t, http.MethodPost, e.srv.URL+"/hooks/"+e.src.Token+"/extra", nil)
+		e.s.Close()
+		if r := e.post(t, e.src, `{"phone": "79990000300"}`); r.status != 503 {
+			t.Fatalf("closed store: %d", r.status)
+		}
+		e.srv.Close() // every log line is written
+
+		log := e.log.String()
+		if !strings.Contains(log, "/hooks/[redacted]") || !strings.Contains(log, "level=ERROR") {
+			t.Fatalf("the log does not show the requests (or the failure) at all:\n%s", log)
+		}
+		for _, tok := range []string{e.src.Token, e.disabled.Token, unknown, e.src.Token[3:]} {
+			if strings.Contains(log, tok) {
+				t.Fatalf("token %q is in the log:\n%s", tok, log)
+			}
+		}
+	})
+}
+
+// jsonSuiteDir holds Nicolas Seriot's JSONTestSuite parsing cases, shared by
+// the whole project.
+const jsonSuiteDir = "../../../shared/testdata/JSONTestSuite/test_parsing"
+
+// TestWebhookJSONTestSuite posts every JSONTestSuite parsing case to the
+// webhook: a body that must be rejected (n_) and a valid one that is not an
+// object are a 400 (a 413 when over the size limit), a valid object without a
+// phone a 422, and nothing is ever a 5xx.
+func TestWebhookJSONTestSuite(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(jsonSuiteDir, "*.json"))
+	if err == nil && len(files) == 0 {
+		err = os.ErrNotExist
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("JSONTestSuite not found in %s: %v", jsonSuiteDir, err)
+		}
+		t.Skipf("JSONTestSuite not found in %s (%v); it is required when CI=true", jsonSuiteDir, err)
+	}
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		for _, path := range files {
+			name := filepath.Base(path)
+			t.Run(name, func(t *testing.T) {
+				body, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := e.do(t, http.MethodPost, e.hook(e.src), body)
+				if r.status >= 500 {
+					t.Fatalf("status %d: %s", r.status, r.body)
+				}
+				if r.status != 201 {
+					errorsOf(t, r.body)
+				}
+				object := bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{"))
+				want := 0
+				switch {
+				case len(body) > web.MaxWebhookBody:
+					want = 413
+				case strings.HasPrefix(name, "n_"), strings.HasPrefix(name, "y_") && !object:
+					want = 400
+				case strings.HasPrefix(name, "y_") && strings.Contains(name, "duplicated_key"):
+					want = 400 // valid JSON, but a key given twice is ambiguous
+				case strings.HasPrefix(name, "y_"):
+					want = 422 // a valid object without a phone or an email
+				}
+				if want != 0 && r.status != want {
+					t.Fatalf("status %d, want %d: %q → %s", r.status, want, body, r.body)
+				}
+			})
+		}
+		if n := len(e.deliveries(t, e.src)); n != len(files) {
+			t.Errorf("delivery log has %d rows for %d requests", n, len(files))
+		}
+	})
+}

@@ -81,6 +81,9 @@ func (s *Store) createLead(ctx context.Context, in Intake) (Outcome, error) {
 		if err := checkRefs(ctx, tx, &l); err != nil {
 			return err
 		}
+		if err := applyDefaults(ctx, tx, &l, in.Source); err != nil {
+			return err
+		}
 		if err := s.dialect.lockContacts(ctx, tx, contactKeys(l.AccountID, l.Phone, in.EmailKey)); err != nil {
 			return fmt.Errorf("lock contacts: %w", err)
 		}
@@ -109,28 +112,22 @@ func (s *Store) createLead(ctx context.Context, in Intake) (Outcome, error) {
 	return out, err
 }
 
-// newLead builds the lead an intake asks for, with the source's defaults
-// standing in for what the sender left out.
+// newLead builds the lead an intake asks for; the source's defaults are
+// applied later, once the sender's own ids have been checked.
 func newLead(in Intake, now time.Time) lead.Lead {
-	src, x := in.Source, in.Input
-	or := func(v, def *int64) *int64 {
-		if v != nil {
-			return v
-		}
-		return def
-	}
+	x := in.Input
 	l := lead.Lead{
-		AccountID:      src.AccountID,
+		AccountID:      in.Source.AccountID,
 		Name:           x.Name,
-		SourceID:       or(x.SourceID, &src.ID),
+		SourceID:       x.SourceID,
 		Phone:          x.Phone,
 		Email:          x.Email,
 		DtCreate:       now.Unix(),
 		DtUpdate:       now.Unix(),
-		LocationUnitID: or(x.LocationUnitID, src.DefaultUnitID),
-		LocationCityID: or(x.LocationCityID, src.DefaultCityID),
-		FunnelStageID:  or(x.FunnelStageID, src.DefaultStageID),
-		UserIDOwner:    or(x.UserIDOwner, src.DefaultOwnerID),
+		LocationUnitID: x.LocationUnitID,
+		LocationCityID: x.LocationCityID,
+		FunnelStageID:  x.FunnelStageID,
+		UserIDOwner:    x.UserIDOwner,
 		Cost:           x.Cost,
 		RemoteID:       x.RemoteID,
 		Extra:          x.Extra,

@@ -162,34 +162,58 @@ func duplicates(ctx context.Context, tx *sql.Tx, accountID int64, phone, emailKe
 	return first, count, nil
 }
 
+// refTables maps each reference field of a lead to the table it names.
+var refTables = map[string]string{
+	"userIdOwner":    "users",
+	"sourceId":       "sources",
+	"locationUnitId": "offices",
+	"locationCityId": "cities",
+	"funnelStageId":  "funnel_stages",
+}
+
+// refExists reports whether id names a row of the account in field's table;
+// an owner must also be an active user.
+func refExists(ctx context.Context, tx *sql.Tx, field string, accountID, id int64) (bool, error) {
+	q := "SELECT count(*) FROM " + refTables[field] + " WHERE id = $1 AND account_id = $2"
+	args := []any{id, accountID}
+	if field == "userIdOwner" {
+		q += " AND active = $3"
+		args = append(args, true)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("check %s: %w", field, err)
+	}
+	return n > 0, nil
+}
+
+// leadRefs lists a lead's reference fields in the order errors name them.
+func leadRefs(l *lead.Lead) []struct {
+	field string
+	id    **int64
+} {
+	return []struct {
+		field string
+		id    **int64
+	}{
+		{"userIdOwner", &l.UserIDOwner}, {"sourceId", &l.SourceID}, {"locationUnitId", &l.LocationUnitID},
+		{"locationCityId", &l.LocationCityID}, {"funnelStageId", &l.FunnelStageID},
+	}
+}
+
 // checkRefs confirms that every id the lead names belongs to the account,
 // adding a message per field that does not.
 func checkRefs(ctx context.Context, tx *sql.Tx, l *lead.Lead) error {
-	refs := []struct {
-		field, table, extra string
-		id                  *int64
-	}{
-		{"userIdOwner", "users", " AND active = $3", l.UserIDOwner},
-		{"sourceId", "sources", "", l.SourceID},
-		{"locationUnitId", "offices", "", l.LocationUnitID},
-		{"locationCityId", "cities", "", l.LocationCityID},
-		{"funnelStageId", "funnel_stages", "", l.FunnelStageID},
-	}
 	var bad *lead.Error
-	for _, r := range refs {
-		if r.id == nil {
+	for _, r := range leadRefs(l) {
+		if *r.id == nil {
 			continue
 		}
-		args := []any{*r.id, l.AccountID}
-		if r.extra != "" {
-			args = append(args, true)
+		ok, err := refExists(ctx, tx, r.field, l.AccountID, **r.id)
+		if err != nil {
+			return err
 		}
-		var n int
-		q := "SELECT count(*) FROM " + r.table + " WHERE id = $1 AND account_id = $2" + r.extra
-		if err := tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-			return fmt.Errorf("check %s: %w", r.field, err)
-		}
-		if n == 0 {
+		if !ok {
 			if bad == nil {
 				bad = &lead.Error{Code: lead.EInvalid}
 			}
@@ -198,6 +222,32 @@ func checkRefs(ctx context.Context, tx *sql.Tx, l *lead.Lead) error {
 	}
 	if bad != nil {
 		return bad
+	}
+	return nil
+}
+
+// applyDefaults fills the reference fields the sender left out from the
+// source's defaults. A default that no longer holds (its owner was
+// deactivated, say) is skipped: it is the account's mistake, and must not
+// cost the sender its lead.
+func applyDefaults(ctx context.Context, tx *sql.Tx, l *lead.Lead, src lead.Source) error {
+	defaults := map[string]*int64{
+		"userIdOwner": src.DefaultOwnerID, "sourceId": &src.ID, "locationUnitId": src.DefaultUnitID,
+		"locationCityId": src.DefaultCityID, "funnelStageId": src.DefaultStageID,
+	}
+	for _, r := range leadRefs(l) {
+		def := defaults[r.field]
+		if *r.id != nil || def == nil {
+			continue
+		}
+		ok, err := refExists(ctx, tx, r.field, l.AccountID, *def)
+		if err != nil {
+			return err
+		}
+		if ok {
+			v := *def
+			*r.id = &v
+		}
 	}
 	return nil
 }

@@ -60,6 +60,23 @@ func TestCreateLeadDefaults(t *testing.T) {
 	})
 }
 
+// TestCreateLeadStaleDefault shows that a source default gone stale (its
+// owner deactivated) is skipped, not turned into a 422 that loses the lead.
+func TestCreateLeadStaleDefault(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		f := newFixture(t, engine)
+		def := f.refs(t, "default")
+		src := f.source(t, lead.Source{Name: "Stale", DefaultOwnerID: &def.owner.ID, DefaultStageID: &def.stage.ID})
+		exec(t, f.s, "UPDATE users SET active = $1 WHERE id = $2", false, def.owner.ID)
+		in := f.intake("79992223399", "")
+		in.Source = src
+		out := f.create(t, in)
+		if got := show(out.Lead.UserIDOwner, out.Lead.FunnelStageID); got != show(nil, &def.stage.ID) {
+			t.Fatalf("owner, stage = %s; want the stale owner dropped and the stage kept", got)
+		}
+	})
+}
+
 // show prints the values behind nullable ids.
 func show(ps ...*int64) string {
 	var b bytes.Buffer

@@ -203,3 +203,23 @@ func TestKnownRegion(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodePatch(t *testing.T) {
+	d := New("RU")
+	in, present, err := d.DecodePatch([]byte(`{"name":"Пётр","funnelStageId":null,"cost":"100","x":1}`))
+	if err != nil {
+		t.Fatalf("DecodePatch: %v", err)
+	}
+	if strings.Join(present, ",") != "name,funnelStageId,cost" {
+		t.Errorf("present = %v, want name,funnelStageId,cost", present)
+	}
+	if *in.Name != "Пётр" || in.FunnelStageID != nil || *in.Cost != 100 || string(in.Extra) != `{"x":1}` {
+		t.Errorf("input = %+v", in)
+	}
+	if _, _, err := d.DecodePatch([]byte(`{"phone":"abc"}`)); lead.ErrorCode(err) != lead.EInvalid {
+		t.Errorf("bad phone: err = %v, want EInvalid", err)
+	}
+	if _, present, err := d.DecodePatch([]byte(`{}`)); err != nil || len(present) != 0 {
+		t.Errorf("empty patch: present %v, err %v", present, err)
+	}
+}

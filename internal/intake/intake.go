@@ -68,8 +68,21 @@ func KnownRegion(region string) bool {
 // EMalformed when the body is not one JSON object, EInvalid with every bad
 // field (in lead.Fields order) otherwise.
 func (d *Decoder) DecodeJSON(body []byte) (lead.Input, error) {
+	in, _, err := d.decode(body, false)
+	return in, err
+}
+
+// DecodePatch reads a partial update by the webhook's rules, except that
+// neither phone nor email is required. present lists the fields the body
+// names, null included, in lead.Fields order: a field present as null is to
+// be cleared, an absent one left alone.
+func (d *Decoder) DecodePatch(body []byte) (in lead.Input, present []string, err error) {
+	return d.decode(body, true)
+}
+
+func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) {
 	if !utf8.Valid(body) {
-		return lead.Input{}, malformed(msgUTF8, nil)
+		return lead.Input{}, nil, malformed(msgUTF8, nil)
 	}
 	// Offsets in messages count from the start of what the sender sent.
 	base := int64(0)
@@ -77,13 +90,23 @@ func (d *Decoder) DecodeJSON(body []byte) (lead.Input, error) {
 		body, base = body[len(bom):], int64(len(bom))
 	}
 	if tooDeep(body, maxDepth+1) {
-		return lead.Input{}, malformed(fmt.Sprintf(msgDepth, maxDepth), nil)
+		return lead.Input{}, nil, malformed(fmt.Sprintf(msgDepth, maxDepth), nil)
 	}
-	s := decodeState{d: d, seen: make(map[string]struct{}, 8)}
+	s := decodeState{d: d, seen: make(map[string]struct{}, 8), patch: patch}
 	if err := s.walk(body, base); err != nil {
-		return lead.Input{}, err
+		return lead.Input{}, nil, err
 	}
-	return s.finish()
+	in, err := s.finish()
+	if err != nil || !patch {
+		return in, nil, err
+	}
+	var present []string
+	for _, f := range lead.Fields {
+		if _, ok := s.seen[f.Name]; ok {
+			present = append(present, f.Name)
+		}
+	}
+	return in, present, nil
 }
 
 // decodeState is one DecodeJSON call's work in progress.
@@ -94,6 +117,7 @@ type decodeState struct {
 	errs map[string]string // field name → its one message
 
 	phoneGiven, emailGiven bool
+	patch                  bool // a partial update: nothing is required
 
 	extra    bytes.Buffer
 	extraEnc *json.Encoder
@@ -215,7 +239,7 @@ func (s *decodeState) addExtra(key string, raw []byte) {
 }
 
 func (s *decodeState) finish() (lead.Input, error) {
-	if !s.phoneGiven && !s.emailGiven {
+	if !s.patch && !s.phoneGiven && !s.emailGiven {
 		s.fail("phone", fmt.Sprintf(lead.MsgRequired, lead.FieldByName("phone").Label))
 	}
 	if s.errs != nil {

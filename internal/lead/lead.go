@@ -128,3 +128,31 @@ func (m *Marks) List() []**string {
 		&m.Referrer, &m.IP,
 	}
 }
+
+// Input returns the lead's sender-settable fields (without Extra).
+func (l *Lead) Input() Input {
+	return Input{
+		Name: l.Name, Phone: l.Phone, Email: l.Email, UserIDOwner: l.UserIDOwner, SourceID: l.SourceID,
+		RemoteID: l.RemoteID, LocationUnitID: l.LocationUnitID, LocationCityID: l.LocationCityID,
+		FunnelStageID: l.FunnelStageID, Cost: l.Cost, Marks: l.Marks(),
+	}
+}
+
+// SetInput copies in's fields (not Extra) into the lead.
+func (l *Lead) SetInput(in Input) {
+	l.Name, l.Phone, l.Email, l.UserIDOwner, l.SourceID = in.Name, in.Phone, in.Email, in.UserIDOwner, in.SourceID
+	l.RemoteID, l.LocationUnitID, l.LocationCityID = in.RemoteID, in.LocationUnitID, in.LocationCityID
+	l.FunnelStageID, l.Cost = in.FunnelStageID, in.Cost
+	l.SetMarks(in.Marks)
+}
+
+// Event is one entry of a lead's history: who did what, and which fields
+// changed from what to what.
+type Event struct {
+	ID      int64             `json:"id"`
+	LeadID  int64             `json:"leadId"`
+	UserID  *int64            `json:"userId"`
+	At      int64             `json:"dtCreate"`
+	Action  string            `json:"action"` // create, update, noAnswer, client, delete
+	Changes map[string][2]any `json:"changes"`
+}

@@ -24,7 +24,6 @@ type Idem struct {
 type Intake struct {
 	Source   lead.Source
 	Input    lead.Input
-	EmailKey *string       // lower-cased email, for duplicates
 	Delivery lead.Delivery // what the delivery log keeps; Status is set here
 	Idem     *Idem
 	// Render encodes the answer for the new lead. It runs inside the
@@ -84,19 +83,13 @@ func (s *Store) createLead(ctx context.Context, in Intake) (Outcome, error) {
 		if err := applyDefaults(ctx, tx, &l, in.Source); err != nil {
 			return err
 		}
-		if err := s.dialect.lockContacts(ctx, tx, contactKeys(l.AccountID, l.Phone, in.EmailKey)); err != nil {
-			return fmt.Errorf("lock contacts: %w", err)
-		}
-		var err error
-		if l.FirstID, l.OtherCount, err = duplicates(ctx, tx, l.AccountID, l.Phone, in.EmailKey); err != nil {
-			return err
-		}
 		d := in.Delivery
 		d.Status, d.Received = 201, now.UnixMilli()
+		var err error
 		if l.DeliveryID, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem); err != nil {
 			return err
 		}
-		if err := insertLead(ctx, tx, &l, in.EmailKey); err != nil {
+		if err := s.addLead(ctx, tx, &l); err != nil {
 			return err
 		}
 		body, err := in.Render(&l)

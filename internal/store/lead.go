@@ -32,7 +32,7 @@ const leadInsertColumns = `account_id, first_id, other_count, name, source_id, c
 	utm_source, utm_medium, utm_campaign, utm_content, utm_term, utm_referrer,
 	openstat_service, openstat_campaign, openstat_ad, openstat_source,
 	from_tag, yclid, ymclid, ym_client_id, gclid, yqrid, fbclid, roistat_id, referrer, ip,
-	extra, delivery_id`
+	extra, delivery_id, name_key`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -59,7 +59,7 @@ func scanLead(row scanner) (lead.Lead, error) {
 
 // GetLead returns one lead of the account.
 func (s *Store) GetLead(ctx context.Context, accountID, id int64) (lead.Lead, error) {
-	row := s.read.QueryRowContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE id = $1 AND account_id = $2", id, accountID)
+	row := s.read.QueryRowContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE id = $1 AND account_id = $2 AND deleted_at IS NULL", id, accountID)
 	l, err := scanLead(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, notFound("lead")
@@ -87,35 +87,8 @@ func (s *Store) LeadRaw(ctx context.Context, accountID, id int64) ([]byte, error
 // CountLeads returns how many leads the account has.
 func (s *Store) CountLeads(ctx context.Context, accountID int64) (int64, error) {
 	var n int64
-	err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM leads WHERE account_id = $1", accountID).Scan(&n)
+	err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM leads WHERE account_id = $1 AND deleted_at IS NULL", accountID).Scan(&n)
 	return n, s.wrap(err)
-}
-
-// ListLeads returns the account's leads, newest first, at most limit of them
-// with ids below before (0 for the newest).
-func (s *Store) ListLeads(ctx context.Context, accountID, before int64, limit int) ([]lead.Lead, error) {
-	q := "SELECT " + leadColumns + " FROM leads WHERE account_id = $1"
-	args := []any{accountID}
-	if before > 0 {
-		args = append(args, before)
-		q += " AND id < $2"
-	}
-	args = append(args, limit)
-	q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
-	rows, err := s.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, s.wrap(fmt.Errorf("list leads: %w", err))
-	}
-	defer rows.Close()
-	var out []lead.Lead
-	for rows.Next() {
-		l, err := scanLead(rows)
-		if err != nil {
-			return nil, s.wrap(fmt.Errorf("list leads: %w", err))
-		}
-		out = append(out, l)
-	}
-	return out, s.wrap(rows.Err())
 }
 
 // contactKeys returns the advisory-lock keys of a lead's contacts, sorted.
@@ -151,7 +124,7 @@ func duplicates(ctx context.Context, tx *sql.Tx, accountID int64, phone, emailKe
 	if len(conds) == 0 {
 		return nil, 0, nil
 	}
-	q := "SELECT min(id), count(*) FROM leads WHERE account_id = $1 AND (" + strings.Join(conds, " OR ") + ")"
+	q := "SELECT min(id), count(*) FROM leads WHERE account_id = $1 AND deleted_at IS NULL AND (" + strings.Join(conds, " OR ") + ")"
 	var min sql.NullInt64
 	if err := tx.QueryRowContext(ctx, q, args...).Scan(&min, &count); err != nil {
 		return nil, 0, fmt.Errorf("find duplicates: %w", err)
@@ -252,6 +225,15 @@ func applyDefaults(ctx context.Context, tx *sql.Tx, l *lead.Lead, src lead.Sourc
 	return nil
 }
 
+// nameKey is the lower-cased name that name search matches.
+func nameKey(name *string) *string {
+	if name == nil {
+		return nil
+	}
+	k := strings.ToLower(*name)
+	return &k
+}
+
 // insertLead writes l and sets its id.
 func insertLead(ctx context.Context, tx *sql.Tx, l *lead.Lead, emailKey *string) error {
 	marks := l.Marks()
@@ -266,7 +248,7 @@ func insertLead(ctx context.Context, tx *sql.Tx, l *lead.Lead, emailKey *string)
 	for _, m := range marks.List() {
 		args = append(args, *m)
 	}
-	args = append(args, extra, l.DeliveryID)
+	args = append(args, extra, l.DeliveryID, nameKey(l.Name))
 	ph := make([]string, len(args))
 	for i := range ph {
 		ph[i] = "$" + strconv.Itoa(i+1)

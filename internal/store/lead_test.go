@@ -177,7 +177,7 @@ func TestCreateLeadStoresEverything(t *testing.T) {
 		raw := []byte("{\"name\":\"\xff\x00\", \"z\":1}")
 
 		it := f.intake("", "")
-		it.Input, it.EmailKey = in, ptr("ivan@example.com")
+		it.Input = in
 		it.Delivery.Body = raw
 		out := f.create(t, it)
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,7 +60,6 @@ func (f fixture) intake(phone, email string) store.Intake {
 	}
 	if email != "" {
 		in.Input.Email = ptr(email)
-		in.EmailKey = ptr(strings.ToLower(email))
 	}
 	return in
 }

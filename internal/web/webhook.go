@@ -13,7 +13,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 )
@@ -94,13 +93,8 @@ func (s *Server) webhook(ctx context.Context, r *http.Request, req *webhookReque
 	if err != nil {
 		return s.reject(ctx, req, err)
 	}
-	var emailKey *string
-	if in.Email != nil {
-		k := intake.EmailKey(*in.Email)
-		emailKey = &k
-	}
 	out, err := s.store.CreateLead(ctx, store.Intake{
-		Source: req.src, Input: in, EmailKey: emailKey, Delivery: req.delivery, Idem: req.idem,
+		Source: req.src, Input: in, Delivery: req.delivery, Idem: req.idem,
 		Render: func(l *lead.Lead) ([]byte, error) {
 			return marshal(struct {
 				Data *lead.Lead `json:"data"`

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"leadbox/internal/lead"
+)
+
+// MaxPage is the most leads one page returns.
+const MaxPage = 500
+
+// LeadFilter selects an account's leads for the inbox and the API. Zero
+// values select everything.
+type LeadFilter struct {
+	SourceID, StageID, OwnerID *int64
+	From, To                   int64 // dtCreate ≥ From and < To, unix seconds; 0 leaves a side open
+	DuplicatesOnly             bool  // only leads with a firstId
+	Phone                      string // a normalised phone, matched exactly
+	Digits                     string // a part of a phone, digits only
+	Text                       string // a part of a name or an email, any case
+	Before                     int64  // cursor: only ids below this; 0 starts at the newest
+	Limit                      int    // at most MaxPage; 0 means 50
+}
+
+// ListLeads returns the leads the filter selects, newest first. Paging is by
+// id, so a page boundary stays put while new leads arrive.
+func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([]lead.Lead, error) {
+	q, args := leadQuery("SELECT "+leadColumns+" FROM leads", accountID, f)
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	args = append(args, min(f.Limit, MaxPage))
+	q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap(fmt.Errorf("list leads: %w", err))
+	}
+	defer rows.Close()
+	out := []lead.Lead{}
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, s.wrap(fmt.Errorf("list leads: %w", err))
+		}
+		out = append(out, l)
+	}
+	return out, s.wrap(rows.Err())
+}
+
+// leadQuery appends the filter's conditions to a query over leads.
+func leadQuery(q string, accountID int64, f LeadFilter) (string, []any) {
+	args := []any{accountID}
+	where := []string{"account_id = $1", "deleted_at IS NULL"}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+	}
+	if f.SourceID != nil {
+		add("source_id = ?", *f.SourceID)
+	}
+	if f.StageID != nil {
+		add("funnel_stage_id = ?", *f.StageID)
+	}
+	if f.OwnerID != nil {
+		add("user_id_owner = ?", *f.OwnerID)
+	}
+	if f.From > 0 {
+		add("dt_create >= ?", f.From)
+	}
+	if f.To > 0 {
+		add("dt_create < ?", f.To)
+	}
+	if f.DuplicatesOnly {
+		where = append(where, "first_id IS NOT NULL")
+	}
+	if f.Phone != "" {
+		add("phone = ?", f.Phone)
+	}
+	if f.Digits != "" {
+		add("phone LIKE ? ESCAPE '\\'", "%"+escapeLike(f.Digits)+"%")
+	}
+	if f.Text != "" {
+		pattern := "%" + escapeLike(strings.ToLower(f.Text)) + "%"
+		args = append(args, pattern)
+		n := "$" + strconv.Itoa(len(args))
+		where = append(where, "(name_key LIKE "+n+" ESCAPE '\\' OR email_key LIKE "+n+" ESCAPE '\\')")
+	}
+	if f.Before > 0 {
+		add("id < ?", f.Before)
+	}
+	return q + " WHERE " + strings.Join(where, " AND "), args
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// RelatedLeads returns the account's other leads with the same phone or
+// email as l, newest first.
+func (s *Store) RelatedLeads(ctx context.Context, l lead.Lead, limit int) ([]lead.Lead, error) {
+	var conds []string
+	args := []any{l.AccountID, l.ID}
+	if l.Phone != nil {
+		args = append(args, *l.Phone)
+		conds = append(conds, "phone = $"+strconv.Itoa(len(args)))
+	}
+	if l.Email != nil {
+		args = append(args, strings.ToLower(*l.Email))
+		conds = append(conds, "email_key = $"+strconv.Itoa(len(args)))
+	}
+	out := []lead.Lead{}
+	if len(conds) == 0 {
+		return out, nil
+	}
+	args = append(args, limit)
+	q := "SELECT " + leadColumns + " FROM leads WHERE account_id = $1 AND id <> $2 AND deleted_at IS NULL AND (" +
+		strings.Join(conds, " OR ") + ") ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap(fmt.Errorf("related leads: %w", err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanLead(rows)
+		if err != nil {
+			return nil, s.wrap(err)
+		}
+		out = append(out, r)
+	}
+	return out, s.wrap(rows.Err())
+}

@@ -16,8 +16,8 @@ const MaxPage = 500
 // values select everything.
 type LeadFilter struct {
 	SourceID, StageID, OwnerID *int64
-	From, To                   int64 // dtCreate ≥ From and < To, unix seconds; 0 leaves a side open
-	DuplicatesOnly             bool  // only leads with a firstId
+	From, To                   int64  // dtCreate ≥ From and < To, unix seconds; 0 leaves a side open
+	DuplicatesOnly             bool   // only leads with a firstId
 	Phone                      string // a normalised phone, matched exactly
 	Digits                     string // a part of a phone, digits only
 	Text                       string // a part of a name or an email, any case

@@ -87,7 +87,10 @@ func storeOps(f fixture) map[string]func(ctx context.Context) error {
 		"GetLead":    func(ctx context.Context) error { _, err := f.s.GetLead(ctx, f.acc.ID, 1); return err },
 		"LeadRaw":    func(ctx context.Context) error { _, err := f.s.LeadRaw(ctx, f.acc.ID, 1); return err },
 		"CountLeads": func(ctx context.Context) error { _, err := f.s.CountLeads(ctx, f.acc.ID); return err },
-		"ListLeads":  func(ctx context.Context) error { _, err := f.s.ListLeads(ctx, f.acc.ID, store.LeadFilter{Limit: 10}); return err },
+		"ListLeads": func(ctx context.Context) error {
+			_, err := f.s.ListLeads(ctx, f.acc.ID, store.LeadFilter{Limit: 10})
+			return err
+		},
 	}
 }
 

@@ -37,7 +37,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	handler := web.NewServer(web.Config{
-		Store: s, Decoder: intake.New(cfg.PhoneRegion), Logger: logger,
+		Store: s, Decoder: intake.New(cfg.PhoneRegion), Logger: logger, BaseURL: cfg.BaseURL,
 		SourceRate: rate.Limit(cfg.SourceRate), SourceBurst: cfg.SourceBurst,
 		AccountRate: rate.Limit(cfg.AccountRate), AccountBurst: cfg.AccountBurst,
 	})

@@ -24,6 +24,7 @@ type dialect struct {
 	retryable    func(error) bool // a transient conflict: run the transaction again
 	unavailable  func(error) bool // the database cannot be reached or cannot write
 	unique       func(error) bool // a unique constraint was violated
+	foreignKey   func(error) bool // a row is still referenced
 }
 
 var sqliteDialect = dialect{
@@ -83,7 +84,8 @@ var postgresDialect = dialect{
 			errors.Is(err, sql.ErrConnDone) || pgconn.SafeToRetry(err) || strings.Contains(err.Error(), "conn closed") ||
 			errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 	},
-	unique: func(err error) bool { return pgCode(err) == "23505" },
+	unique:     func(err error) bool { return pgCode(err) == "23505" },
+	foreignKey: func(err error) bool { return pgCode(err) == "23503" },
 }
 
 func pgCode(err error) string {

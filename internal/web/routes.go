@@ -9,6 +9,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/hooks/{token}", s.handleWebhook)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
-	mux.HandleFunc("/", s.handleNotFound)
+	s.apiRoutes(mux) // api_routes.go: /api/v1/...
+	s.uiRoutes(mux)  // ui_routes.go: the managers' web UI
+	if !s.uiOwnsRoot {
+		mux.HandleFunc("/", s.handleNotFound)
+	}
 	return mux
 }

@@ -19,6 +19,7 @@ type Config struct {
 	Store   *store.Store
 	Decoder *intake.Decoder
 	Logger  *slog.Logger
+	BaseURL string // public URL of the server, for webhook URLs shown to people
 
 	// Webhook rate limits, per source and per account; a zero rate turns the
 	// limit off.
@@ -35,6 +36,11 @@ type Server struct {
 	log     *slog.Logger
 	limits  *limiter
 	handler http.Handler
+	baseURL string
+
+	api        apiState // api_routes.go
+	ui         uiState  // ui_routes.go
+	uiOwnsRoot bool     // the UI serves "/" itself
 
 	// inFlight holds the Idempotency-Keys this process is working on, so a
 	// retry that arrives before the first attempt is answered gets a 409
@@ -59,7 +65,10 @@ func NewServer(cfg Config) *Server {
 		log:      cfg.Logger,
 		limits:   newLimiter(cfg.SourceRate, cfg.SourceBurst, cfg.AccountRate, cfg.AccountBurst),
 		inFlight: make(map[idemKey]struct{}),
+		baseURL:  cfg.BaseURL,
 	}
+	s.initAPI(cfg)
+	s.initUI(cfg)
 	s.handler = s.logRequests(s.recoverPanics(s.routes()))
 	return s
 }

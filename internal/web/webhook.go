@@ -104,6 +104,9 @@ func (s *Server) webhook(ctx context.Context, r *http.Request, req *webhookReque
 	if err != nil {
 		return s.reject(ctx, req, err)
 	}
+	if !out.Replayed {
+		s.leadCreated(out.Lead)
+	}
 	return answer{status: out.Status, body: out.Body, replayed: out.Replayed}
 }
 

@@ -49,60 +49,60 @@ var errIdemRace = errors.New("idempotency key taken concurrently")
 // nil, the lead is durably committed. A field that names another account's
 // row fails with EInvalid and nothing is written (the caller logs the
 // rejection with LogDelivery).
+//
+// Requests are committed in groups by the store's one writer (see batch.go):
+// a commit's fsync is paid once for every request that arrived meanwhile.
 func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 	for attempt := 0; ; attempt++ {
-		out, err := s.createLead(ctx, in)
-		if errors.Is(err, errIdemRace) && attempt < 2 {
-			continue // the winner has committed; the next attempt replays its answer
+		out, err := s.writer.submit(ctx, in)
+		if (errors.Is(err, errIdemRace) || s.dialect.retryable(err)) && attempt < 4 {
+			continue // e.g. the key's winner has committed: the next attempt replays its answer
 		}
-		return out, err
+		return out, s.wrap(err)
 	}
 }
 
-func (s *Store) createLead(ctx context.Context, in Intake) (Outcome, error) {
-	var out Outcome
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		out = Outcome{}
-		now := s.now()
-		if in.Idem != nil {
-			replay, err := s.findIdem(ctx, tx, in.Source.ID, *in.Idem, now)
-			if err != nil || replay != nil {
-				if replay != nil {
-					out = *replay
-					d := in.Delivery
-					d.Status, d.Replayed, d.Received = replay.Status, true, now.UnixMilli()
-					_, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem)
-				}
-				return err
-			}
-		}
-		l := newLead(in, now)
-		if err := checkRefs(ctx, tx, &l); err != nil {
-			return err
-		}
-		if err := applyDefaults(ctx, tx, &l, in.Source); err != nil {
-			return err
-		}
-		d := in.Delivery
-		d.Status, d.Received = 201, now.UnixMilli()
-		var err error
-		if l.DeliveryID, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem); err != nil {
-			return err
-		}
-		if err := s.addLead(ctx, tx, &l); err != nil {
-			return err
-		}
-		body, err := in.Render(&l)
+// createLead does CreateLead's work inside the writer's transaction.
+func (s *Store) createLead(ctx context.Context, tx *sql.Tx, in Intake) (Outcome, error) {
+	now := s.now()
+	if in.Idem != nil {
+		replay, err := s.findIdem(ctx, tx, in.Source.ID, *in.Idem, now)
 		if err != nil {
-			return fmt.Errorf("render lead: %w", err)
+			return Outcome{}, err
 		}
-		out = Outcome{Lead: l, Status: 201, Body: body}
-		if in.Idem != nil {
-			return s.saveIdem(ctx, tx, in.Source.ID, *in.Idem, 201, body, now)
+		if replay != nil {
+			d := in.Delivery
+			d.Status, d.Replayed, d.Received = replay.Status, true, now.UnixMilli()
+			_, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem)
+			return *replay, err
 		}
-		return nil
-	})
-	return out, err
+	}
+	l := newLead(in, now)
+	if err := checkRefs(ctx, tx, &l); err != nil {
+		return Outcome{}, err
+	}
+	if err := applyDefaults(ctx, tx, &l, in.Source); err != nil {
+		return Outcome{}, err
+	}
+	d := in.Delivery
+	d.Status, d.Received = 201, now.UnixMilli()
+	var err error
+	if l.DeliveryID, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem); err != nil {
+		return Outcome{}, err
+	}
+	if err := s.addLead(ctx, tx, &l); err != nil {
+		return Outcome{}, err
+	}
+	body, err := in.Render(&l)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("render lead: %w", err)
+	}
+	if in.Idem != nil {
+		if err := s.saveIdem(ctx, tx, in.Source.ID, *in.Idem, 201, body, now); err != nil {
+			return Outcome{}, err
+		}
+	}
+	return Outcome{Lead: l, Status: 201, Body: body}, nil
 }
 
 // newLead builds the lead an intake asks for; the source's defaults are

@@ -26,6 +26,7 @@ type Store struct {
 	write   *sql.DB
 	dialect dialect
 	now     func() time.Time
+	writer  *batcher
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -74,6 +75,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxIdleConns(4)
 
 	s := &Store{read: read, write: write, dialect: sqliteDialect, now: time.Now}
+	s.writer = startBatcher(s)
 	if err := s.checkSQLite(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -105,10 +107,11 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{read: db, write: db, dialect: postgresDialect, now: time.Now}
+	s.writer = startBatcher(s)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, unavailable(fmt.Errorf("open postgres: %w", err))
 	}
 	return s, nil
@@ -119,6 +122,7 @@ func (s *Store) Engine() string { return s.dialect.name }
 
 // Close closes every connection.
 func (s *Store) Close() error {
+	s.writer.stop()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

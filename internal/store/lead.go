@@ -109,22 +109,24 @@ func contactKeys(accountID int64, phone, emailKey *string) []int64 {
 }
 
 // duplicates finds the earliest lead of the account that shares the phone or
-// the email, and how many do. The caller holds the contact locks.
+// the email, and how many do. The caller holds the contact locks. Each side
+// of the UNION is one index lookup; an OR would let the planner scan every
+// lead of the account.
 func duplicates(ctx context.Context, tx *sql.Tx, accountID int64, phone, emailKey *string) (first *int64, count int64, err error) {
-	var conds []string
+	var parts []string
 	args := []any{accountID}
 	if phone != nil {
 		args = append(args, *phone)
-		conds = append(conds, "phone = $"+strconv.Itoa(len(args)))
+		parts = append(parts, "SELECT id FROM leads WHERE account_id = $1 AND phone = $"+strconv.Itoa(len(args))+" AND deleted_at IS NULL")
 	}
 	if emailKey != nil {
 		args = append(args, *emailKey)
-		conds = append(conds, "email_key = $"+strconv.Itoa(len(args)))
+		parts = append(parts, "SELECT id FROM leads WHERE account_id = $1 AND email_key = $"+strconv.Itoa(len(args))+" AND deleted_at IS NULL")
 	}
-	if len(conds) == 0 {
+	if len(parts) == 0 {
 		return nil, 0, nil
 	}
-	q := "SELECT min(id), count(*) FROM leads WHERE account_id = $1 AND deleted_at IS NULL AND (" + strings.Join(conds, " OR ") + ")"
+	q := "SELECT min(id), count(*) FROM (" + strings.Join(parts, " UNION ") + ") dup"
 	var min sql.NullInt64
 	if err := tx.QueryRowContext(ctx, q, args...).Scan(&min, &count); err != nil {
 		return nil, 0, fmt.Errorf("find duplicates: %w", err)

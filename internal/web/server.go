@@ -27,6 +27,10 @@ type Config struct {
 	SourceBurst  int
 	AccountRate  rate.Limit
 	AccountBurst int
+
+	// REST API rate limit per token; a zero rate turns it off.
+	APIRate  rate.Limit
+	APIBurst int
 }
 
 // Server is leadbox's HTTP handler.

@@ -339,3 +339,9 @@ func readAll(t testing.TB, r io.Reader) []byte {
 	}
 	return b
 }
+
+type storeToken = store.APIToken
+
+func listTokens(a *apiEnv) ([]store.APIToken, error) {
+	return a.s.ListAPITokens(context.Background(), a.acct.ID)
+}

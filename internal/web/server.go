@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 
@@ -31,6 +32,11 @@ type Config struct {
 	// REST API rate limit per token; a zero rate turns it off.
 	APIRate  rate.Limit
 	APIBurst int
+
+	// Web UI sessions end after SessionIdle without a request or SessionMax
+	// after login; zero means 30 minutes and 8 hours.
+	SessionIdle time.Duration
+	SessionMax  time.Duration
 }
 
 // Server is leadbox's HTTP handler.

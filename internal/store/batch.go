@@ -36,10 +36,14 @@ type batcher struct {
 	jobs chan *job // unbuffered: whoever waits in submit is in the next group
 	quit chan struct{}
 	done chan struct{}
+
+	stmts      map[string]*sql.Stmt // owned by the writer goroutine
+	unprepared map[string]struct{}
 }
 
 func startBatcher(s *Store) *batcher {
-	b := &batcher{s: s, jobs: make(chan *job), quit: make(chan struct{}), done: make(chan struct{})}
+	b := &batcher{s: s, jobs: make(chan *job), quit: make(chan struct{}), done: make(chan struct{}),
+		stmts: make(map[string]*sql.Stmt), unprepared: make(map[string]struct{})}
 	go b.loop()
 	return b
 }
@@ -72,6 +76,7 @@ func (b *batcher) submit(ctx context.Context, in Intake) (Outcome, error) {
 
 func (b *batcher) loop() {
 	defer close(b.done)
+	defer b.closeStmts()
 	group := make([]*job, 0, maxBatch)
 	for {
 		group = group[:0]
@@ -100,7 +105,7 @@ func (b *batcher) run(group []*job) {
 	defer cancel()
 	err := b.s.tryTx(ctx, func(tx *sql.Tx) error {
 		for _, j := range group {
-			if err := b.one(ctx, tx, j); err != nil {
+			if err := b.one(ctx, stmtTx{tx, b}, j); err != nil {
 				return err
 			}
 		}
@@ -112,11 +117,14 @@ func (b *batcher) run(group []*job) {
 		}
 		close(j.done)
 	}
+	if len(b.unprepared) > 0 {
+		b.prepare(ctx)
+	}
 }
 
 // one runs a request inside a savepoint; a request that fails is rolled back
 // alone. Only an error of the transaction itself is returned.
-func (b *batcher) one(ctx context.Context, tx *sql.Tx, j *job) error {
+func (b *batcher) one(ctx context.Context, tx stmtTx, j *job) error {
 	if err := j.ctx.Err(); err != nil {
 		j.err = err // the sender has gone; nothing was started
 		return nil
@@ -133,4 +141,60 @@ func (b *batcher) one(ctx context.Context, tx *sql.Tx, j *job) error {
 	}
 	_, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT lead")
 	return err
+}
+
+// stmtTx runs the group's statements through statements prepared once on
+// the writer. SQLite would otherwise parse every statement of every lead
+// again, which costs about as much as running it. A statement not prepared
+// yet runs as it is and is noted, to be prepared after the group commits
+// (on SQLite the writer's one connection is busy until then).
+type stmtTx struct {
+	*sql.Tx
+	b *batcher
+}
+
+func (t stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.b.prepared(query); st != nil {
+		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+func (t stmtTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.b.prepared(query); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// maxStmts bounds the cache; the write path has a couple of dozen statements.
+const maxStmts = 64
+
+// prepared returns the prepared form of query, or nil after noting it.
+// Only the writer goroutine calls it.
+func (b *batcher) prepared(query string) *sql.Stmt {
+	if st, ok := b.stmts[query]; ok {
+		return st
+	}
+	if len(b.stmts)+len(b.unprepared) < maxStmts {
+		b.unprepared[query] = struct{}{}
+	}
+	return nil
+}
+
+// prepare prepares the statements noted during the last group.
+func (b *batcher) prepare(ctx context.Context) {
+	for q := range b.unprepared {
+		delete(b.unprepared, q)
+		if st, err := b.s.write.PrepareContext(ctx, q); err == nil {
+			b.stmts[q] = st
+		}
+	}
+}
+
+func (b *batcher) closeStmts() {
+	for q, st := range b.stmts {
+		st.Close()
+		delete(b.stmts, q)
+	}
 }

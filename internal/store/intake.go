@@ -50,11 +50,22 @@ var errIdemRace = errors.New("idempotency key taken concurrently")
 // row fails with EInvalid and nothing is written (the caller logs the
 // rejection with LogDelivery).
 //
-// Requests are committed in groups by the store's one writer (see batch.go):
-// a commit's fsync is paid once for every request that arrived meanwhile.
+// On SQLite requests are committed in groups by the store's one writer (see
+// batch.go): a commit's fsync is paid once for every request that arrived
+// meanwhile. PostgreSQL commits each request in its own transaction, in
+// parallel over the pool; it flushes concurrent commits together itself.
 func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 	for attempt := 0; ; attempt++ {
-		out, err := s.writer.submit(ctx, in)
+		var out Outcome
+		var err error
+		if s.writer != nil {
+			out, err = s.writer.submit(ctx, in)
+		} else {
+			err = s.tryTx(ctx, func(tx *sql.Tx) error {
+				out, err = s.createLead(ctx, tx, in)
+				return err
+			})
+		}
 		if (errors.Is(err, errIdemRace) || s.dialect.retryable(err)) && attempt < 4 {
 			continue // e.g. the key's winner has committed: the next attempt replays its answer
 		}
@@ -63,7 +74,7 @@ func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 }
 
 // createLead does CreateLead's work inside the writer's transaction.
-func (s *Store) createLead(ctx context.Context, tx *sql.Tx, in Intake) (Outcome, error) {
+func (s *Store) createLead(ctx context.Context, tx dbtx, in Intake) (Outcome, error) {
 	now := s.now()
 	if in.Idem != nil {
 		replay, err := s.findIdem(ctx, tx, in.Source.ID, *in.Idem, now)
@@ -152,7 +163,7 @@ func (s *Store) LogDelivery(ctx context.Context, src lead.Source, d lead.Deliver
 
 func cacheable(status int) bool { return status == 400 || status == 422 }
 
-func insertDelivery(ctx context.Context, tx *sql.Tx, d *lead.Delivery, src lead.Source, idem *Idem) (*int64, error) {
+func insertDelivery(ctx context.Context, tx dbtx, d *lead.Delivery, src lead.Source, idem *Idem) (*int64, error) {
 	key := d.IdempotencyKey
 	if idem != nil {
 		key = &idem.Key
@@ -181,6 +192,13 @@ func insertDelivery(ctx context.Context, tx *sql.Tx, d *lead.Delivery, src lead.
 
 type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// dbtx is what the write path runs statements on: a *sql.Tx, or a
+// stmtTx that reuses prepared statements.
+type dbtx interface {
+	querier
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // FindIdempotent returns the stored answer for an Idempotency-Key of the
@@ -213,7 +231,7 @@ func (s *Store) findIdem(ctx context.Context, tx querier, sourceID int64, idem I
 	return &Outcome{Status: status, Body: body, Replayed: true}, nil
 }
 
-func (s *Store) saveIdem(ctx context.Context, tx *sql.Tx, sourceID int64, idem Idem, status int, body []byte, now time.Time) error {
+func (s *Store) saveIdem(ctx context.Context, tx dbtx, sourceID int64, idem Idem, status int, body []byte, now time.Time) error {
 	// An expired row with the same key would block the insert.
 	if _, err := tx.ExecContext(ctx, "DELETE FROM idempotency_keys WHERE source_id = $1 AND key = $2 AND created_at <= $3",
 		sourceID, idem.Key, now.Add(-IdempotencyTTL).Unix()); err != nil {

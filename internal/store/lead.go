@@ -74,7 +74,7 @@ func (s *Store) GetLead(ctx context.Context, accountID, id int64) (lead.Lead, er
 func (s *Store) LeadRaw(ctx context.Context, accountID, id int64) ([]byte, error) {
 	var body []byte
 	err := s.read.QueryRowContext(ctx, `SELECT d.body FROM leads l JOIN deliveries d ON d.id = l.delivery_id
-		WHERE l.id = $1 AND l.account_id = $2`, id, accountID).Scan(&body)
+		WHERE l.id = $1 AND l.account_id = $2 AND l.deleted_at IS NULL`, id, accountID).Scan(&body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("lead")
 	}
@@ -112,7 +112,7 @@ func contactKeys(accountID int64, phone, emailKey *string) []int64 {
 // the email, and how many do. The caller holds the contact locks. Each side
 // of the UNION is one index lookup; an OR would let the planner scan every
 // lead of the account.
-func duplicates(ctx context.Context, tx *sql.Tx, accountID int64, phone, emailKey *string) (first *int64, count int64, err error) {
+func duplicates(ctx context.Context, tx dbtx, accountID int64, phone, emailKey *string) (first *int64, count int64, err error) {
 	var parts []string
 	args := []any{accountID}
 	if phone != nil {
@@ -148,7 +148,7 @@ var refTables = map[string]string{
 
 // refExists reports whether id names a row of the account in field's table;
 // an owner must also be an active user.
-func refExists(ctx context.Context, tx *sql.Tx, field string, accountID, id int64) (bool, error) {
+func refExists(ctx context.Context, tx dbtx, field string, accountID, id int64) (bool, error) {
 	q := "SELECT count(*) FROM " + refTables[field] + " WHERE id = $1 AND account_id = $2"
 	args := []any{id, accountID}
 	if field == "userIdOwner" {
@@ -178,7 +178,7 @@ func leadRefs(l *lead.Lead) []struct {
 
 // checkRefs confirms that every id the lead names belongs to the account,
 // adding a message per field that does not.
-func checkRefs(ctx context.Context, tx *sql.Tx, l *lead.Lead) error {
+func checkRefs(ctx context.Context, tx dbtx, l *lead.Lead) error {
 	var bad *lead.Error
 	for _, r := range leadRefs(l) {
 		if *r.id == nil {
@@ -205,7 +205,7 @@ func checkRefs(ctx context.Context, tx *sql.Tx, l *lead.Lead) error {
 // source's defaults. A default that no longer holds (its owner was
 // deactivated, say) is skipped: it is the account's mistake, and must not
 // cost the sender its lead.
-func applyDefaults(ctx context.Context, tx *sql.Tx, l *lead.Lead, src lead.Source) error {
+func applyDefaults(ctx context.Context, tx dbtx, l *lead.Lead, src lead.Source) error {
 	defaults := map[string]*int64{
 		"userIdOwner": src.DefaultOwnerID, "sourceId": &src.ID, "locationUnitId": src.DefaultUnitID,
 		"locationCityId": src.DefaultCityID, "funnelStageId": src.DefaultStageID,
@@ -237,7 +237,7 @@ func nameKey(name *string) *string {
 }
 
 // insertLead writes l and sets its id.
-func insertLead(ctx context.Context, tx *sql.Tx, l *lead.Lead, emailKey *string) error {
+func insertLead(ctx context.Context, tx dbtx, l *lead.Lead, emailKey *string) error {
 	marks := l.Marks()
 	var extra *string
 	if len(l.Extra) > 0 {

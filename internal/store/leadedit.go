@@ -47,7 +47,7 @@ func (s *Store) AddLead(ctx context.Context, n NewLead) (lead.Lead, error) {
 }
 
 // addLead finds the lead's duplicates under the contact locks and inserts it.
-func (s *Store) addLead(ctx context.Context, tx *sql.Tx, l *lead.Lead) error {
+func (s *Store) addLead(ctx context.Context, tx dbtx, l *lead.Lead) error {
 	emailKey := emailKeyOf(l.Email)
 	if err := s.dialect.lockContacts(ctx, tx, contactKeys(l.AccountID, l.Phone, emailKey)); err != nil {
 		return fmt.Errorf("lock contacts: %w", err)
@@ -189,10 +189,10 @@ func writeLead(ctx context.Context, tx *sql.Tx, l *lead.Lead) error {
 // MarkNoAnswer records that a manager called and nobody answered.
 func (s *Store) MarkNoAnswer(ctx context.Context, accountID int64, userID *int64, id int64) (lead.Lead, error) {
 	return s.editLead(ctx, accountID, userID, id, "noAnswer", func(_ *sql.Tx, l *lead.Lead, now int64) (map[string][2]any, error) {
-		old := l.DtNotAnswer
+		oldNot, oldAt := l.NotAnswer, l.DtNotAnswer
 		yes := true
 		l.NotAnswer, l.DtNotAnswer = &yes, &now
-		return map[string][2]any{"notAnswer": {nil, true}, "dtNotAnswer": {deref(old), now}}, nil
+		return map[string][2]any{"notAnswer": {deref(oldNot), true}, "dtNotAnswer": {deref(oldAt), now}}, nil
 	})
 }
 

@@ -107,7 +107,6 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{read: db, write: db, dialect: postgresDialect, now: time.Now}
-	s.writer = startBatcher(s)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
@@ -122,7 +121,9 @@ func (s *Store) Engine() string { return s.dialect.name }
 
 // Close closes every connection.
 func (s *Store) Close() error {
-	s.writer.stop()
+	if s.writer != nil {
+		s.writer.stop()
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

@@ -18,12 +18,23 @@ func inUse() error {
 	return lead.Errorf(lead.EConflict, "id", "Запись используется (лидами или источниками), её нельзя удалить.")
 }
 
+// rowName is what a not-found error calls a row of table.
+func rowName(table string) string {
+	switch table {
+	case "cities":
+		return "city"
+	case "funnel_stages":
+		return "funnel stage"
+	}
+	return strings.TrimSuffix(table, "s")
+}
+
 // deleteRow deletes one row of the account's table, refusing when other rows
 // still reference it.
 func (s *Store) deleteRow(ctx context.Context, table string, accountID, id int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = $1 AND account_id = $2", id, accountID)
-		return mustAffect(res, err, strings.TrimSuffix(table, "s"))
+		return mustAffect(res, err, rowName(table))
 	})
 	if err != nil && s.dialect.foreignKey(err) {
 		return inUse()
@@ -113,7 +124,7 @@ func (s *Store) GetRef(ctx context.Context, kind RefKind, accountID, id int64) (
 	err := s.read.QueryRowContext(ctx, "SELECT id, account_id, name FROM "+string(kind)+" WHERE id = $1 AND account_id = $2",
 		id, accountID).Scan(&r.ID, &r.AccountID, &r.Name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, notFound(strings.TrimSuffix(string(kind), "s"))
+		return r, notFound(rowName(string(kind)))
 	}
 	return r, s.wrap(err)
 }
@@ -126,7 +137,7 @@ func (s *Store) RenameRef(ctx context.Context, kind RefKind, accountID, id int64
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE "+string(kind)+" SET name = $1 WHERE id = $2 AND account_id = $3", name, id, accountID)
-		return mustAffect(res, err, strings.TrimSuffix(string(kind), "s"))
+		return mustAffect(res, err, rowName(string(kind)))
 	})
 	if err != nil {
 		return lead.Ref{}, err

@@ -198,7 +198,9 @@ func TestAPILeadList(t *testing.T) {
 	})
 }
 
-func urlq(s string) string { return strings.NewReplacer("+", "%2B", " ", "%20", "(", "%28", ")", "%29").Replace(s) }
+func urlq(s string) string {
+	return strings.NewReplacer("+", "%2B", " ", "%20", "(", "%28", ")", "%29").Replace(s)
+}
 
 // TestAPILeadCursor: paging by cursor sees every lead once, in order, while
 // new leads keep arriving between pages.
@@ -329,4 +331,41 @@ func TestAPIRateLimit(t *testing.T) {
 	}
 	// Another token has its own bucket.
 	want(t, a.call(t, "GET", "/api/v1/users", "", "Authorization", "Bearer "+a.otherToken), 200)
+}
+
+// TestAPIEnglish: with Accept-Language: en every error message is English,
+// field labels included; without it, Russian.
+func TestAPIEnglish(t *testing.T) {
+	a := newAPIEnv(t, "sqlite")
+	en := []string{"Accept-Language", "en"}
+	cases := []struct {
+		name         string
+		method, path string
+		body         string
+		headers      []string
+		status       int
+		contains     string
+	}{
+		{"Unauthorized", "GET", "/api/v1/leads", "", []string{"Authorization", "Bearer bad"}, 401, "invalid or revoked"},
+		{"NotFound", "GET", "/api/v1/leads/99999", "", nil, 404, "Not found."},
+		{"Malformed", "POST", "/api/v1/leads", "{", nil, 400, "Malformed JSON"},
+		{"FieldType", "POST", "/api/v1/leads", `{"phone":"79990000000","userIdOwner":"x"}`, nil, 422, "The Owner ID field must be an integer."},
+		{"UnknownRef", "POST", "/api/v1/leads", a.vars(`{"phone":"79990000000","locationCityId":{{otherCity}}}`), nil, 422, "The selected City ID is invalid."},
+		{"NameRequired", "POST", "/api/v1/offices", `{}`, nil, 422, "The Name field is required."},
+		{"Query", "GET", "/api/v1/leads?limit=1000", "", nil, 422, "between 1 and 500"},
+		{"Method", "PUT", "/api/v1/leads", "{}", nil, 405, "Method PUT is not allowed"},
+		{"TooLarge", "POST", "/api/v1/leads", `{"x":"` + strings.Repeat("y", web.MaxAPIBody) + `"}`, nil, 413, "larger than 1024 KiB"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := a.call(t, c.method, c.path, c.body, append(c.headers, en...)...)
+			if r.status != c.status || !strings.Contains(string(r.body), c.contains) || cyrillic.Match(r.body) {
+				t.Errorf("%d %s, want %d with %q in English", r.status, r.body, c.status, c.contains)
+			}
+			r = a.call(t, c.method, c.path, c.body, c.headers...)
+			if !cyrillic.Match(r.body) {
+				t.Errorf("without Accept-Language: %s, want Russian", r.body)
+			}
+		})
+	}
 }

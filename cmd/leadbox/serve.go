@@ -40,6 +40,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Store: s, Decoder: intake.New(cfg.PhoneRegion), Logger: logger, BaseURL: cfg.BaseURL,
 		SourceRate: rate.Limit(cfg.SourceRate), SourceBurst: cfg.SourceBurst,
 		AccountRate: rate.Limit(cfg.AccountRate), AccountBurst: cfg.AccountBurst,
+		APIRate: rate.Limit(cfg.APIRate), APIBurst: cfg.APIBurst,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -50,6 +51,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(handler.CloseStreams) // live-update streams never end by themselves
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -17,6 +17,7 @@ type Session struct {
 	CSRF    string
 	Created int64
 	Seen    int64
+	Stale   bool // last noted over a minute ago: worth a TouchSession
 }
 
 // CreateSession stores a new session for a user under the hash of its id;
@@ -56,6 +57,7 @@ func (s *Store) SessionByHash(ctx context.Context, idHash string, idle, absolute
 		}
 		return ss, notFound("session")
 	}
+	ss.Stale = now-ss.Seen >= 60
 	return ss, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"sort"
 	"strings"
 
@@ -20,7 +21,8 @@ var leadKeys = strings.Fields(`id firstId name sourceId clientId phone email not
 // cardField is one line of the lead card: the key as sent, a label and the
 // value as people read it (a name for an id, a date for a time).
 type cardField struct {
-	Key, Label, Value, Link string
+	Key, Label, Value string
+	Link              template.URL // built here from ids and digits only
 }
 
 // fieldLabel names a lead key in lang: our own table first, else the
@@ -47,7 +49,9 @@ func (n *names) fields(l lead.Lead, lang string) []cardField {
 	out := make([]cardField, 0, len(leadKeys))
 	for _, k := range leadKeys {
 		f := cardField{Key: k, Label: fieldLabel(k, lang)}
-		f.Value, f.Link = n.value(k, m[k], lang)
+		var link string
+		f.Value, link = n.value(k, m[k], lang)
+		f.Link = template.URL(link)
 		out = append(out, f)
 	}
 	return out

@@ -100,7 +100,7 @@ func (s *Server) loadSession(r *http.Request) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if time.Now().Unix()-ss.Seen >= 60 {
+	if ss.Stale {
 		if err := s.store.TouchSession(r.Context(), hash); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,4 @@
+package web
+
+// UIText is exported for the tests in package web_test.
+var UIText = uiText

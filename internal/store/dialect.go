@@ -20,7 +20,7 @@ type dialect struct {
 	name string
 	// lockContacts serialises writers that touch the same contacts across
 	// processes; SQLite's single writer needs nothing.
-	lockContacts func(ctx context.Context, tx *sql.Tx, keys []int64) error
+	lockContacts func(ctx context.Context, tx dbtx, keys []int64) error
 	retryable    func(error) bool // a transient conflict: run the transaction again
 	unavailable  func(error) bool // the database cannot be reached or cannot write
 	unique       func(error) bool // a unique constraint was violated
@@ -29,7 +29,7 @@ type dialect struct {
 
 var sqliteDialect = dialect{
 	name:         "sqlite",
-	lockContacts: func(context.Context, *sql.Tx, []int64) error { return nil },
+	lockContacts: func(context.Context, dbtx, []int64) error { return nil },
 	retryable: func(err error) bool {
 		c := sqliteCode(err)
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
@@ -60,9 +60,25 @@ func sqliteCode(err error) int {
 	return -1
 }
 
+// SQLite's built-in lower() folds ASCII letters only: lower('Иван') stays
+// 'Иван', and a case-insensitive search for a Cyrillic name finds nothing.
+// Every SQLite connection this process opens gets Go's Unicode lower()
+// instead, as PostgreSQL's does it and as the Go side lower-cases queries.
+func init() {
+	sqlite.MustRegisterDeterministicScalarFunction("lower", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return strings.ToLower(v), nil
+		case []byte:
+			return strings.ToLower(string(v)), nil
+		}
+		return args[0], nil
+	})
+}
+
 var postgresDialect = dialect{
 	name: "postgres",
-	lockContacts: func(ctx context.Context, tx *sql.Tx, keys []int64) error {
+	lockContacts: func(ctx context.Context, tx dbtx, keys []int64) error {
 		// keys arrive sorted, so two transactions never wait on each other in
 		// opposite orders.
 		for _, k := range keys {

@@ -108,7 +108,7 @@ func (s *Store) RelatedLeads(ctx context.Context, l lead.Lead, limit int) ([]lea
 		conds = append(conds, "phone = $"+strconv.Itoa(len(args)))
 	}
 	if l.Email != nil {
-		args = append(args, strings.ToLower(*l.Email))
+		args = append(args, *emailKeyOf(l.Email))
 		conds = append(conds, "email_key = $"+strconv.Itoa(len(args)))
 	}
 	out := []lead.Lead{}

@@ -167,6 +167,7 @@ var commands = map[string]map[string]command{
 			return func(a *admin) (any, error) { return a.store.ListUsers(a.ctx, a.account) }
 		}},
 	},
+	"token":  tokenCommands(),
 	"office": refCommands(store.Offices),
 	"city":   refCommands(store.Cities),
 	"stage": {

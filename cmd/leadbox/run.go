@@ -20,6 +20,7 @@ Usage:
   leadbox office create|list
   leadbox city create|list
   leadbox stage create|list            funnel stages
+  leadbox token create|list|revoke     REST API tokens
 
 Every command takes --db (LEADBOX_DB) and --base-url (LEADBOX_BASE_URL);
 run "leadbox COMMAND [SUBCOMMAND] -h" for its flags.

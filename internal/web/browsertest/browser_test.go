@@ -5,6 +5,7 @@ package browsertest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -216,7 +217,7 @@ func run(t *testing.T, f *fixture, exe, engine string) {
 
 	// Filter by source and search a phone typed another way.
 	step("filter and search", chromedp.SetValue(`select[name=source]`, itoa(f.src.ID)),
-		chromedp.SendKeys(`#q`, "+7 999 777 66 55"), chromedp.Submit(`#q`),
+		chromedp.SendKeys(`#q`, "+7 999 777 66 55"), afterLoad(chromedp.Submit(`#q`)),
 		chromedp.WaitVisible(`tr[data-id="`+id+`"]`))
 	if rows := number(`document.querySelectorAll("#leads tbody tr").length`); rows != 1 {
 		t.Fatalf("search by phone found %d rows, want 1", rows)
@@ -224,8 +225,8 @@ func run(t *testing.T, f *fixture, exe, engine string) {
 
 	// Open the lead, change its stage, mark "no answer", see the history.
 	step("lead card", chromedp.Click(`tr[data-id="`+id+`"] .c-name a`), chromedp.WaitVisible(`#edit`),
-		chromedp.SetValue(`select[name=funnelStageId]`, itoa(f.stages[1].ID)), chromedp.Submit(`#edit`),
-		chromedp.WaitVisible(`.flash`), chromedp.Click(`#no-answer`), chromedp.WaitVisible(`.flash`))
+		chromedp.SetValue(`select[name=funnelStageId]`, itoa(f.stages[1].ID)), afterLoad(chromedp.Submit(`#edit`)),
+		chromedp.WaitVisible(`.flash`), afterLoad(chromedp.Click(`#no-answer`)), chromedp.WaitVisible(`#history`))
 	history := text(`#history`)
 	for _, want := range []string{"отметил недозвон", "Этап воронки", "В работе", "Ирина Админова"} {
 		if !strings.Contains(history, want) {
@@ -255,7 +256,7 @@ func run(t *testing.T, f *fixture, exe, engine string) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true, true`)); err != nil {
 		t.Fatal(err)
 	}
-	step("rotate", chromedp.Click(`#rotate`), chromedp.WaitVisible(`.flash`))
+	step("rotate", afterLoad(chromedp.Click(`#rotate`)), chromedp.WaitVisible(`#hook-url`))
 	newURL := value(`#hook-url`)
 	if newURL == hookURL {
 		t.Fatal("the URL did not change")
@@ -309,3 +310,30 @@ func run(t *testing.T, f *fixture, exe, engine string) {
 }
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+// afterLoad runs act, which submits a form or follows a link, and waits for
+// the page it leads to. Waiting for an element is not enough when the old
+// page had it too: the wait would end at once, and the next read would race
+// the navigation.
+func afterLoad(act chromedp.Action[chromedp.Void]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.Evaluate[bool](`window.__leadboxStale = true`)(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		if _, err := act(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		// Evaluating while the old page goes away can fail ("Cannot find
+		// context"); that just means: not there yet.
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			loaded, err := chromedp.Evaluate[bool](`!window.__leadboxStale && document.readyState === "complete"`)(ctx, t)
+			if err == nil && loaded {
+				return chromedp.Void{}, nil
+			}
+			if ctx.Err() != nil {
+				return chromedp.Void{}, ctx.Err()
+			}
+		}
+		return chromedp.Void{}, errors.New("the next page did not load within 20 s")
+	}
+}

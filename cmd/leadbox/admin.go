@@ -19,6 +19,11 @@ import (
 // tells out how to log in. It returns the account to act on when there is
 // exactly one.
 func bootstrap(ctx context.Context, s *store.Store, cfg Config, getenv func(string) string, out io.Writer) (lead.Account, error) {
+	// Hashing a password costs ~20 MiB and tens of milliseconds: not on
+	// every start, only when there may be an account to create.
+	if accts, err := s.ListAccounts(ctx); err != nil || len(accts) > 0 {
+		return lead.Account{}, err
+	}
 	email := getenv("LEADBOX_ADMIN_EMAIL")
 	if email == "" {
 		email = "admin@localhost"

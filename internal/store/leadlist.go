@@ -28,12 +28,25 @@ type LeadFilter struct {
 // ListLeads returns the leads the filter selects, newest first. Paging is by
 // id, so a page boundary stays put while new leads arrive.
 func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([]lead.Lead, error) {
-	q, args := leadQuery("SELECT "+leadColumns+" FROM leads", accountID, f)
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	args = append(args, min(f.Limit, MaxPage))
-	q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+	var q string
+	var args []any
+	if f.From > 0 || f.To > 0 {
+		// A period: pick the page's ids first, from leads_live_period alone,
+		// then read those rows. Read whole, each lead of a month would be
+		// fetched from the table before the sort kept fifty (0.4 s at a
+		// million leads on SQLite).
+		q, args = leadQuery("SELECT id FROM leads", accountID, f)
+		args = append(args, min(f.Limit, MaxPage))
+		q = "SELECT " + leadColumns + " FROM leads WHERE id IN (" + q + " ORDER BY id DESC LIMIT $" +
+			strconv.Itoa(len(args)) + ") ORDER BY id DESC"
+	} else {
+		q, args = leadQuery("SELECT "+leadColumns+" FROM leads", accountID, f)
+		args = append(args, min(f.Limit, MaxPage))
+		q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+	}
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list leads: %w", err))

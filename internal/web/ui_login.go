@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"leadbox/internal/lead"
 	"leadbox/internal/password"
@@ -13,7 +14,12 @@ import (
 // dummyHash is checked against when the email is unknown, so the answer
 // takes as long as for a wrong password and does not reveal which emails
 // exist.
-var dummyHash, _ = password.Hash("leadbox-no-such-user")
+// It is made at the first login attempt, not at start: a hash costs ~20 MiB
+// and tens of milliseconds, which every start and every CLI command paid.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := password.Hash("leadbox-no-such-user")
+	return h
+})
 
 type loginForm struct {
 	Email string
@@ -63,7 +69,7 @@ func (s *Server) checkLogin(r *http.Request, email, pw string) (lead.User, bool,
 		if le, ok := err.(*lead.Error); !ok || le.Code != lead.ENotFound {
 			return u, false, err
 		}
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	select {
 	case s.ui.hashing <- struct{}{}:

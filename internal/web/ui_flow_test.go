@@ -186,6 +186,9 @@ func TestUILanguageAndPages(t *testing.T) {
 		wantBody(t, b.get("/dashboard"), `id="chart-days"`, "<rect", "spring", "Сайт")
 		wantStatus(t, b.submit("/lang", url.Values{"lang": {"en"}, "back": {"/dashboard"}}), http.StatusSeeOther, "lang")
 		wantBody(t, b.get("/dashboard"), "Leads per day by source", `lang="en"`)
+		// Validation messages follow the user's language too.
+		wantStatus(t, b.submit("/leads/1", url.Values{"phone": {""}, "email": {""}}), http.StatusSeeOther, "no contacts, in English")
+		wantBody(t, b.get("/leads/1"), "The Phone field is required.")
 		wantStatus(t, b.submit("/lang", url.Values{"lang": {"fr"}}), http.StatusUnprocessableEntity, "unknown lang")
 		r := b.get("/static/app.css")
 		wantStatus(t, r, http.StatusOK, "css")

@@ -108,7 +108,7 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, err error) {
 	status := statuses[e.Code]
 	v := s.newView(w, r, "", "error."+strconv.Itoa(status), nil)
 	if e.Code == lead.EInvalid || e.Code == lead.EConflict {
-		v.Data = messages(e)
+		v.Data = messages(v.Lang, e)
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
@@ -116,8 +116,13 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, status, "error", v)
 }
 
-// messages joins an error's user-facing messages.
-func messages(e *lead.Error) string {
+// messages joins an error's user-facing messages, in English for a user who
+// chose it (the domain's validation messages are Russian; api_i18n.go
+// translates them for the API too).
+func messages(lang string, e *lead.Error) string {
+	if lang == "en" {
+		e = translate(e)
+	}
 	var out []string
 	for _, f := range e.Fields {
 		out = append(out, f.Messages...)
@@ -130,7 +135,11 @@ func messages(e *lead.Error) string {
 func (s *Server) formError(w http.ResponseWriter, r *http.Request, err error, back string) {
 	var e *lead.Error
 	if errors.As(err, &e) && (e.Code == lead.EInvalid || e.Code == lead.EConflict) {
-		s.flash(w, "err", messages(e))
+		lang := "ru"
+		if ss := sessionOf(r); ss != nil {
+			lang = ss.Lang
+		}
+		s.flash(w, "err", messages(lang, e))
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}

@@ -106,8 +106,8 @@ type SourceStats struct {
 // ListSources returns an account's sources with their lead counts.
 func (s *Store) ListSources(ctx context.Context, accountID int64) ([]SourceStats, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+sourceColumns+`,
-		(SELECT count(*) FROM leads l WHERE l.source_id = sources.id),
-		(SELECT max(dt_create) FROM leads l WHERE l.source_id = sources.id)
+		(SELECT count(*) FROM leads l WHERE l.source_id = sources.id AND l.deleted_at IS NULL),
+		(SELECT max(dt_create) FROM leads l WHERE l.source_id = sources.id AND l.deleted_at IS NULL)
 		FROM sources WHERE account_id = $1 ORDER BY id`, accountID)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list sources: %w", err))

@@ -206,6 +206,12 @@ func TestListSources(t *testing.T) {
 		in.Input.SourceID = &manual.ID
 		f.create(t, in)
 		o.create(t, o.intake("79990000000", ""))
+		// A deleted lead counts nowhere, not even as the last one.
+		setClock(f.s, t0.Add(3*time.Hour))
+		gone := f.create(t, f.intake("79990000008", ""))
+		if err := f.s.DeleteLead(ctx, f.acc.ID, nil, gone.Lead.ID); err != nil {
+			t.Fatal(err)
+		}
 
 		got, err := f.s.ListSources(ctx, f.acc.ID)
 		if err != nil {

@@ -29,12 +29,9 @@ func scanSource(row scanner) (lead.Source, error) {
 // CreateSource adds a source to an account; a webhook source gets a fresh
 // secret token.
 func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source, error) {
-	src.Name = strings.TrimSpace(src.Name)
-	if src.Name == "" {
-		return src, lead.Errorf(lead.EInvalid, "name", lead.MsgRequired, "Название")
-	}
-	if len([]rune(src.Name)) > lead.MaxString {
-		return src, lead.Errorf(lead.EInvalid, "name", lead.MsgMax, "Название", lead.MaxString)
+	var err error
+	if src.Name, err = checkName(src.Name); err != nil {
+		return src, err
 	}
 	if src.Type == "" {
 		src.Type = lead.SourceWebhook
@@ -50,7 +47,7 @@ func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source,
 		hash = &h
 	}
 	src.Enabled, src.Created = true, s.now().Unix()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		probe := lead.Lead{AccountID: src.AccountID, UserIDOwner: src.DefaultOwnerID, FunnelStageID: src.DefaultStageID,
 			LocationUnitID: src.DefaultUnitID, LocationCityID: src.DefaultCityID}
 		if err := checkRefs(ctx, tx, &probe); err != nil {

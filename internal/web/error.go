@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -78,23 +79,13 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 // marshal encodes v without escaping <, > and &, which senders would see as
 // \u003c in their own data.
 func marshal(v any) ([]byte, error) {
-	var b jsonBuffer
+	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	return b.bytes(), nil
-}
-
-type jsonBuffer struct{ buf []byte }
-
-func (b *jsonBuffer) Write(p []byte) (int, error) { b.buf = append(b.buf, p...); return len(p), nil }
-func (b *jsonBuffer) bytes() []byte {
-	if n := len(b.buf); n > 0 && b.buf[n-1] == '\n' {
-		return b.buf[:n-1]
-	}
-	return b.buf
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {

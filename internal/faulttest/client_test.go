@@ -65,7 +65,12 @@ func (r reply) String() string {
 
 // send posts body to url with an Idempotency-Key when key is not empty.
 func send(ctx context.Context, c *http.Client, url string, body []byte, key string) reply {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	return sendFrom(ctx, c, url, bytes.NewReader(body), key)
+}
+
+// sendFrom is send with the body read from r as the transport needs it.
+func sendFrom(ctx context.Context, c *http.Client, url string, body io.Reader, key string) reply {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, body)
 	if err != nil {
 		return reply{err: err}
 	}
@@ -235,4 +240,6 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms" }
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 1, 64) + "ms"
+}

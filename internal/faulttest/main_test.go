@@ -34,13 +34,16 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	leadboxBin = filepath.Join(dir, "leadbox")
-	// go test puts its own GOROOT/bin first in PATH.
-	build := exec.Command("go", "build", "-o", leadboxBin, "leadbox/cmd/leadbox")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "faulttest: build leadbox:", err)
-		return 1
+	if leadboxBin = os.Getenv("LEADBOX_FAULT_BIN"); leadboxBin == "" {
+		// The binary of this tree; LEADBOX_FAULT_BIN tests another build.
+		leadboxBin = filepath.Join(dir, "leadbox")
+		// go test puts its own GOROOT/bin first in PATH.
+		build := exec.Command("go", "build", "-o", leadboxBin, "leadbox/cmd/leadbox")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "faulttest: build leadbox:", err)
+			return 1
+		}
 	}
 	raiseFileLimit()
 	return m.Run()

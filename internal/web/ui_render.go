@@ -197,9 +197,12 @@ func formID(v string) (*int64, error) {
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
-// localPath accepts only a path on this site as a redirect target.
+// localPath accepts only a path on this site as a redirect target. Browsers
+// drop tabs and newlines from a URL ("/\t/evil.example" is "//evil.example")
+// and read a backslash as a slash, so control characters are refused too.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
+		strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return p

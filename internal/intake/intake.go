@@ -33,6 +33,7 @@ const (
 	msgTruncated = "Некорректный JSON: тело запроса обрывается до конца объекта."
 	msgTrailing  = "Некорректный JSON: после объекта есть лишние данные (позиция %d)."
 	msgDepth     = "Некорректный JSON: вложенность значений больше %d уровней."
+	msgSurrogate = "Некорректный JSON: одиночный суррогат UTF-16 в позиции %d, такого символа нет в Юникоде."
 	msgDuplicate = "Ключ %q повторяется."
 	msgNegative  = "Значение поля %s не может быть отрицательным."
 )
@@ -91,6 +92,11 @@ func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) 
 	}
 	if tooDeep(body, maxDepth+1) {
 		return lead.Input{}, nil, malformed(fmt.Sprintf(msgDepth, maxDepth), nil)
+	}
+	// encoding/json would turn "\ud800" into U+FFFD silently: refuse it as
+	// invalid UTF-8 is refused, rather than keep a character not sent.
+	if at := loneSurrogate(body); at >= 0 {
+		return lead.Input{}, nil, malformed(fmt.Sprintf(msgSurrogate, int64(at)+base), nil)
 	}
 	s := decodeState{d: d, seen: make(map[string]struct{}, 8), patch: patch}
 	if err := s.walk(body, base); err != nil {
@@ -303,6 +309,62 @@ func tooDeep(body []byte, limit int) bool {
 		}
 	}
 	return false
+}
+
+// loneSurrogate returns the offset of the first \uXXXX escape in a string
+// of body that is half of a UTF-16 surrogate pair without its other half,
+// or -1. Like tooDeep it may misjudge malformed JSON, which the decoder
+// refuses anyway.
+func loneSurrogate(body []byte) int {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !inString {
+			inString = c == '"'
+			continue
+		}
+		switch c {
+		case '"':
+			inString = false
+		case '\\':
+			r, ok := escapedUnit(body[i:])
+			switch {
+			case !ok:
+				i++ // \" \\ and the like: skip the escaped byte
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return i // a low half with no high half before it
+			case r >= 0xD800 && r <= 0xDBFF:
+				if lo, ok := escapedUnit(body[i+6:]); !ok || lo < 0xDC00 || lo > 0xDFFF {
+					return i
+				}
+				i += 11 // the pair
+			default:
+				i += 5
+			}
+		}
+	}
+	return -1
+}
+
+// escapedUnit reads a \uXXXX escape at the start of b.
+func escapedUnit(b []byte) (rune, bool) {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[2:6] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // shorten keeps a key quoted in a message readable however long it is.

@@ -191,7 +191,8 @@ const jsonSuiteDir = "../../../shared/testdata/JSONTestSuite/test_parsing"
 // TestWebhookJSONTestSuite posts every JSONTestSuite parsing case to the
 // webhook: a body that must be rejected (n_) and a valid one that is not an
 // object are a 400 (a 413 when over the size limit), a valid object without a
-// phone a 422, and nothing is ever a 5xx.
+// phone a 422, and nothing is ever a 5xx; every one is in the delivery log
+// byte for byte.
 func TestWebhookJSONTestSuite(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(jsonSuiteDir, "*.json"))
 	if err == nil && len(files) == 0 {
@@ -205,6 +206,11 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 	}
 	forEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
+		type logged struct {
+			body   []byte
+			status int
+		}
+		var sent []logged
 		for _, path := range files {
 			name := filepath.Base(path)
 			t.Run(name, func(t *testing.T) {
@@ -213,6 +219,7 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 					t.Fatal(err)
 				}
 				r := e.do(t, http.MethodPost, e.hook(e.src), body)
+				sent = append(sent, logged{body, r.status})
 				if r.status >= 500 {
 					t.Fatalf("status %d: %s", r.status, r.body)
 				}
@@ -236,8 +243,17 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 				}
 			})
 		}
-		if n := len(e.deliveries(t, e.src)); n != len(files) {
-			t.Errorf("delivery log has %d rows for %d requests", n, len(files))
+		ds := e.deliveries(t, e.src)
+		if len(ds) != len(files) || len(sent) != len(files) {
+			t.Fatalf("delivery log has %d rows for %d requests", len(ds), len(sent))
+		}
+		for i, d := range ds { // newest first
+			want := sent[len(sent)-1-i]
+			keep := want.body[:min(len(want.body), web.MaxWebhookBody)]
+			if d.Status != want.status || !bytes.Equal(d.Body, keep) || d.BodyTruncated != (len(want.body) > web.MaxWebhookBody) {
+				t.Errorf("delivery %d: status %d, %d bytes, truncated %v; want %d, the %d bytes sent (of %d)",
+					d.ID, d.Status, len(d.Body), d.BodyTruncated, want.status, len(keep), len(want.body))
+			}
 		}
 	})
 }

@@ -20,6 +20,8 @@ type Config struct {
 	AccountBurst int
 	APIRate      float64
 	APIBurst     int
+	MissRate     float64
+	MissBurst    int
 	LogFormat    string
 	Shutdown     time.Duration
 }
@@ -54,6 +56,10 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.IntVar(&cfg.SourceBurst, "rate-source-burst", envInt(getenv, "LEADBOX_RATE_SOURCE_BURST", 1000), "burst allowed above the per-source rate (LEADBOX_RATE_SOURCE_BURST)")
 	fs.Float64Var(&cfg.AccountRate, "rate-account", envFloat(getenv, "LEADBOX_RATE_ACCOUNT", 1000), "webhook requests per second per account, 0 for no limit (LEADBOX_RATE_ACCOUNT)")
 	fs.IntVar(&cfg.AccountBurst, "rate-account-burst", envInt(getenv, "LEADBOX_RATE_ACCOUNT_BURST", 5000), "burst allowed above the per-account rate (LEADBOX_RATE_ACCOUNT_BURST)")
+	// Generous: only requests for URLs that name no source count, and a site
+	// left posting to a deleted or rotated URL should keep hearing 404.
+	fs.Float64Var(&cfg.MissRate, "rate-miss", envFloat(getenv, "LEADBOX_RATE_MISS", 20), "webhook requests per second per client address for URLs that name no source, past the burst answered 429; 0 for no limit (LEADBOX_RATE_MISS)")
+	fs.IntVar(&cfg.MissBurst, "rate-miss-burst", envInt(getenv, "LEADBOX_RATE_MISS_BURST", 100), "burst allowed above the per-address miss rate (LEADBOX_RATE_MISS_BURST)")
 	fs.Float64Var(&cfg.APIRate, "rate-api", envFloat(getenv, "LEADBOX_RATE_API", 50), "REST API requests per second per token, 0 for no limit (LEADBOX_RATE_API)")
 	fs.IntVar(&cfg.APIBurst, "rate-api-burst", envInt(getenv, "LEADBOX_RATE_API_BURST", 200), "burst allowed above the per-token rate (LEADBOX_RATE_API_BURST)")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LEADBOX_LOG_FORMAT", "text"), "log format: text or json (LEADBOX_LOG_FORMAT)")

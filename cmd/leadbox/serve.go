@@ -41,6 +41,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		SourceRate: rate.Limit(cfg.SourceRate), SourceBurst: cfg.SourceBurst,
 		AccountRate: rate.Limit(cfg.AccountRate), AccountBurst: cfg.AccountBurst,
 		APIRate: rate.Limit(cfg.APIRate), APIBurst: cfg.APIBurst,
+		MissRate: rate.Limit(cfg.MissRate), MissBurst: cfg.MissBurst,
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -29,6 +29,12 @@ type Config struct {
 	AccountRate  rate.Limit
 	AccountBurst int
 
+	// Webhook requests for URLs that name no source, per client address
+	// (IPv6: per /64): past the burst they get 429 instead of 404. A zero
+	// rate turns the limit off.
+	MissRate  rate.Limit
+	MissBurst int
+
 	// REST API rate limit per token; a zero rate turns it off.
 	APIRate  rate.Limit
 	APIBurst int
@@ -45,6 +51,7 @@ type Server struct {
 	decoder *intake.Decoder
 	log     *slog.Logger
 	limits  *limiter
+	misses  *missLimiter
 	handler http.Handler
 	baseURL string
 
@@ -74,6 +81,7 @@ func NewServer(cfg Config) *Server {
 		decoder:  cfg.Decoder,
 		log:      cfg.Logger,
 		limits:   newLimiter(cfg.SourceRate, cfg.SourceBurst, cfg.AccountRate, cfg.AccountBurst),
+		misses:   newMissLimiter(cfg.MissRate, cfg.MissBurst),
 		inFlight: make(map[idemKey]struct{}),
 		baseURL:  cfg.BaseURL,
 	}

@@ -35,7 +35,7 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	src, err := s.store.SourceByToken(ctx, r.PathValue("token"))
 	if err != nil {
 		if lead.ErrorCode(err) == lead.ENotFound {
-			err = lead.Errorf(lead.ENotFound, "token", "Источник с таким URL не найден.")
+			err = s.misses.miss(remoteHost(r)) // 404, or 429 for an address that keeps missing
 		}
 		s.error(w, r, err)
 		return

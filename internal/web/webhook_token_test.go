@@ -1,0 +1,257 @@
+package web_test
+
+import (
+	"context"
+
+	"database/sql"
+	"encoding/base64"
+	"math/bits"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/time/rate"
+
+	"leadbox/internal/lead"
+	"leadbox/internal/web"
+)
+
+// TestWebhookTokens checks the webhook URL's secret: at least 128 random
+// bits, distinct, and found by its hash, not by the token kept for display.
+func TestWebhookTokens(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		ctx := context.Background()
+		const n = 64
+		seen := map[string]bool{}
+		ones, total := 0, 0
+		for i := range n {
+			src := must[lead.Source](t)(e.s.CreateSource(ctx, lead.Source{AccountID: e.acct.ID, Name: "Entropy " + id(int64(i)), Type: lead.SourceWebhook}))
+			rest, ok := strings.CutPrefix(src.Token, "wh_")
+			if !ok {
+				t.Fatalf("token %q lacks its wh_ prefix", src.Token)
+			}
+			raw, err := base64.RawURLEncoding.DecodeString(rest)
+			if err != nil || len(raw) < 16 {
+				t.Fatalf("token %q: %d bytes (%v), want at least 16 random bytes", src.Token, len(raw), err)
+			}
+			if seen[string(raw)] {
+				t.Fatalf("token %q given twice", src.Token)
+			}
+			seen[string(raw)] = true
+			for _, b := range raw {
+				ones += bits.OnesCount8(b)
+			}
+			total += 8 * len(raw)
+		}
+		// 64 tokens of 256 bits: a fair source gives 50% ones within ±1%
+		// (2.5 standard deviations); a counter or a clock would not.
+		if f := float64(ones) / float64(total); f < 0.49 || f > 0.51 {
+			t.Fatalf("%.3f of the tokens' bits are ones, want 0.5", f)
+		}
+
+		t.Run("LookedUpByHash", func(t *testing.T) {
+			db := rawDB(t, e)
+			// The shown token may change: the lookup goes by the hash.
+			if _, err := db.Exec("UPDATE sources SET token = 'wh_shown_only' WHERE id = $1", e.src.ID); err != nil {
+				t.Fatal(err)
+			}
+			wantCreated(t, e.post(t, e.src, `{"phone": "79990008800"}`))
+			if r := e.do(t, http.MethodPost, e.srv.URL+"/hooks/wh_shown_only", []byte(`{"phone": "79990008801"}`)); r.status != 404 {
+				t.Fatalf("the shown token without its hash: %d, want 404", r.status)
+			}
+			var hash string
+			if err := db.QueryRow("SELECT token_hash FROM sources WHERE id = $1", e.src.ID).Scan(&hash); err != nil {
+				t.Fatal(err)
+			}
+			if hash != lead.HashToken(e.src.Token) {
+				t.Fatalf("token_hash %q is not the token's SHA-256", hash)
+			}
+			// And without the hash the token finds nothing.
+			if _, err := db.Exec("UPDATE sources SET token_hash = $1 WHERE id = $2", lead.HashToken("wh_other"), e.src.ID); err != nil {
+				t.Fatal(err)
+			}
+			if r := e.post(t, e.src, `{"phone": "79990008802"}`); r.status != 404 {
+				t.Fatalf("token whose hash changed: %d, want 404", r.status)
+			}
+		})
+	})
+}
+
+// rawDB opens the env's database beside its store.
+func rawDB(t *testing.T, e *env) *sql.DB {
+	t.Helper()
+	driver, dsn := "sqlite", "file:"+e.dsn+"?_pragma=busy_timeout(5000)"
+	if e.engine == "postgres" {
+		driver, dsn = "pgx", e.dsn
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestWebhookUnknownTokens posts to 10,000 random URLs of the right shape
+// and to near misses of a real one: every answer is 404, nothing is logged
+// or created.
+func TestWebhookUnknownTokens(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		tok := e.src.Token
+		var urls []string
+		for range 10_000 {
+			urls = append(urls, e.srv.URL+"/hooks/"+lead.NewToken("wh_"))
+		}
+		for _, near := range []string{
+			tok[:len(tok)-1], tok + "A", strings.ToUpper(tok), strings.ToLower(tok), tok[3:], "wh_", tok + "=",
+			tok[:len(tok)-1] + string(tok[len(tok)-1]^1), lead.HashToken(tok), "wh_" + strings.Repeat("A", 43),
+			"wh_" + strings.Repeat("x", 1000), tok[:10] + "%2F" + tok[10:], "%20" + tok, tok + "%20",
+		} {
+			urls = append(urls, e.srv.URL+"/hooks/"+near)
+		}
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		var wg sync.WaitGroup
+		next := make(chan string)
+		for range 8 {
+			wg.Go(func() {
+				for u := range next {
+					r, err := send(e.client, http.MethodPost, u, []byte(`{"phone": "79990009900"}`))
+					if err != nil {
+						t.Error(err)
+						continue
+					}
+					mu.Lock()
+					statuses[r.status]++
+					mu.Unlock()
+				}
+			})
+		}
+		for _, u := range urls {
+			next <- u
+		}
+		close(next)
+		wg.Wait()
+		if statuses[404] != len(urls) {
+			t.Fatalf("answers %v, want %d × 404", statuses, len(urls))
+		}
+		if n := e.countLeads(t); n != 0 {
+			t.Fatalf("%d leads created", n)
+		}
+		for _, s := range []lead.Source{e.src, e.disabled, e.other.src} {
+			if n := len(e.deliveries(t, s)); n != 0 {
+				t.Fatalf("source %d has %d delivery rows", s.ID, n)
+			}
+		}
+	})
+}
+
+// TestWebhookMissLimit: an address that keeps asking for URLs that do not
+// exist gets 429 with Retry-After past its burst; the same address still
+// reaches a real URL, and another address still gets its 404s.
+func TestWebhookMissLimit(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine, func(c *web.Config) { c.MissRate, c.MissBurst = rate.Limit(0.01), 5 })
+		miss := func(c *http.Client) response {
+			r, err := send(c, http.MethodPost, e.srv.URL+"/hooks/"+lead.NewToken("wh_"), []byte(`{"phone": "79990009901"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		for i := range 5 {
+			if r := miss(e.client); r.status != 404 {
+				t.Fatalf("miss %d: %d, want 404", i+1, r.status)
+			}
+		}
+		r := miss(e.client)
+		if r.status != http.StatusTooManyRequests {
+			t.Fatalf("sixth miss: %d, want 429: %s", r.status, r.body)
+		}
+		errorsOf(t, r.body)
+		wantRetryAfter(t, r)
+		// Requests to a real URL take nothing from the bucket and are not limited.
+		for range 3 {
+			wantCreated(t, e.post(t, e.src, `{"phone": "79990009902"}`))
+		}
+		if r := e.post(t, e.disabled, `{"phone": "79990009902"}`); r.status != 410 {
+			t.Fatalf("disabled source from a limited address: %d, want 410", r.status)
+		}
+		// Another address has its own bucket.
+		other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
+			LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+		defer other.CloseIdleConnections()
+		if r := miss(other); r.status != 404 {
+			t.Fatalf("miss from 127.0.0.2: %d, want 404", r.status)
+		}
+		if r := miss(e.client); r.status != http.StatusTooManyRequests {
+			t.Fatalf("127.0.0.1 again: %d, want 429", r.status)
+		}
+	})
+}
+
+// TestWebhookRotateAndDisable: a rotated URL stops and a disabled source
+// answers 410 on the very next request, whether the change came through
+// this server's API or straight through the database (the CLI, another
+// process), after the old URL was just used (warm in any cache).
+func TestWebhookRotateAndDisable(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		a := newAPIEnv(t, engine)
+		ctx := context.Background()
+		body := `{"phone": "79990009903"}`
+		path := func(src lead.Source, op string) string { return "/api/v1/sources/" + id(src.ID) + "/" + op }
+		newToken := func(r response) lead.Source {
+			t.Helper()
+			u, _ := dataOf(t, want(t, r, 200))["url"].(string)
+			_, tok, ok := strings.Cut(u, "/hooks/")
+			if !ok {
+				t.Fatalf("no webhook URL in %s", r.body)
+			}
+			return lead.Source{Token: tok}
+		}
+		for _, via := range []string{"API", "store"} {
+			t.Run(via, func(t *testing.T) {
+				src := must[lead.Source](t)(a.s.CreateSource(ctx, lead.Source{AccountID: a.acct.ID, Name: "Rotate via " + via, Type: lead.SourceWebhook}))
+				old := src
+				for range 3 {
+					wantCreated(t, a.post(t, old, body))
+				}
+				var fresh lead.Source
+				if via == "API" {
+					fresh = newToken(a.call(t, http.MethodPost, path(src, "rotate"), ""))
+				} else {
+					fresh = must[lead.Source](t)(a.s.RotateSourceToken(ctx, a.acct.ID, src.ID))
+				}
+				if fresh.Token == old.Token {
+					t.Fatal("rotation kept the token")
+				}
+				if r := a.post(t, old, body); r.status != 404 {
+					t.Fatalf("old URL right after rotation: %d, want 404", r.status)
+				}
+				wantCreated(t, a.post(t, fresh, body))
+
+				if via == "API" {
+					want(t, a.call(t, http.MethodPost, path(src, "disable"), ""), 200)
+				} else {
+					must[lead.Source](t)(a.s.SetSourceEnabled(ctx, a.acct.ID, src.ID, false))
+				}
+				if r := a.post(t, fresh, body); r.status != 410 {
+					t.Fatalf("right after disabling: %d, want 410", r.status)
+				}
+				if via == "API" {
+					want(t, a.call(t, http.MethodPost, path(src, "enable"), ""), 200)
+				} else {
+					must[lead.Source](t)(a.s.SetSourceEnabled(ctx, a.acct.ID, src.ID, true))
+				}
+				wantCreated(t, a.post(t, fresh, body))
+				if r := a.post(t, old, body); r.status != 404 {
+					t.Fatalf("old URL after enabling again: %d, want 404", r.status)
+				}
+			})
+		}
+	})
+}

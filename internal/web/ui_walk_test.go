@@ -1,0 +1,275 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"leadbox/internal/lead"
+	"leadbox/internal/store"
+)
+
+// uiRoute is one route of ui_routes.go.
+type uiRoute struct{ method, pattern string }
+
+var routeCall = regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) (/[^"]*)"`)
+
+// uiRouteTable reads the UI's route table from its source, so a route added
+// there is walked here without anyone remembering to.
+func uiRouteTable(t *testing.T) []uiRoute {
+	t.Helper()
+	src, err := os.ReadFile("ui_routes.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []uiRoute
+	for _, m := range routeCall.FindAllStringSubmatch(string(src), -1) {
+		if m[2] == "/static/{name}" {
+			continue // embedded assets, the same for everyone
+		}
+		out = append(out, uiRoute{m[1], m[2]})
+	}
+	if len(out) < 20 {
+		t.Fatalf("found only %d routes in ui_routes.go: %v", len(out), out)
+	}
+	return out
+}
+
+// ids are the rows one account's routes are filled with.
+type ids struct{ lead, src, user, office, city, stage int64 }
+
+// fill turns a route pattern into paths with the given rows; {kind} walks
+// both reference lists. A pattern it does not know fails the test, so a new
+// kind of route cannot go unwalked.
+func fill(t *testing.T, pattern string, x ids) []string {
+	t.Helper()
+	p := strings.TrimSuffix(pattern, "{$}")
+	// The inbox's filters name rows too.
+	filter := "source=" + id(x.src) + "&stage=" + id(x.stage) + "&owner=" + id(x.user)
+	switch p {
+	case "/":
+		return []string{"/", "/?" + filter, "/?q=zebra"} // any case finds a name; the box echoes "zebra"
+	case "/inbox/new":
+		return []string{"/inbox/new?after=0", "/inbox/new?after=0&" + filter}
+	}
+	if !strings.Contains(p, "{") {
+		return []string{p}
+	}
+	switch {
+	case strings.HasPrefix(p, "/leads/{id}"):
+		return []string{strings.Replace(p, "{id}", id(x.lead), 1)}
+	case strings.HasPrefix(p, "/sources/{id}"):
+		return []string{strings.Replace(p, "{id}", id(x.src), 1)}
+	case strings.HasPrefix(p, "/settings/users/{id}"):
+		return []string{strings.Replace(p, "{id}", id(x.user), 1)}
+	case strings.HasPrefix(p, "/settings/stages/{id}"):
+		return []string{strings.Replace(p, "{id}", id(x.stage), 1)}
+	case p == "/settings/{kind}":
+		return []string{"/settings/offices", "/settings/cities"}
+	case strings.HasPrefix(p, "/settings/{kind}/{id}"):
+		return []string{
+			strings.NewReplacer("{kind}", "offices", "{id}", id(x.office)).Replace(p),
+			strings.NewReplacer("{kind}", "cities", "{id}", id(x.city)).Replace(p),
+		}
+	}
+	t.Fatalf("route %s: the walker does not know what to fill in; teach fill()", pattern)
+	return nil
+}
+
+// hostileForm is posted to every state-changing route: every field any form
+// reads, with the other account's rows where a form takes a reference.
+func hostileForm(o ids) url.Values {
+	return url.Values{"name": {"Hijacked"}, "email": {"hijack@example.com"}, "role": {"admin"}, "active": {"1"},
+		"enabled": {"0"}, "position": {"1"}, "dir": {"up"}, "action": {"create"}, "color": {"#000000"},
+		"funnelStageId": {id(o.stage)}, "userIdOwner": {id(o.user)}, "locationUnitId": {id(o.office)},
+		"locationCityId": {id(o.city)}, "clientId": {"1"}, "phone": {"79990004455"}, "lang": {"en"},
+		"type": {"webhook"}, "current": {"wrong wrong"}, "new": {"new password 1"}}
+}
+
+// snapshot is everything an account holds, as JSON, to see that nothing
+// changed.
+func snapshot(t *testing.T, s *store.Store, acct int64) string {
+	t.Helper()
+	ctx := context.Background()
+	var all []any
+	add := func(v any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, v)
+	}
+	add(s.ListLeads(ctx, acct, store.LeadFilter{Limit: store.MaxPage}))
+	srcs, err := s.ListSourcesPlain(ctx, acct)
+	add(srcs, err)
+	for _, src := range srcs {
+		add(s.ListDeliveries(ctx, acct, src.ID, 0, 1000))
+	}
+	add(s.ListUsers(ctx, acct))
+	add(s.ListRefs(ctx, store.Offices, acct))
+	add(s.ListRefs(ctx, store.Cities, acct))
+	add(s.ListStages(ctx, acct))
+	add(s.ListClients(ctx, acct, "", 0, 1000))
+	b, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestUIRouteWalk walks every route of the UI's route table as a signed-in
+// admin of one account, filled with the other account's rows: no page shows
+// the other account's data, every change is refused (404 or 403) and the
+// other account is unchanged; GETs change nothing; every state-changing
+// route refuses a request without the CSRF token or from another origin.
+func TestUIRouteWalk(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		setPasswords(t, e)
+		ctx := context.Background()
+		wantCreated(t, e.post(t, e.other.src, `{"name": "Чужой клиент Zebra", "phone": "79990004401", "email": "zebra@rival.example"}`))
+		wantCreated(t, e.post(t, e.src, `{"name": "Свой", "phone": "79990004402"}`))
+		otherLead := must[[]lead.Lead](t)(e.s.ListLeads(ctx, e.other.acct.ID, store.LeadFilter{}))[0]
+		myLead := must[[]lead.Lead](t)(e.s.ListLeads(ctx, e.acct.ID, store.LeadFilter{}))[0]
+		must[lead.Client](t)(e.s.CreateClient(ctx, lead.Client{AccountID: e.other.acct.ID, Name: "Rival client Yak"}))
+		o := ids{otherLead.ID, e.other.src.ID, e.other.user.ID, e.other.office.ID, e.other.city.ID, e.other.stage.ID}
+		mine := ids{myLead.ID, e.src.ID, e.manager.ID, e.office.ID, e.city.ID, e.stage.ID}
+		// What the other account's rows look like on a page.
+		secrets := []string{"Zebra", "zebra@rival.example", "000-44-01", "79990004401", e.other.src.Token, "Rival site",
+			"boss@rival.example", "Rival admin", "Rival office", "Rival city", "Rival stage", "Rival client Yak"}
+		routes := uiRouteTable(t)
+		admin := login(t, e, "admin@example.com")
+
+		t.Run("OtherAccount", func(t *testing.T) {
+			before := snapshot(t, e.s, e.other.acct.ID)
+			for _, rt := range routes {
+				if rt.pattern == "/logout" || rt.pattern == "/events" || rt.pattern == "/login" {
+					continue // below: the session must live through the walk
+				}
+				for _, p := range fill(t, rt.pattern, o) {
+					var r response
+					if rt.method == http.MethodGet {
+						r = admin.get(p)
+					} else {
+						r = admin.submit(p, hostileForm(o))
+					}
+					named := strings.Contains(rt.pattern, "{id}")
+					switch {
+					case r.status >= 500:
+						t.Errorf("%s %s: %d", rt.method, p, r.status)
+					case named && r.status != 404 && r.status != 403:
+						t.Errorf("%s %s with the other account's row: %d, want 404 or 403", rt.method, p, r.status)
+					}
+					for _, s := range secrets {
+						if strings.Contains(string(r.body), s) {
+							t.Errorf("%s %s shows the other account's %q", rt.method, p, s)
+						}
+					}
+				}
+			}
+			if after := snapshot(t, e.s, e.other.acct.ID); after != before {
+				t.Fatalf("the walk changed the other account:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+
+		t.Run("GetChangesNothing", func(t *testing.T) {
+			before := snapshot(t, e.s, e.acct.ID)
+			for _, rt := range routes {
+				if rt.method != http.MethodGet || rt.pattern == "/events" {
+					continue
+				}
+				for _, p := range fill(t, rt.pattern, mine) {
+					if r := admin.get(p); r.status != 200 {
+						t.Errorf("GET %s of the own account: %d", p, r.status)
+					}
+				}
+			}
+			if after := snapshot(t, e.s, e.acct.ID); after != before {
+				t.Fatalf("a GET changed the account:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+
+		t.Run("CSRF", func(t *testing.T) {
+			before := snapshot(t, e.s, e.acct.ID)
+			n := 0
+			for _, rt := range routes {
+				if rt.method == http.MethodGet {
+					continue
+				}
+				for _, p := range fill(t, rt.pattern, mine) {
+					n++
+					form := hostileForm(mine)
+					if rt.pattern != "/login" {
+						wantStatus(t, admin.post(p, form), http.StatusForbidden, rt.method+" "+p+" without the CSRF token")
+						bad := hostileForm(mine)
+						bad.Set("csrf", admin.csrf+"x")
+						wantStatus(t, admin.post(p, bad), http.StatusForbidden, rt.method+" "+p+" with a wrong CSRF token")
+					}
+					form.Set("csrf", admin.csrf)
+					if rt.pattern == "/login" {
+						form = url.Values{"email": {"admin@example.com"}, "password": {testPassword}}
+					}
+					r := admin.do(rt.method, p, form, "Sec-Fetch-Site", "cross-site")
+					wantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" cross-site")
+					r = admin.do(rt.method, p, form, "Origin", "https://evil.example")
+					wantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" from another origin")
+				}
+			}
+			if n < 15 {
+				t.Fatalf("only %d state-changing routes walked", n)
+			}
+			if after := snapshot(t, e.s, e.acct.ID); after != before {
+				t.Fatalf("a refused request changed the account:\nbefore %s\nafter  %s", before, after)
+			}
+			wantStatus(t, admin.get("/"), http.StatusOK, "still signed in")
+		})
+
+		t.Run("Events", func(t *testing.T) {
+			// The live stream carries the own account's new leads only.
+			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/events", nil)
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			res, err := admin.c.Do(req.WithContext(ctx))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			wantStatus(t, response{status: res.StatusCode}, 200, "events")
+			rd := bufio.NewReader(res.Body)
+			readLine := func() string {
+				line, err := rd.ReadString('\n')
+				if err != nil {
+					t.Fatalf("events: %v", err)
+				}
+				return strings.TrimSpace(line)
+			}
+			for readLine() != ": hello" {
+			}
+			theirs := intOf(t, "id", wantCreated(t, e.post(t, e.other.src, `{"phone": "79990004403"}`))["id"])
+			ours := intOf(t, "id", wantCreated(t, e.post(t, e.src, `{"phone": "79990004404"}`))["id"])
+			for {
+				line := readLine()
+				if line == "data: "+id(theirs) {
+					t.Fatalf("the stream announced the other account's lead %d", theirs)
+				}
+				if line == "data: "+id(ours) {
+					break
+				}
+			}
+		})
+
+		t.Run("Logout", func(t *testing.T) {
+			// Last: it ends the admin's sessions.
+			rival := login(t, e, "boss@rival.example")
+			wantStatus(t, admin.submit("/logout", nil), http.StatusSeeOther, "logout")
+			wantStatus(t, rival.get("/"), http.StatusOK, "the other account's session after this one's logout")
+		})
+	})
+}

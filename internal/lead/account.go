@@ -55,6 +55,32 @@ type Source struct {
 	DefaultStageID *int64 `json:"funnelStageId"`
 	DefaultUnitID  *int64 `json:"locationUnitId"`
 	DefaultCityID  *int64 `json:"locationCityId"`
+
+	Reading
+}
+
+// Reading is how a webhook source reads what senders post: which names mean
+// which fields, and what browsers and form builders may do.
+type Reading struct {
+	// Preset names a ready set of field names (see package intake): "leadbox"
+	// (the JSON contract; forms with common names), "tilda", "form".
+	Preset string `json:"preset"`
+	// Aliases map an incoming name to a lead field, on top of the preset; ""
+	// keeps the name as an extra key.
+	Aliases map[string]string `json:"aliases"`
+	// AllowGet lets senders that can only send GET put the lead in the query.
+	AllowGet bool `json:"allowGet"`
+	// CORSOrigins are the browser origins allowed to post from scripts, or
+	// ["*"]; empty sends no CORS headers.
+	CORSOrigins []string `json:"corsOrigins"`
+	// RedirectURL is where a browser's HTML form post is sent after the lead
+	// is saved (303), instead of a JSON answer; "" answers JSON.
+	RedirectURL string `json:"redirectUrl"`
+	// Honeypot is a form field only bots fill; a request with it filled is
+	// kept in the delivery log, marked spam, and creates no lead.
+	Honeypot string `json:"honeypot"`
+	// RatePerMinute overrides the installation's per-source limit; 0 keeps it.
+	RatePerMinute int `json:"ratePerMinute"`
 }
 
 // Ref is a named row of an account's reference data: an office, a city.
@@ -100,4 +126,17 @@ type Delivery struct {
 	Replayed       bool            `json:"replayed"`
 	Body           []byte          `json:"-"`
 	BodyTruncated  bool            `json:"bodyTruncated"`
+	Query          string          `json:"query"`  // a GET request's query string
+	Mapped         json.RawMessage `json:"mapped"` // the fields as the source read them, when not the body itself
+	Mark           string          `json:"mark"`   // "", or one of the Mark constants
+	Notes          string          `json:"notes"`  // what was left out, e.g. file parts
+	Reprocessed    *int64          `json:"dtReprocessed"`
 }
+
+// Marks on a delivery that did not make a lead for a reason other than its
+// fields.
+const (
+	MarkTest   = "test"   // a sender's connection check
+	MarkSpam   = "spam"   // the honeypot field was filled
+	MarkOrigin = "origin" // a browser on an origin the source does not allow
+)

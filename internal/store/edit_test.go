@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -376,7 +377,7 @@ func TestSourceEdits(t *testing.T) {
 				tc.set(&s)
 				_, err := f.s.UpdateSource(ctx, s)
 				wantCode(t, err, tc.code, tc.field)
-				if after, _ := f.s.GetSource(ctx, f.acc.ID, src.ID); after != before {
+				if after, _ := f.s.GetSource(ctx, f.acc.ID, src.ID); !reflect.DeepEqual(after, before) {
 					t.Fatalf("a refused update was written: %+v", after)
 				}
 			})

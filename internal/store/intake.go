@@ -50,10 +50,9 @@ var errIdemRace = errors.New("idempotency key taken concurrently")
 // row fails with EInvalid and nothing is written (the caller logs the
 // rejection with LogDelivery).
 //
-// On SQLite requests are committed in groups by the store's one writer (see
-// batch.go): a commit's fsync is paid once for every request that arrived
-// meanwhile. PostgreSQL commits each request in its own transaction, in
-// parallel over the pool; it flushes concurrent commits together itself.
+// Requests are committed in groups by the store's one writer (batch.go,
+// batch_pg.go): a commit — SQLite's fsync, PostgreSQL's round trips and WAL
+// flush — is paid once for every request that arrived meanwhile.
 func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 	for attempt := 0; ; attempt++ {
 		var out Outcome
@@ -164,6 +163,19 @@ func (s *Store) LogDelivery(ctx context.Context, src lead.Source, d lead.Deliver
 func cacheable(status int) bool { return status == 400 || status == 422 }
 
 func insertDelivery(ctx context.Context, tx dbtx, d *lead.Delivery, src lead.Source, idem *Idem) (*int64, error) {
+	q, args := deliveryInsert(d, src, idem)
+	var id int64
+	if err := tx.QueryRowContext(ctx, q, args...).Scan(&id); err != nil {
+		return nil, fmt.Errorf("insert delivery: %w", err)
+	}
+	d.ID = id
+	return &id, nil
+}
+
+// deliveryInsert is the statement that writes a delivery-log row and returns
+// its id: insertDelivery runs it, the PostgreSQL group commit (batch_pg.go)
+// queues it in a pipeline. Deliveries' columns are written here only.
+func deliveryInsert(d *lead.Delivery, src lead.Source, idem *Idem) (string, []any) {
 	key := d.IdempotencyKey
 	if idem != nil {
 		key = &idem.Key
@@ -177,17 +189,16 @@ func insertDelivery(ctx context.Context, tx dbtx, d *lead.Delivery, src lead.Sou
 	if body == nil {
 		body = []byte{}
 	}
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (account_id, source_id, received_at, method, content_type,
-		remote_addr, status, errors, idempotency_key, replayed, body, body_truncated)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		src.AccountID, src.ID, d.Received, d.Method, d.ContentType, d.RemoteAddr, d.Status, errs, key,
-		d.Replayed, body, d.BodyTruncated).Scan(&id)
-	if err != nil {
-		return nil, fmt.Errorf("insert delivery: %w", err)
+	var mapped *string
+	if len(d.Mapped) > 0 {
+		m := string(d.Mapped)
+		mapped = &m
 	}
-	d.ID = id
-	return &id, nil
+	return `INSERT INTO deliveries (account_id, source_id, received_at, method, content_type,
+		remote_addr, status, errors, idempotency_key, replayed, body, body_truncated, query, mapped, mark, notes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		[]any{src.AccountID, src.ID, d.Received, d.Method, d.ContentType, d.RemoteAddr, d.Status, errs, key,
+			d.Replayed, body, d.BodyTruncated, d.Query, mapped, d.Mark, d.Notes}
 }
 
 type querier interface {
@@ -215,15 +226,21 @@ func (s *Store) findIdem(ctx context.Context, tx querier, sourceID int64, idem I
 	var hash string
 	var status int
 	var body []byte
-	err := tx.QueryRowContext(ctx, `SELECT body_hash, status, response FROM idempotency_keys
-		WHERE source_id = $1 AND key = $2 AND created_at > $3`,
-		sourceID, idem.Key, now.Add(-IdempotencyTTL).Unix()).Scan(&hash, &status, &body)
+	err := tx.QueryRowContext(ctx, findIdemSQL, sourceID, idem.Key, now.Add(-IdempotencyTTL).Unix()).Scan(&hash, &status, &body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("find idempotency key: %w", err)
 	}
+	return idemAnswer(idem, hash, status, body)
+}
+
+const findIdemSQL = `SELECT body_hash, status, response FROM idempotency_keys
+	WHERE source_id = $1 AND key = $2 AND created_at > $3`
+
+// idemAnswer is the answer a stored Idempotency-Key gives a request.
+func idemAnswer(idem Idem, hash string, status int, body []byte) (*Outcome, error) {
 	if hash != idem.BodyHash {
 		return nil, lead.Errorf(lead.EInvalid, "Idempotency-Key",
 			"Этот Idempotency-Key уже использован с другим телом запроса.")
@@ -231,17 +248,21 @@ func (s *Store) findIdem(ctx context.Context, tx querier, sourceID int64, idem I
 	return &Outcome{Status: status, Body: body, Replayed: true}, nil
 }
 
+const (
+	expireIdemSQL = "DELETE FROM idempotency_keys WHERE source_id = $1 AND key = $2 AND created_at <= $3"
+	insertIdemSQL = `INSERT INTO idempotency_keys (source_id, key, body_hash, status, response, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`
+)
+
 func (s *Store) saveIdem(ctx context.Context, tx dbtx, sourceID int64, idem Idem, status int, body []byte, now time.Time) error {
 	// An expired row with the same key would block the insert.
-	if _, err := tx.ExecContext(ctx, "DELETE FROM idempotency_keys WHERE source_id = $1 AND key = $2 AND created_at <= $3",
-		sourceID, idem.Key, now.Add(-IdempotencyTTL).Unix()); err != nil {
+	if _, err := tx.ExecContext(ctx, expireIdemSQL, sourceID, idem.Key, now.Add(-IdempotencyTTL).Unix()); err != nil {
 		return fmt.Errorf("expire idempotency key: %w", err)
 	}
 	// ON CONFLICT rather than a failing insert: on PostgreSQL a unique
 	// violation would abort the whole transaction. The insert still waits for
 	// a concurrent transaction holding the same key to finish.
-	res, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (source_id, key, body_hash, status, response, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (source_id, key) DO NOTHING`,
+	res, err := tx.ExecContext(ctx, insertIdemSQL+" ON CONFLICT (source_id, key) DO NOTHING",
 		sourceID, idem.Key, idem.BodyHash, status, body, now.Unix())
 	if err != nil {
 		return fmt.Errorf("save idempotency key: %w", err)

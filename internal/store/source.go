@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -15,15 +16,42 @@ import (
 const tokenPrefix = "wh_"
 
 const sourceColumns = `id, account_id, name, type, enabled, token, created_at,
-	default_owner_id, default_stage_id, default_unit_id, default_city_id`
+	default_owner_id, default_stage_id, default_unit_id, default_city_id,
+	preset, aliases, allow_get, cors_origins, redirect_url, honeypot, rate_per_min`
+
+// sourceRow is a sources row on its way into a lead.Source.
+type sourceRow struct {
+	src           lead.Source
+	token         sql.NullString
+	aliases, cors string
+}
+
+// dest returns the Scan destinations of sourceColumns, then more.
+func (r *sourceRow) dest(more ...any) []any {
+	s := &r.src
+	return append([]any{&s.ID, &s.AccountID, &s.Name, &s.Type, &s.Enabled, &r.token, &s.Created,
+		&s.DefaultOwnerID, &s.DefaultStageID, &s.DefaultUnitID, &s.DefaultCityID,
+		&s.Preset, &r.aliases, &s.AllowGet, &r.cors, &s.RedirectURL, &s.Honeypot, &s.RatePerMinute}, more...)
+}
+
+func (r *sourceRow) source() (lead.Source, error) {
+	r.src.Token = r.token.String
+	r.src.Aliases = map[string]string{}
+	if err := json.Unmarshal([]byte(r.aliases), &r.src.Aliases); err != nil {
+		return r.src, fmt.Errorf("source %d aliases: %w", r.src.ID, err)
+	}
+	if r.cors != "" {
+		r.src.CORSOrigins = strings.Fields(r.cors)
+	}
+	return r.src, nil
+}
 
 func scanSource(row scanner) (lead.Source, error) {
-	var src lead.Source
-	var token sql.NullString
-	err := row.Scan(&src.ID, &src.AccountID, &src.Name, &src.Type, &src.Enabled, &token, &src.Created,
-		&src.DefaultOwnerID, &src.DefaultStageID, &src.DefaultUnitID, &src.DefaultCityID)
-	src.Token = token.String
-	return src, err
+	var r sourceRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return lead.Source{}, err
+	}
+	return r.source()
 }
 
 // CreateSource adds a source to an account; a webhook source gets a fresh
@@ -38,6 +66,9 @@ func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source,
 	}
 	if !slices.Contains(lead.SourceTypes, src.Type) {
 		return src, lead.Errorf(lead.EInvalid, "type", "Тип источника должен быть одним из: %s.", strings.Join(lead.SourceTypes, ", "))
+	}
+	if err := src.Reading.Check(); err != nil {
+		return src, err
 	}
 	var hash *string
 	src.Token = ""
@@ -57,11 +88,18 @@ func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source,
 		if src.Token != "" {
 			token = &src.Token
 		}
+		aliases, err := json.Marshal(src.Aliases)
+		if err != nil {
+			return err
+		}
 		return tx.QueryRowContext(ctx, `INSERT INTO sources (account_id, name, type, enabled, token, token_hash, created_at,
-			default_owner_id, default_stage_id, default_unit_id, default_city_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+			default_owner_id, default_stage_id, default_unit_id, default_city_id,
+			preset, aliases, allow_get, cors_origins, redirect_url, honeypot, rate_per_min)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 			src.AccountID, src.Name, src.Type, src.Enabled, token, hash, src.Created,
-			src.DefaultOwnerID, src.DefaultStageID, src.DefaultUnitID, src.DefaultCityID).Scan(&src.ID)
+			src.DefaultOwnerID, src.DefaultStageID, src.DefaultUnitID, src.DefaultCityID,
+			src.Preset, string(aliases), src.AllowGet, strings.Join(src.CORSOrigins, "\n"), src.RedirectURL,
+			src.Honeypot, src.RatePerMinute).Scan(&src.ID)
 	})
 	if err != nil {
 		return src, fmt.Errorf("create source: %w", err)
@@ -113,13 +151,14 @@ func (s *Store) ListSources(ctx context.Context, accountID int64) ([]SourceStats
 	var out []SourceStats
 	for rows.Next() {
 		var st SourceStats
-		var token sql.NullString
-		src := &st.Source
-		if err := rows.Scan(&src.ID, &src.AccountID, &src.Name, &src.Type, &src.Enabled, &token, &src.Created,
-			&src.DefaultOwnerID, &src.DefaultStageID, &src.DefaultUnitID, &src.DefaultCityID, &st.Leads, &st.LastLead); err != nil {
+		var r sourceRow
+		if err := rows.Scan(r.dest(&st.Leads, &st.LastLead)...); err != nil {
 			return nil, s.wrap(err)
 		}
-		src.Token = token.String
+		var err error
+		if st.Source, err = r.source(); err != nil {
+			return nil, err
+		}
 		out = append(out, st)
 	}
 	return out, s.wrap(rows.Err())
@@ -165,11 +204,18 @@ func (s *Store) SetSourceEnabled(ctx context.Context, accountID, id int64, enabl
 // ListDeliveries returns a source's delivery log, newest first: at most limit
 // rows with ids below before (0 for the newest), raw bodies included.
 func (s *Store) ListDeliveries(ctx context.Context, accountID, sourceID, before int64, limit int) ([]lead.Delivery, error) {
+	return s.deliveries(ctx, `d.source_id = $1 AND d.account_id = $2 AND (CAST($3 AS BIGINT) = 0 OR d.id < $3)
+		ORDER BY d.id DESC LIMIT $4`, sourceID, accountID, before, limit)
+}
+
+// deliveries returns the deliveries a WHERE clause (and ORDER/LIMIT) picks,
+// with the lead each made.
+func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]lead.Delivery, error) {
 	q := `SELECT d.id, d.account_id, d.source_id, d.received_at, d.method, d.content_type, d.remote_addr, d.status,
-		d.errors, d.idempotency_key, d.replayed, d.body, d.body_truncated, l.id
-		FROM deliveries d LEFT JOIN leads l ON l.delivery_id = d.id
-		WHERE d.source_id = $1 AND d.account_id = $2 AND (CAST($3 AS BIGINT) = 0 OR d.id < $3) ORDER BY d.id DESC LIMIT $4`
-	rows, err := s.read.QueryContext(ctx, q, sourceID, accountID, before, limit)
+		d.errors, d.idempotency_key, d.replayed, d.body, d.body_truncated, d.query, d.mapped, d.mark, d.notes,
+		d.reprocessed_at, (SELECT min(l.id) FROM leads l WHERE l.delivery_id = d.id)
+		FROM deliveries d WHERE ` + where
+	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list deliveries: %w", err))
 	}
@@ -177,13 +223,17 @@ func (s *Store) ListDeliveries(ctx context.Context, accountID, sourceID, before 
 	var out []lead.Delivery
 	for rows.Next() {
 		var d lead.Delivery
-		var errs sql.NullString
+		var errs, mapped sql.NullString
 		if err := rows.Scan(&d.ID, &d.AccountID, &d.SourceID, &d.Received, &d.Method, &d.ContentType, &d.RemoteAddr,
-			&d.Status, &errs, &d.IdempotencyKey, &d.Replayed, &d.Body, &d.BodyTruncated, &d.LeadID); err != nil {
+			&d.Status, &errs, &d.IdempotencyKey, &d.Replayed, &d.Body, &d.BodyTruncated, &d.Query, &mapped, &d.Mark,
+			&d.Notes, &d.Reprocessed, &d.LeadID); err != nil {
 			return nil, s.wrap(err)
 		}
 		if errs.Valid {
 			d.Errors = []byte(errs.String)
+		}
+		if mapped.Valid {
+			d.Mapped = []byte(mapped.String)
 		}
 		out = append(out, d)
 	}

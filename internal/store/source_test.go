@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -39,7 +40,7 @@ func TestCreateSource(t *testing.T) {
 				t.Fatalf("name = %q, want it trimmed", a.Name)
 			}
 			got, err := f.s.GetSource(ctx, f.acc.ID, a.ID)
-			if err != nil || got != a {
+			if err != nil || !reflect.DeepEqual(got, a) {
 				t.Fatalf("GetSource = %+v, %v; want %+v", got, err, a)
 			}
 		})
@@ -117,7 +118,7 @@ func TestSourceTokens(t *testing.T) {
 
 		t.Run("SourceByToken finds the webhook", func(t *testing.T) {
 			got, err := f.s.SourceByToken(ctx, f.src.Token)
-			if err != nil || got != f.src {
+			if err != nil || !reflect.DeepEqual(got, f.src) {
 				t.Fatalf("SourceByToken = %+v, %v; want %+v", got, err, f.src)
 			}
 		})
@@ -181,7 +182,7 @@ func TestSourceTokens(t *testing.T) {
 				wantCode(t, err, lead.ENotFound)
 			}
 			got, err := o.s.SourceByToken(ctx, o.src.Token)
-			if err != nil || got != o.src {
+			if err != nil || !reflect.DeepEqual(got, o.src) {
 				t.Fatalf("the other account's source changed: %+v, %v; want %+v", got, err, o.src)
 			}
 		})

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 )
 
@@ -32,10 +33,14 @@ func readBody(r *http.Request) ([]byte, error) {
 	case err != nil:
 		return nil, lead.Errorf(lead.EMalformed, "body", "Не удалось прочитать тело запроса.")
 	}
-	if err := checkContentType(r.Header.Get("Content-Type"), body); err != nil {
-		return nil, err
+	// The API reads JSON only, however it is labelled (see readPayload).
+	header := r.Header.Get("Content-Type")
+	p, err := readPayload(header, body)
+	if err != nil || p.Format != intake.FormatJSON {
+		return nil, lead.Errorf(lead.EUnsupported, "Content-Type",
+			"Тип содержимого %q не поддерживается, отправьте application/json в UTF-8.", header)
 	}
-	return body, nil
+	return p.JSON, nil
 }
 
 // pathID reads the {id} of the path; one that cannot name a row is not found.

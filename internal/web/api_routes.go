@@ -70,6 +70,10 @@ func (s *Server) apiTable() []apiRoute {
 		{method: "POST", path: "/api/v1/sources/{id}/disable", handle: s.apiEnableSource(false)},
 		{method: "POST", path: "/api/v1/sources/{id}/enable", handle: s.apiEnableSource(true)},
 		{method: "GET", path: "/api/v1/sources/{id}/deliveries", handle: s.apiListDeliveries},
+		{method: "GET", path: "/api/v1/sources/{id}/deliveries/{deliveryId}", handle: s.apiGetDelivery},
+		{method: "POST", path: "/api/v1/sources/{id}/deliveries/{deliveryId}/reprocess", handle: s.apiReprocessDelivery},
+		{method: "POST", path: "/api/v1/sources/{id}/deliveries/reprocess", handle: s.apiReprocessAll},
+		{method: "GET", path: "/api/v1/presets", handle: s.apiListPresets},
 
 		{method: "GET", path: "/api/v1/users", handle: s.apiListUsers},
 		{method: "POST", path: "/api/v1/users", handle: s.apiCreateUser},

@@ -25,13 +25,15 @@ type apiSource struct {
 	LocationCityID *int64  `json:"locationCityId"`
 	LeadCount      int64   `json:"leadCount"`
 	DtLastLead     *int64  `json:"dtLastLead"`
+	lead.Reading
 }
 
 func (s *Server) sourceView(st store.SourceStats) apiSource {
 	src := st.Source
 	v := apiSource{ID: src.ID, AccountID: src.AccountID, Name: src.Name, Type: src.Type, Enabled: src.Enabled,
 		DtCreate: src.Created, UserIDOwner: src.DefaultOwnerID, FunnelStageID: src.DefaultStageID,
-		LocationUnitID: src.DefaultUnitID, LocationCityID: src.DefaultCityID, LeadCount: st.Leads, DtLastLead: st.LastLead}
+		LocationUnitID: src.DefaultUnitID, LocationCityID: src.DefaultCityID, LeadCount: st.Leads, DtLastLead: st.LastLead,
+		Reading: readingView(src.Reading)}
 	if src.Token != "" {
 		u := strings.TrimRight(s.baseURL, "/") + "/hooks/" + src.Token
 		v.URL = &u
@@ -86,11 +88,12 @@ func sourceDefaults(f *form, src *lead.Source) {
 var sourceKeys = []string{"name", "type", "enabled", "userIdOwner", "funnelStageId", "locationUnitId", "locationCityId"}
 
 func (s *Server) apiCreateSource(r *http.Request, c apiCaller) (int, any, error) {
-	f, err := readForm(r, sourceKeys...)
+	f, err := readForm(r, append(sourceKeys, readingKeys...)...)
 	if err != nil {
 		return 0, nil, err
 	}
 	src := lead.Source{AccountID: c.account, Name: f.required("name", "Название", lead.MaxString)}
+	sourceReading(f, &src.Reading)
 	if t := f.str("type", "Тип", lead.MaxString); t != nil {
 		src.Type = *t
 	}
@@ -118,7 +121,7 @@ func (s *Server) apiUpdateSource(r *http.Request, c apiCaller) (int, any, error)
 	if err != nil {
 		return 0, nil, err
 	}
-	f, err := readForm(r, sourceKeys...)
+	f, err := readForm(r, append(sourceKeys, readingKeys...)...)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -126,6 +129,7 @@ func (s *Server) apiUpdateSource(r *http.Request, c apiCaller) (int, any, error)
 	if err != nil {
 		return 0, nil, err
 	}
+	reading := sourceReading(f, &src.Reading)
 	if f.has("name") {
 		src.Name = f.required("name", "Название", lead.MaxString)
 	}
@@ -136,6 +140,13 @@ func (s *Server) apiUpdateSource(r *http.Request, c apiCaller) (int, any, error)
 	sourceDefaults(f, &src)
 	if err := f.err(); err != nil {
 		return 0, nil, err
+	}
+	if reading {
+		// Settings first: a wrong one refuses the whole request before the
+		// rest is written.
+		if _, err := s.store.SetSourceReading(r.Context(), c.account, id, src.Reading); err != nil {
+			return 0, nil, err
+		}
 	}
 	if _, err := s.store.UpdateSource(r.Context(), src); err != nil {
 		return 0, nil, err
@@ -184,7 +195,8 @@ func (s *Server) apiEnableSource(enabled bool) apiHandler {
 // apiDelivery is a delivery-log row with its raw body as text.
 type apiDelivery struct {
 	lead.Delivery
-	Body string `json:"body"`
+	Body        string `json:"body"`
+	Quarantined bool   `json:"quarantined"` // rejected, and can still be re-processed into a lead
 }
 
 // apiListDeliveries answers a source's delivery log, newest first.
@@ -201,13 +213,20 @@ func (s *Server) apiListDeliveries(r *http.Request, c apiCaller) (int, any, erro
 	if _, err := s.store.GetSource(r.Context(), c.account, id); err != nil {
 		return 0, nil, err
 	}
+	switch r.URL.Query().Get("status") {
+	case "":
+	case "quarantined":
+		return s.quarantinedPage(r, c, id, limit)
+	default:
+		return 0, nil, lead.Errorf(lead.EInvalid, "status", "Значение поля status должно быть quarantined или пустым.")
+	}
 	ds, err := s.store.ListDeliveries(r.Context(), c.account, id, before, limit)
 	if err != nil {
 		return 0, nil, err
 	}
 	p := page[apiDelivery]{Data: []apiDelivery{}}
 	for _, d := range ds {
-		p.Data = append(p.Data, apiDelivery{Delivery: d, Body: string(d.Body)})
+		p.Data = append(p.Data, deliveryView(d))
 	}
 	if len(ds) == limit {
 		p.NextCursor = cursorAfter(ds[len(ds)-1].ID)

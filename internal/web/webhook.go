@@ -13,6 +13,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/charmap"
+
+	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 )
@@ -22,9 +25,14 @@ const (
 	MaxWebhookBody = 64 << 10
 	// maxIdemKey is the longest Idempotency-Key, in characters.
 	maxIdemKey = 255
-	// webhookTimeout bounds the storage work of one request, well inside the
-	// server's write timeout, so a stuck database answers 503, not silence.
-	webhookTimeout = 10 * time.Second
+	// webhookTimeout bounds the storage work of one request, so that with the
+	// delivery-log write after it every sender has its answer within 5 s:
+	// form builders (Tilda) wait 5 s, then retry, which would duplicate a
+	// lead saved a moment too late. A stuck database answers 503.
+	webhookTimeout = 3 * time.Second
+	// logTimeout bounds the delivery-log write of a rejected request, which
+	// gets its own time so that a request that ran out of time is logged too.
+	logTimeout = 1500 * time.Millisecond
 )
 
 // handleWebhook creates a lead from a sender's request. Every request that
@@ -40,6 +48,10 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
+	if r.Method == http.MethodOptions {
+		s.preflight(w, r, src)
+		return
+	}
 	req := webhookRequest{src: src, delivery: lead.Delivery{
 		AccountID: src.AccountID, SourceID: src.ID, Method: r.Method,
 		// Header values may hold any byte; the log's text columns take UTF-8 only.
@@ -53,7 +65,12 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(a.retryAfter))
 	}
 	if a.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", http.MethodPost)
+		w.Header().Set("Allow", allowed(src))
+	}
+	corsHeaders(w, r, src)
+	if req.browser {
+		s.browserAnswer(w, r, src, a)
+		return
 	}
 	writeJSON(w, a.status, a.body)
 }
@@ -71,12 +88,17 @@ type webhookRequest struct {
 	src      lead.Source
 	delivery lead.Delivery
 	idem     *store.Idem
+	payload  intake.Payload
+	browser  bool // an HTML form post from a browser: answered with a page or a redirect
 }
 
 // webhook does the work of handleWebhook and returns the answer.
 func (s *Server) webhook(ctx context.Context, r *http.Request, req *webhookRequest) answer {
 	if err := s.checkRequest(r, req); err != nil {
 		return s.reject(ctx, req, err)
+	}
+	if a, ok := s.caught(ctx, req); ok {
+		return a
 	}
 	if req.idem != nil {
 		k := idemKey{req.src.ID, req.idem.Key}
@@ -89,7 +111,7 @@ func (s *Server) webhook(ctx context.Context, r *http.Request, req *webhookReque
 			return a
 		}
 	}
-	in, err := s.decoder.DecodeJSON(req.delivery.Body)
+	in, err := s.read(req)
 	if err != nil {
 		return s.reject(ctx, req, err)
 	}
@@ -124,11 +146,9 @@ func (s *Server) replay(ctx context.Context, req *webhookRequest) (answer, bool)
 	if out == nil {
 		return answer{}, false
 	}
-	d := req.delivery
-	d.Status, d.Replayed = out.Status, true
-	if err := s.store.LogDelivery(ctx, req.src, d, nil, nil); err != nil {
-		s.log.Error("delivery log write failed", "source", req.src.ID, "status", out.Status, "err", err)
-	}
+	d := *req
+	d.delivery.Status, d.delivery.Replayed = out.Status, true
+	s.logDelivery(ctx, &d, nil, nil)
 	return answer{status: out.Status, body: out.Body, replayed: true}, true
 }
 
@@ -146,21 +166,38 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 	case err != nil:
 		return lead.Errorf(lead.EMalformed, "body", "Не удалось прочитать тело запроса.")
 	}
-	if r.Method != http.MethodPost {
+	get := r.Method == http.MethodGet && req.src.AllowGet
+	if r.Method != http.MethodPost && !get {
 		return &lead.Error{Code: lead.EMethod, Fields: []lead.FieldError{{Field: "method",
-			Messages: []string{"Метод " + r.Method + " не поддерживается, используйте POST."}}}}
+			Messages: []string{"Метод " + r.Method + " не поддерживается, используйте " + allowed(req.src) + "."}}}}
+	}
+	if get {
+		req.delivery.Query = strings.ToValidUTF8(r.URL.RawQuery, "\uFFFD")
 	}
 	if !req.src.Enabled {
 		return lead.Errorf(lead.EGone, "token", "Источник отключён.")
 	}
-	if ok, wait := s.limits.allow(req.src.ID, req.src.AccountID); !ok {
+	if origin := r.Header.Get("Origin"); origin != "" && len(req.src.CORSOrigins) > 0 && !req.src.AllowsOrigin(origin) {
+		req.delivery.Mark = lead.MarkOrigin
+		return lead.Errorf(lead.EForbidden, "Origin", "Запросы со страниц %s этому источнику не разрешены.", shortOrigin(origin))
+	}
+	if ok, wait := s.limits.allowSource(req.src.ID, req.src.AccountID, req.src.RatePerMinute); !ok {
 		e := lead.Errorf(lead.ERateLimited, "rate", "Слишком много запросов, повторите через %d с.", wait)
 		e.RetryAfter = wait
 		return e
 	}
-	if err := checkContentType(r.Header.Get("Content-Type"), body); err != nil {
-		return err
+	var err2 error
+	if get {
+		req.payload, err2 = intake.ReadQuery(r.URL.RawQuery)
+	} else {
+		req.payload, err2 = readPayload(r.Header.Get("Content-Type"), body)
 	}
+	if err2 != nil {
+		return err2
+	}
+	req.delivery.Notes = strings.Join(req.payload.Notes, "\n")
+	req.browser = req.payload.Format != intake.FormatJSON && req.payload.Format != intake.FormatQuery &&
+		strings.Contains(r.Header.Get("Accept"), "text/html")
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if utf8.RuneCountInString(key) > maxIdemKey {
 			return lead.Errorf(lead.EInvalid, "Idempotency-Key", lead.MsgMax, "Idempotency-Key", maxIdemKey)
@@ -171,33 +208,67 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 		sum := sha256.Sum256(body)
 		req.idem = &store.Idem{Key: key, BodyHash: hex.EncodeToString(sum[:])}
 		req.delivery.IdempotencyKey = &req.idem.Key
+	} else if id, ok := tildaSubmission(req); ok {
+		// Tilda delivers one form submission again when it gets no answer in
+		// time; its tranid makes the repeats one lead. The hash is of the id,
+		// not the body, so a repeat with other technical fields still replays.
+		key := "tranid:" + id
+		sum := sha256.Sum256([]byte(key))
+		req.idem = &store.Idem{Key: key, BodyHash: hex.EncodeToString(sum[:])}
+		req.delivery.IdempotencyKey = &req.idem.Key
 	}
 	return nil
 }
 
-// checkContentType accepts JSON however it is labelled: senders often send it
-// as text/plain, with no type at all, or as a form (curl -d does). A real
-// form or another charset is refused rather than misread.
-func checkContentType(header string, body []byte) error {
+// readPayload reads a POST body by its content type: JSON however it is
+// labelled (senders often send it as text/plain, with no type at all, or as
+// a form, as curl -d does), form posts and multipart forms. A charset other
+// than UTF-8 is read for the Cyrillic ones old sites still use; other types
+// are refused rather than misread.
+func readPayload(header string, body []byte) (intake.Payload, error) {
 	if header == "" {
-		return nil
+		return intake.Payload{Format: intake.FormatJSON, JSON: body}, nil
 	}
 	mt, params, err := mime.ParseMediaType(header)
 	unsupported := lead.Errorf(lead.EUnsupported, "Content-Type",
-		"Тип содержимого %q не поддерживается, отправьте application/json в UTF-8.", header)
+		"Тип содержимого %q не поддерживается, отправьте application/json, application/x-www-form-urlencoded или multipart/form-data в UTF-8.", header)
 	if err != nil {
-		return unsupported
+		return intake.Payload{}, unsupported
 	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
-		return unsupported
+	if cs, ok := params["charset"]; ok {
+		if body, ok = toUTF8(cs, body); !ok {
+			return intake.Payload{}, unsupported
+		}
 	}
 	switch {
 	case mt == "application/json", mt == "text/json", mt == "text/plain", strings.HasSuffix(mt, "+json"):
-		return nil
+		return intake.Payload{Format: intake.FormatJSON, JSON: body}, nil
 	case mt == "application/x-www-form-urlencoded" && looksLikeJSONObject(body):
-		return nil
+		return intake.Payload{Format: intake.FormatJSON, JSON: body}, nil
+	case mt == "application/x-www-form-urlencoded":
+		return intake.ReadForm(body)
+	case mt == "multipart/form-data":
+		return intake.ReadMultipart(body, params["boundary"])
 	}
-	return unsupported
+	return intake.Payload{}, unsupported
+}
+
+// toUTF8 converts a body in charset to UTF-8: UTF-8 itself, and the
+// Cyrillic single-byte charsets of old Russian sites' forms.
+func toUTF8(charset string, body []byte) ([]byte, bool) {
+	var cm *charmap.Charmap
+	switch strings.ToLower(strings.TrimSpace(charset)) {
+	case "utf-8", "utf8":
+		return body, true
+	case "windows-1251", "cp1251", "cp-1251":
+		cm = charmap.Windows1251
+	case "koi8-r":
+		cm = charmap.KOI8R
+	default:
+		return nil, false
+	}
+	out, err := cm.NewDecoder().Bytes(body)
+	return out, err == nil
 }
 
 func looksLikeJSONObject(body []byte) bool {
@@ -219,8 +290,17 @@ func (s *Server) reject(ctx context.Context, req *webhookRequest, err error) ans
 	if e.Code == lead.EConflict {
 		idem = nil // the first request's answer, not this one, is the key's
 	}
-	if err := s.store.LogDelivery(ctx, req.src, req.delivery, idem, body); err != nil {
-		s.log.Error("delivery log write failed", "source", req.src.ID, "status", status, "err", err)
-	}
+	s.logDelivery(ctx, req, idem, body)
 	return answer{status: status, body: body, retryAfter: e.RetryAfter}
+}
+
+// logDelivery writes a request that made no lead to the delivery log, with
+// time of its own: the request's may have run out, and the request must be
+// kept all the same.
+func (s *Server) logDelivery(ctx context.Context, req *webhookRequest, idem *store.Idem, body []byte) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
+	defer cancel()
+	if err := s.store.LogDelivery(ctx, req.src, req.delivery, idem, body); err != nil {
+		s.log.Error("delivery log write failed", "source", req.src.ID, "status", req.delivery.Status, "err", err)
+	}
 }

@@ -382,9 +382,13 @@ func TestWebhookStatuses(t *testing.T) {
 		// 415
 		{name: "415 application/xml", ctype: "application/xml", body: text(`<lead><phone>79990000050</phone></lead>`), status: 415},
 		{name: "415 text/html", ctype: "text/html", body: text(`{"phone": "79990000050"}`), status: 415},
-		{name: "415 JSON in windows-1251", ctype: "application/json; charset=windows-1251", body: text(`{"phone": "79990000050"}`), status: 415},
-		{name: "415 a real form", ctype: "application/x-www-form-urlencoded", body: text(`phone=79990000050`), status: 415},
-		{name: "415 multipart", ctype: "multipart/form-data; boundary=x", body: text("--x\r\n\r\n--x--\r\n"), status: 415},
+		{name: "415 JSON in Latin-1", ctype: "application/json; charset=iso-8859-1", body: text(`{"phone": "79990000050"}`), status: 415},
+		{name: "415 JSON in UTF-16", ctype: "application/json; charset=utf-16", body: text(`{"phone": "79990000050"}`), status: 415},
+		{name: "201 JSON in windows-1251", ctype: "application/json; charset=windows-1251", body: text(`{"phone": "79990000050"}`), status: 201},
+		{name: "201 a real form", ctype: "application/x-www-form-urlencoded", body: text(`phone=79990000050`), status: 201},
+		{name: "400 multipart with no fields", ctype: "multipart/form-data; boundary=x", body: text("--x\r\n\r\n--x--\r\n"), status: 400},
+		{name: "400 multipart without a boundary", ctype: "multipart/form-data", body: text("--x\r\n\r\n--x--\r\n"), status: 400},
+		{name: "400 form that does not decode", ctype: "application/x-www-form-urlencoded", body: text(`phone=%zz`), status: 400},
 		{name: "415 unparseable content type", ctype: "application/json; charset", body: text(`{"phone": "79990000050"}`), status: 415},
 		{name: "415 content type not UTF-8", ctype: "application/json; x=\xff", body: text(`{"phone": "79990000050"}`), status: 415},
 	}

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"leadbox/internal/lead"
+)
+
+// SetSourceReading changes how a source reads senders' requests: its preset,
+// aliases, GET, CORS, thank-you page, honeypot and rate limit. It takes
+// effect with the next request.
+func (s *Store) SetSourceReading(ctx context.Context, accountID, id int64, r lead.Reading) (lead.Source, error) {
+	if err := r.Check(); err != nil {
+		return lead.Source{}, err
+	}
+	aliases, err := json.Marshal(r.Aliases)
+	if err != nil {
+		return lead.Source{}, err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE sources SET preset = $1, aliases = $2, allow_get = $3, cors_origins = $4,
+			redirect_url = $5, honeypot = $6, rate_per_min = $7 WHERE id = $8 AND account_id = $9`,
+			r.Preset, string(aliases), r.AllowGet, strings.Join(r.CORSOrigins, "\n"), r.RedirectURL, r.Honeypot,
+			r.RatePerMinute, id, accountID)
+		return mustAffect(res, err, "source")
+	})
+	if err != nil {
+		return lead.Source{}, err
+	}
+	return s.GetSource(ctx, accountID, id)
+}
+
+// GetDelivery returns one request of a source's delivery log.
+func (s *Store) GetDelivery(ctx context.Context, accountID, sourceID, id int64) (lead.Delivery, error) {
+	list, err := s.deliveries(ctx, "d.id = $1 AND d.source_id = $2 AND d.account_id = $3", id, sourceID, accountID)
+	if err != nil {
+		return lead.Delivery{}, err
+	}
+	if len(list) == 0 {
+		return lead.Delivery{}, notFound("delivery")
+	}
+	return list[0], nil
+}
+
+// quarantinedWhere picks the deliveries lead.Delivery.Quarantined accepts.
+const quarantinedWhere = `d.body_truncated = $4 AND d.replayed = $4 AND d.reprocessed_at IS NULL
+	AND (d.status IN (400, 403, 410, 415, 422, 429) OR d.mark = 'spam')
+	AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.delivery_id = d.id)`
+
+// QuarantinedDeliveries returns up to limit of a source's rejected requests
+// that can still be re-processed into leads, oldest first, with ids above
+// after.
+func (s *Store) QuarantinedDeliveries(ctx context.Context, accountID, sourceID, after int64, limit int) ([]lead.Delivery, error) {
+	return s.deliveries(ctx, `d.source_id = $1 AND d.account_id = $2 AND d.id > $3 AND `+quarantinedWhere+`
+		ORDER BY d.id LIMIT $5`, sourceID, accountID, after, false, limit)
+}
+
+// Reprocessed is a quarantined request read again by its source's current
+// settings.
+type Reprocessed struct {
+	Input  lead.Input
+	Mapped json.RawMessage // the fields as read, for the delivery log
+	// Render encodes the answer the sender would have got, so that a retry
+	// with the request's Idempotency-Key gets the new lead.
+	Render func(*lead.Lead) ([]byte, error)
+}
+
+// ReprocessDelivery turns a quarantined request into a lead: read reads the
+// request again (by the source's settings now) and the lead is stored
+// pointing at the original delivery, which is marked re-processed. userID is
+// the admin who asked, for the lead's history. A request that still fails
+// stays quarantined and its error is returned.
+func (s *Store) ReprocessDelivery(ctx context.Context, accountID, sourceID, deliveryID int64, userID *int64,
+	read func(lead.Source, lead.Delivery) (Reprocessed, error)) (lead.Lead, error) {
+	d, err := s.GetDelivery(ctx, accountID, sourceID, deliveryID)
+	if err != nil {
+		return lead.Lead{}, err
+	}
+	if !d.Quarantined() {
+		return lead.Lead{}, lead.Errorf(lead.EConflict, "delivery", msgNotQuarantined)
+	}
+	src, err := s.GetSource(ctx, accountID, sourceID)
+	if err != nil {
+		return lead.Lead{}, err
+	}
+	rp, err := read(src, d)
+	if err != nil {
+		return lead.Lead{}, err
+	}
+	var l lead.Lead
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now()
+		// Claim the row first: two admins re-processing one request make one lead.
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET reprocessed_at = $1 WHERE id = $2 AND account_id = $3
+			AND reprocessed_at IS NULL`, now.Unix(), d.ID, accountID)
+		if err := mustAffect(res, err, "delivery"); err != nil {
+			if lead.ErrorCode(err) == lead.ENotFound {
+				return lead.Errorf(lead.EConflict, "delivery", msgNotQuarantined)
+			}
+			return err
+		}
+		if d.IdempotencyKey != nil {
+			// The sender may have retried with the key and got a lead since.
+			var status int
+			err := tx.QueryRowContext(ctx, "SELECT status FROM idempotency_keys WHERE source_id = $1 AND key = $2",
+				sourceID, *d.IdempotencyKey).Scan(&status)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if status == 201 {
+				return lead.Errorf(lead.EConflict, "delivery", msgRetried)
+			}
+		}
+		l = newLead(Intake{Source: src, Input: rp.Input}, now)
+		if err := checkRefs(ctx, tx, &l); err != nil {
+			return err
+		}
+		if err := applyDefaults(ctx, tx, &l, src); err != nil {
+			return err
+		}
+		l.DeliveryID = &d.ID
+		if err := s.addLead(ctx, tx, &l); err != nil {
+			return err
+		}
+		var mapped *string
+		if len(rp.Mapped) > 0 {
+			m := string(rp.Mapped)
+			mapped = &m
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET mapped = $1 WHERE id = $2", mapped, d.ID); err != nil {
+			return err
+		}
+		if err := addEvent(ctx, tx, accountID, l.ID, userID, now.Unix(), "reprocess",
+			map[string][2]any{"delivery": {d.Status, d.ID}}); err != nil {
+			return err
+		}
+		if d.IdempotencyKey == nil {
+			return nil
+		}
+		body, err := rp.Render(&l)
+		if err != nil {
+			return fmt.Errorf("render lead: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE idempotency_keys SET status = 201, response = $1 WHERE source_id = $2 AND key = $3",
+			body, sourceID, *d.IdempotencyKey)
+		return err
+	})
+	if err != nil {
+		return lead.Lead{}, err
+	}
+	return l, nil
+}
+
+const (
+	msgNotQuarantined = "Этот запрос уже стал лидом или не может быть обработан повторно."
+	msgRetried        = "Отправитель уже повторил этот запрос, и лид по нему создан."
+)

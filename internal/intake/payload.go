@@ -56,20 +56,33 @@ func (p *Payload) Get(key string) (string, bool) {
 	return "", false
 }
 
+// Charset turns the bytes of a form's names and values into UTF-8; nil
+// means they are UTF-8 already.
+type Charset func([]byte) ([]byte, error)
+
 // ReadForm reads an application/x-www-form-urlencoded body, keeping the
-// order of its fields.
-func ReadForm(body []byte) (Payload, error) {
-	pairs, err := readPairs(string(body), FormatForm)
+// order of its fields; cs converts the percent-decoded bytes.
+func ReadForm(body []byte, cs Charset) (Payload, error) {
+	pairs, err := readPairs(string(body), cs)
 	return Payload{Format: FormatForm, Pairs: pairs}, err
 }
 
 // ReadQuery reads a GET request's query string as a form.
 func ReadQuery(rawQuery string) (Payload, error) {
-	pairs, err := readPairs(rawQuery, FormatQuery)
+	pairs, err := readPairs(rawQuery, nil)
 	return Payload{Format: FormatQuery, Pairs: pairs}, err
 }
 
-func readPairs(s, format string) ([]Pair, error) {
+// convert applies cs to s, if there is one.
+func convert(cs Charset, s string) (string, bool) {
+	if cs == nil {
+		return s, true
+	}
+	b, err := cs([]byte(s))
+	return string(b), err == nil
+}
+
+func readPairs(s string, cs Charset) ([]Pair, error) {
 	s = strings.TrimSpace(strings.TrimPrefix(s, "\ufeff"))
 	var pairs []Pair
 	for s != "" {
@@ -84,7 +97,9 @@ func readPairs(s, format string) ([]Pair, error) {
 		if err1 != nil || err2 != nil {
 			return nil, malformed(fmt.Sprintf(msgFormSyntax, shorten(part)), errors.Join(err1, err2))
 		}
-		if !utf8.ValidString(key) || !utf8.ValidString(value) {
+		key, ok1 := convert(cs, key)
+		value, ok2 := convert(cs, value)
+		if !ok1 || !ok2 || !utf8.ValidString(key) || !utf8.ValidString(value) {
 			return nil, malformed(fmt.Sprintf(msgFormUTF8, shorten(strings.ToValidUTF8(key, "\uFFFD"))), nil)
 		}
 		pairs = append(pairs, Pair{Key: stripNUL(key), Value: stripNUL(value)})
@@ -97,7 +112,7 @@ func readPairs(s, format string) ([]Pair, error) {
 
 // ReadMultipart reads the fields of a multipart/form-data body; file parts
 // are skipped and noted.
-func ReadMultipart(body []byte, boundary string) (Payload, error) {
+func ReadMultipart(body []byte, boundary string, cs Charset) (Payload, error) {
 	p := Payload{Format: FormatMultipart}
 	if boundary == "" {
 		return p, malformed(fmt.Sprintf(msgMultipart, "нет параметра boundary в Content-Type"), nil)
@@ -123,7 +138,10 @@ func ReadMultipart(body []byte, boundary string) (Payload, error) {
 		if name == "" {
 			continue
 		}
-		if !utf8.ValidString(name) || !utf8.Valid(value) {
+		name, ok1 := convert(cs, name)
+		v, ok2 := convert(cs, string(value))
+		value = []byte(v)
+		if !ok1 || !ok2 || !utf8.ValidString(name) || !utf8.Valid(value) {
 			return p, malformed(fmt.Sprintf(msgFormUTF8, shorten(strings.ToValidUTF8(name, "\uFFFD"))), nil)
 		}
 		p.Pairs = append(p.Pairs, Pair{Key: stripNUL(name), Value: stripNUL(string(value))})

@@ -235,31 +235,37 @@ func readPayload(header string, body []byte) (intake.Payload, error) {
 	if err != nil {
 		return intake.Payload{}, unsupported
 	}
-	if cs, ok := params["charset"]; ok {
-		if body, ok = toUTF8(cs, body); !ok {
+	var cs intake.Charset
+	if name, ok := params["charset"]; ok {
+		if cs, ok = charset(name); !ok {
 			return intake.Payload{}, unsupported
 		}
 	}
 	switch {
-	case mt == "application/json", mt == "text/json", mt == "text/plain", strings.HasSuffix(mt, "+json"):
-		return intake.Payload{Format: intake.FormatJSON, JSON: body}, nil
-	case mt == "application/x-www-form-urlencoded" && looksLikeJSONObject(body):
+	case mt == "application/json", mt == "text/json", mt == "text/plain", strings.HasSuffix(mt, "+json"),
+		mt == "application/x-www-form-urlencoded" && looksLikeJSONObject(body):
+		if cs != nil {
+			if body, err = cs(body); err != nil {
+				return intake.Payload{}, unsupported
+			}
+		}
 		return intake.Payload{Format: intake.FormatJSON, JSON: body}, nil
 	case mt == "application/x-www-form-urlencoded":
-		return intake.ReadForm(body)
+		return intake.ReadForm(body, cs)
 	case mt == "multipart/form-data":
-		return intake.ReadMultipart(body, params["boundary"])
+		return intake.ReadMultipart(body, params["boundary"], cs)
 	}
 	return intake.Payload{}, unsupported
 }
 
-// toUTF8 converts a body in charset to UTF-8: UTF-8 itself, and the
-// Cyrillic single-byte charsets of old Russian sites' forms.
-func toUTF8(charset string, body []byte) ([]byte, bool) {
+// charset returns the conversion to UTF-8 of a request's charset: none for
+// UTF-8 itself, and the Cyrillic single-byte charsets old Russian sites'
+// forms still use. Others are not read.
+func charset(name string) (intake.Charset, bool) {
 	var cm *charmap.Charmap
-	switch strings.ToLower(strings.TrimSpace(charset)) {
+	switch strings.ToLower(strings.Trim(strings.TrimSpace(name), `"`)) {
 	case "utf-8", "utf8":
-		return body, true
+		return nil, true
 	case "windows-1251", "cp1251", "cp-1251":
 		cm = charmap.Windows1251
 	case "koi8-r":
@@ -267,8 +273,7 @@ func toUTF8(charset string, body []byte) ([]byte, bool) {
 	default:
 		return nil, false
 	}
-	out, err := cm.NewDecoder().Bytes(body)
-	return out, err == nil
+	return func(b []byte) ([]byte, error) { return cm.NewDecoder().Bytes(b) }, true
 }
 
 func looksLikeJSONObject(body []byte) bool {

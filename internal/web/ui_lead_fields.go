@@ -114,6 +114,12 @@ func (n *names) events(es []lead.Event, lang string) []eventRow {
 		if e.UserID == nil {
 			row.Who = tr(lang, "event.system")
 		}
+		if d, ok := e.Changes["delivery"]; ok && e.Action == "reprocess" {
+			// The change holds the request's answer then and its id.
+			row.Action = fmt.Sprintf(tr(lang, "event.reprocess"), fmt.Sprint(jsonNumber(d[1])), fmt.Sprint(jsonNumber(d[0])))
+			out = append(out, row)
+			continue
+		}
 		keys := make([]string, 0, len(e.Changes))
 		for k := range e.Changes {
 			keys = append(keys, k)

@@ -72,6 +72,9 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /sources/{id}", s.admin(s.handleSourceEdit))
 	mux.Handle("POST /sources/{id}/rotate", s.admin(s.handleSourceRotate))
 	mux.Handle("POST /sources/{id}/enabled", s.admin(s.handleSourceEnabled))
+	mux.Handle("POST /sources/{id}/reading", s.admin(s.handleSourceReading))
+	mux.Handle("POST /sources/{id}/reprocess", s.admin(s.handleSourceReprocessAll))
+	mux.Handle("POST /sources/{id}/deliveries/{deliveryId}/reprocess", s.admin(s.handleDeliveryReprocess))
 
 	mux.Handle("GET /settings/users", s.user(s.handleUsers))
 	mux.Handle("POST /settings/users", s.admin(s.handleUserCreate))

@@ -207,7 +207,7 @@ func TestUISecurityHeaders(t *testing.T) {
 	setPasswords(t, e)
 	wantCreated(t, e.post(t, e.src, `{"name": "<script>alert(1)</script>", "phone": "79990004501", "x": "\" onmouseover=\"alert(1)"}`))
 	myLead := must[[]lead.Lead](t)(e.s.ListLeads(context.Background(), e.acct.ID, store.LeadFilter{}))[0]
-	mine := ids{myLead.ID, e.src.ID, e.manager.ID, e.office.ID, e.city.ID, e.stage.ID}
+	mine := ids{myLead.ID, e.src.ID, e.manager.ID, e.office.ID, e.city.ID, e.stage.ID, *myLead.DeliveryID}
 	admin := login(t, e, "admin@example.com")
 	manager := login(t, e, "manager@example.com")
 	pages := map[string]response{

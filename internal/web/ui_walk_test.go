@@ -43,7 +43,7 @@ func uiRouteTable(t *testing.T) []uiRoute {
 }
 
 // ids are the rows one account's routes are filled with.
-type ids struct{ lead, src, user, office, city, stage int64 }
+type ids struct{ lead, src, user, office, city, stage, delivery int64 }
 
 // fill turns a route pattern into paths with the given rows; {kind} walks
 // both reference lists. A pattern it does not know fails the test, so a new
@@ -66,7 +66,7 @@ func fill(t *testing.T, pattern string, x ids) []string {
 	case strings.HasPrefix(p, "/leads/{id}"):
 		return []string{strings.Replace(p, "{id}", id(x.lead), 1)}
 	case strings.HasPrefix(p, "/sources/{id}"):
-		return []string{strings.Replace(p, "{id}", id(x.src), 1)}
+		return []string{strings.NewReplacer("{id}", id(x.src), "{deliveryId}", id(x.delivery)).Replace(p)}
 	case strings.HasPrefix(p, "/settings/users/{id}"):
 		return []string{strings.Replace(p, "{id}", id(x.user), 1)}
 	case strings.HasPrefix(p, "/settings/stages/{id}"):
@@ -90,7 +90,9 @@ func hostileForm(o ids) url.Values {
 		"enabled": {"0"}, "position": {"1"}, "dir": {"up"}, "action": {"create"}, "color": {"#000000"},
 		"funnelStageId": {id(o.stage)}, "userIdOwner": {id(o.user)}, "locationUnitId": {id(o.office)},
 		"locationCityId": {id(o.city)}, "clientId": {"1"}, "phone": {"79990004455"}, "lang": {"en"},
-		"type": {"webhook"}, "current": {"wrong wrong"}, "new": {"new password 1"}}
+		"type": {"webhook"}, "current": {"wrong wrong"}, "new": {"new password 1"},
+		"preset": {"form"}, "aliases": {"tel = phone"}, "corsOrigins": {"*"}, "redirectUrl": {"https://evil.example/"},
+		"honeypot": {"website"}, "allowGet": {"1"}, "ratePerMinute": {"1"}}
 }
 
 // snapshot is everything an account holds, as JSON, to see that nothing
@@ -136,11 +138,23 @@ func TestUIRouteWalk(t *testing.T) {
 		ctx := context.Background()
 		wantCreated(t, e.post(t, e.other.src, `{"name": "Чужой клиент Zebra", "phone": "79990004401", "email": "zebra@rival.example"}`))
 		wantCreated(t, e.post(t, e.src, `{"name": "Свой", "phone": "79990004402"}`))
+		// A rejected request on each side, which an admin could re-process.
+		e.post(t, e.other.src, `{"name": "Zebra без контактов"}`)
+		e.post(t, e.src, `{"name": "Свой без контактов"}`)
+		rejected := func(acct, src int64) int64 {
+			t.Helper()
+			q := must[[]lead.Delivery](t)(e.s.QuarantinedDeliveries(ctx, acct, src, 0, 1))
+			if len(q) != 1 {
+				t.Fatalf("no quarantined request of source %d", src)
+			}
+			return q[0].ID
+		}
 		otherLead := must[[]lead.Lead](t)(e.s.ListLeads(ctx, e.other.acct.ID, store.LeadFilter{}))[0]
 		myLead := must[[]lead.Lead](t)(e.s.ListLeads(ctx, e.acct.ID, store.LeadFilter{}))[0]
 		must[lead.Client](t)(e.s.CreateClient(ctx, lead.Client{AccountID: e.other.acct.ID, Name: "Rival client Yak"}))
-		o := ids{otherLead.ID, e.other.src.ID, e.other.user.ID, e.other.office.ID, e.other.city.ID, e.other.stage.ID}
-		mine := ids{myLead.ID, e.src.ID, e.manager.ID, e.office.ID, e.city.ID, e.stage.ID}
+		o := ids{otherLead.ID, e.other.src.ID, e.other.user.ID, e.other.office.ID, e.other.city.ID, e.other.stage.ID,
+			rejected(e.other.acct.ID, e.other.src.ID)}
+		mine := ids{myLead.ID, e.src.ID, e.manager.ID, e.office.ID, e.city.ID, e.stage.ID, rejected(e.acct.ID, e.src.ID)}
 		// What the other account's rows look like on a page.
 		secrets := []string{"Zebra", "zebra@rival.example", "000-44-01", "79990004401", e.other.src.Token, "Rival site",
 			"boss@rival.example", "Rival admin", "Rival office", "Rival city", "Rival stage", "Rival client Yak"}

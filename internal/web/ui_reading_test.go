@@ -1,0 +1,183 @@
+package web_test
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"leadbox/internal/lead"
+)
+
+// TestUISourceReading: an admin sets how a source reads requests on its
+// page; a bad alias line is refused with its reason and saves nothing; a
+// manager sees the settings but cannot change them; the page offers an HTML
+// form that posts to the source.
+func TestUISourceReading(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		setPasswords(t, e)
+		ctx := context.Background()
+		admin := login(t, e, "admin@example.com")
+		page := "/sources/" + id(e.src.ID)
+		good := url.Values{"preset": {"form"}, "aliases": {"Телефон клиента = phone\r\n\r\nCOMMENTS =  \r\nutm = utmSource"},
+			"allowGet": {"1"}, "corsOrigins": {"https://shop.example\r\nhttp://127.0.0.1:8080/"},
+			"redirectUrl": {"https://shop.example/spasibo?a=1&b=2"}, "honeypot": {"website"}, "ratePerMinute": {"30"}}
+
+		t.Run("Save", func(t *testing.T) {
+			r := admin.submit(page+"/reading", good)
+			wantStatus(t, r, http.StatusSeeOther, "save")
+			src := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID))
+			want := lead.Reading{Preset: "form", Aliases: map[string]string{"Телефон клиента": "phone", "COMMENTS": "", "utm": "utmSource"},
+				AllowGet: true, CORSOrigins: []string{"https://shop.example", "http://127.0.0.1:8080"},
+				RedirectURL: "https://shop.example/spasibo?a=1&b=2", Honeypot: "website", RatePerMinute: 30}
+			if !reflect.DeepEqual(src.Reading, want) {
+				t.Fatalf("saved %+v\nwant  %+v", src.Reading, want)
+			}
+			r = admin.get(page)
+			wantBody(t, r, "Настройки приёма заявок сохранены.", `<option value="form" selected>HTML-форма</option>`,
+				"COMMENTS = \nutm = utmSource\nТелефон клиента = phone\n", "https://shop.example\nhttp://127.0.0.1:8080</textarea>",
+				`value="https://shop.example/spasibo?a=1&amp;b=2"`, `name="allowGet" value="1" checked`, `value="30"`)
+		})
+
+		t.Run("Snippet", func(t *testing.T) {
+			r := admin.get(page)
+			m := regexp.MustCompile(`(?s)<pre class="code" id="snippet">(.*?)</pre>`).FindSubmatch(r.body)
+			if m == nil {
+				t.Fatalf("no form snippet on the page:\n%.3000s", r.body)
+			}
+			snippet := html.UnescapeString(string(m[1]))
+			for _, want := range []string{`<form method="post" action="` + e.hook(e.src) + `" accept-charset="utf-8">`,
+				`name="name"`, `<input type="tel" name="phone" required`, `type="email" name="email"`, `<textarea name="comment"`,
+				`<input name="website" tabindex="-1" autocomplete="off"`, `<button type="submit">Отправить</button>`} {
+				if !strings.Contains(snippet, want) {
+					t.Fatalf("snippet lacks %q:\n%s", want, snippet)
+				}
+			}
+			// The form as a browser would send it makes a lead.
+			body := url.Values{"name": {"Ирина"}, "phone": {"8 999 123-45-67"}, "email": {""}, "comment": {"перезвоните"}, "website": {""}}
+			res := e.do(t, http.MethodPost, e.hook(e.src), []byte(body.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+			l := wantCreated(t, res)
+			if strOf(t, "phone", l["phone"]) != "79991234567" {
+				t.Fatalf("lead from the snippet: %s", res.body)
+			}
+		})
+
+		t.Run("BadAliasSavesNothing", func(t *testing.T) {
+			before := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading
+			for _, c := range []struct{ aliases, message string }{
+				{"Phone_1 = phone\nбез знака равенства", "Строка 2 псевдонимов «без знака равенства»: нужен вид «входящее имя = поле лида»."},
+				{" = phone", "Строка 1 псевдонимов «= phone»"},
+				{"tel = phone\ntel = email", "Строка 2 псевдонимов: имя «tel» уже встречалось выше."},
+				{"tel = telephone", "Псевдоним &#34;tel&#34; указывает на неизвестное поле лида &#34;telephone&#34;."},
+			} {
+				bad := url.Values{}
+				for k, v := range good {
+					bad[k] = v
+				}
+				bad.Set("preset", "tilda")
+				bad.Set("aliases", c.aliases)
+				r := admin.submit(page+"/reading", bad)
+				wantStatus(t, r, http.StatusSeeOther, "bad aliases "+c.aliases)
+				wantBody(t, admin.get(page), `class="flash err"`, c.message)
+				if after := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading; !reflect.DeepEqual(after, before) {
+					t.Fatalf("a refused form changed the settings: %+v", after)
+				}
+			}
+			r := admin.submit(page+"/reading", url.Values{"corsOrigins": {"shop.example/path"}, "ratePerMinute": {"many"}})
+			wantStatus(t, r, http.StatusSeeOther, "bad origin and rate")
+			wantBody(t, admin.get(page), "Число запросов в минуту должно быть целым от 0 до 60000.")
+		})
+
+		t.Run("Manager", func(t *testing.T) {
+			manager := login(t, e, "manager@example.com")
+			r := manager.get(page)
+			wantBody(t, r, `id="reading-view"`, "HTML-форма", "website", "https://shop.example/spasibo?a=1&amp;b=2")
+			for _, no := range []string{`id="reading-form"`, `id="snippet"`, e.src.Token} {
+				if strings.Contains(string(r.body), no) {
+					t.Fatalf("a manager's source page shows %q", no)
+				}
+			}
+			before := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading
+			wantStatus(t, manager.submit(page+"/reading", url.Values{"preset": {"tilda"}}), http.StatusForbidden, "manager saves")
+			wantStatus(t, manager.submit(page+"/reprocess", nil), http.StatusForbidden, "manager re-processes")
+			if after := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading; !reflect.DeepEqual(after, before) {
+				t.Fatal("a manager changed the settings")
+			}
+		})
+	})
+}
+
+// TestUIReprocess: requests rejected for a mapping the source lacked become
+// leads from the delivery log once an admin adds the alias, one by one or
+// all at once; what still fails stays, with its reason.
+func TestUIReprocess(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		setPasswords(t, e)
+		ctx := context.Background()
+		admin := login(t, e, "admin@example.com")
+		page := "/sources/" + id(e.src.ID)
+		form := func(body string) response {
+			return e.do(t, http.MethodPost, e.hook(e.src), []byte(body), "Content-Type", "application/x-www-form-urlencoded")
+		}
+		for _, body := range []string{"Client_Tel=89990000101&Client_Name=%D0%90%D0%BD%D0%BD%D0%B0", "Client_Tel=89990000102", "Client_Tel=89990000103"} {
+			wantStatus(t, form(body), http.StatusUnprocessableEntity, "no phone the source knows")
+		}
+		wantStatus(t, e.post(t, e.src, `{"name": "Только имя"}`), http.StatusUnprocessableEntity, "no contacts at all")
+		q := must[[]lead.Delivery](t)(e.s.QuarantinedDeliveries(ctx, e.acct.ID, e.src.ID, 0, 10))
+		if len(q) != 4 {
+			t.Fatalf("%d quarantined requests, want 4", len(q))
+		}
+		first := q[0]
+
+		r := admin.get(page)
+		wantBody(t, r, `id="reprocess-all"`, "Обработать все отклонённые",
+			`action="/sources/`+id(e.src.ID)+`/deliveries/`+id(first.ID)+`/reprocess"`, "Обработать снова")
+
+		// Before the fix the request still fails and stays.
+		wantStatus(t, admin.submit(page+"/deliveries/"+id(first.ID)+"/reprocess", nil), http.StatusSeeOther, "too early")
+		wantBody(t, admin.get(page), `class="flash err"`, "Поле Телефон обязательно для заполнения.")
+
+		aliases := url.Values{"preset": {"form"}, "aliases": {"Client_Tel = phone\nClient_Name = name"}}
+		wantStatus(t, admin.submit(page+"/reading", aliases), http.StatusSeeOther, "add the alias")
+
+		wantStatus(t, admin.submit(page+"/deliveries/"+id(first.ID)+"/reprocess", nil), http.StatusSeeOther, "one")
+		d := must[lead.Delivery](t)(e.s.GetDelivery(ctx, e.acct.ID, e.src.ID, first.ID))
+		if d.LeadID == nil || d.Reprocessed == nil || d.Quarantined() {
+			t.Fatalf("re-processed delivery: lead %v reprocessed %v", d.LeadID, d.Reprocessed)
+		}
+		l := must[lead.Lead](t)(e.s.GetLead(ctx, e.acct.ID, *d.LeadID))
+		if l.Phone == nil || *l.Phone != "79990000101" || l.Name == nil || *l.Name != "Анна" {
+			t.Fatalf("lead from the request: phone %v name %v", l.Phone, l.Name)
+		}
+		r = admin.get(page)
+		wantBody(t, r, "Запрос #"+id(first.ID)+" обработан: создан лид #"+id(l.ID)+".", `href="/leads/`+id(l.ID)+`"`,
+			"обработан снова", "Поля после сопоставления", `&#34;phone&#34;: &#34;89990000101&#34;`)
+		wantBody(t, admin.get("/leads/"+id(l.ID)), "Admin</b> — создал лид из отклонённого запроса #"+id(first.ID)+" (ответ был 422)")
+
+		// Again: it is a lead already.
+		wantStatus(t, admin.submit(page+"/deliveries/"+id(first.ID)+"/reprocess", nil), http.StatusSeeOther, "twice")
+		wantBody(t, admin.get(page), `class="flash err"`, "Этот запрос уже стал лидом")
+
+		n := e.countLeads(t)
+		wantStatus(t, admin.submit(page+"/reprocess", nil), http.StatusSeeOther, "all")
+		wantBody(t, admin.get(page), "Создано лидов: 2, осталось с ошибками: 1.", "Поле Телефон обязательно для заполнения.")
+		if got := e.countLeads(t); got != n+2 {
+			t.Fatalf("%d leads after re-processing all, want %d", got, n+2)
+		}
+		if q := must[[]lead.Delivery](t)(e.s.QuarantinedDeliveries(ctx, e.acct.ID, e.src.ID, 0, 10)); len(q) != 1 {
+			t.Fatalf("%d requests left in quarantine, want the one without contacts", len(q))
+		}
+
+		// Another account's request through this account's source: not found.
+		e.post(t, e.other.src, `{"name": "Чужой"}`)
+		theirs := must[[]lead.Delivery](t)(e.s.QuarantinedDeliveries(ctx, e.other.acct.ID, e.other.src.ID, 0, 1))[0]
+		wantStatus(t, admin.submit(page+"/deliveries/"+id(theirs.ID)+"/reprocess", nil), http.StatusNotFound, "other account's delivery")
+		wantStatus(t, admin.submit(page+"/deliveries/abc/reprocess", nil), http.StatusNotFound, "bad id")
+	})
+}

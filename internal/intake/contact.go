@@ -26,6 +26,17 @@ func (d *Decoder) NormalizePhone(s string) (string, bool) {
 	if len(e164) < 2 || e164[0] != '+' || !allDigits(e164[1:]) {
 		return "", false
 	}
+	// A national number kept with leading zeros can lose one more to the
+	// trunk-prefix leniency ("+27 0 11…" is "+27 11…") at every reading:
+	// "+270000000000" gives 27000000000, which gives 2700000000. Duplicates
+	// are found by comparing this form, so it must read back as itself; no
+	// real line fails that (fuzzing found it).
+	if num.GetItalianLeadingZero() {
+		again, err := phonenumbers.Parse(e164, d.region)
+		if err != nil || phonenumbers.Format(again, phonenumbers.E164) != e164 {
+			return "", false
+		}
+	}
 	return e164[1:], true
 }
 

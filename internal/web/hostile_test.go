@@ -2,8 +2,12 @@ package web_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"html"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -136,8 +140,33 @@ func TestWebhookHostileInput(t *testing.T) {
 				}
 			})
 		}
+		t.Run("LogReadable", func(t *testing.T) {
+			// Admins read every hostile row, in the UI and over the API.
+			setPasswords(t, e)
+			b := login(t, e, "admin@example.com")
+			pages := 0
+			for next := "/sources/" + id(e.src.ID); next != ""; pages++ {
+				r := b.get(next)
+				wantStatus(t, r, http.StatusOK, "delivery log page "+next)
+				next = ""
+				if m := olderPage.FindSubmatch(r.body); m != nil {
+					next = html.UnescapeString(string(m[1]))
+				}
+			}
+			_, token, err := e.s.CreateAPIToken(context.Background(), e.acct.ID, "hostile", &e.admin.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := e.do(t, http.MethodGet, e.srv.URL+"/api/v1/sources/"+id(e.src.ID)+"/deliveries?limit=200", nil, "Authorization", "Bearer "+token)
+			if r.status != 200 || !json.Valid(r.body) {
+				t.Fatalf("API delivery log: %d %.300s", r.status, r.body)
+			}
+			t.Logf("%d rows: %d UI pages, API %d bytes", len(hostileCases()), pages, len(r.body))
+		})
 	})
 }
+
+var olderPage = regexp.MustCompile(`<a href="(/sources/\d+\?before=[^"]+)"`)
 
 // sendChunked posts body with no Content-Length, so the client sends it in
 // chunks, in pieces of 4 KiB.

@@ -123,9 +123,10 @@ func (r *Reading) AllowsOrigin(origin string) bool {
 }
 
 // quarantineStatuses are the rejections an admin may re-process once the
-// reason is fixed: a body the source could not read, an origin or a source
-// switched off, a type not read then, fields that did not map, a rate limit.
-var quarantineStatuses = []int{400, 403, 410, 415, 422, 429}
+// reason is fixed: a body the source could not read, an origin not allowed,
+// a GET before the source allowed it, a source switched off, a type not read
+// then, fields that did not map, a rate limit.
+var quarantineStatuses = []int{400, 403, 405, 410, 415, 422, 429}
 
 // Quarantined reports whether the request was rejected (or caught as spam),
 // made no lead, and can still be re-processed into one: its whole body is

@@ -49,7 +49,7 @@ func (s *Store) GetDelivery(ctx context.Context, accountID, sourceID, id int64) 
 
 // quarantinedWhere picks the deliveries lead.Delivery.Quarantined accepts.
 const quarantinedWhere = `d.body_truncated = $4 AND d.replayed = $4 AND d.reprocessed_at IS NULL
-	AND (d.status IN (400, 403, 410, 415, 422, 429) OR d.mark = 'spam')
+	AND (d.status IN (400, 403, 405, 410, 415, 422, 429) OR d.mark = 'spam')
 	AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.delivery_id = d.id)`
 
 // QuarantinedDeliveries returns up to limit of a source's rejected requests

@@ -378,6 +378,15 @@ func TestSendersReprocess(t *testing.T) {
 		if err != nil || len(ev) == 0 || ev[len(ev)-1].Action != "reprocess" {
 			t.Errorf("history %v %v", ev, err)
 		}
+		// A GET refused while the source did not allow it becomes a lead once it does.
+		if r := a.send(t, a.src, "get_query"); r.status != 405 {
+			t.Fatalf("GET: %d %s", r.status, r.body)
+		}
+		want(t, a.call(t, "PATCH", src, `{"allowGet":true}`), 200)
+		res = dataOf(t, want(t, a.call(t, "POST", src+"/deliveries/reprocess", ""), 200))
+		if num(t, res["created"]) != 1 {
+			t.Errorf("reprocess the GET: %v", res)
+		}
 		// Another account cannot see or re-process this source's requests.
 		r := a.call(t, "POST", src+"/deliveries/reprocess", "", "Authorization", "Bearer "+a.otherToken)
 		if r.status != 404 {

@@ -166,13 +166,13 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 	case err != nil:
 		return lead.Errorf(lead.EMalformed, "body", "Не удалось прочитать тело запроса.")
 	}
+	// The query is kept whatever the method: a GET refused while the source
+	// did not allow it can be re-processed once it does.
+	req.delivery.Query = strings.ToValidUTF8(r.URL.RawQuery, "\uFFFD")
 	get := r.Method == http.MethodGet && req.src.AllowGet
 	if r.Method != http.MethodPost && !get {
 		return &lead.Error{Code: lead.EMethod, Fields: []lead.FieldError{{Field: "method",
 			Messages: []string{"Метод " + r.Method + " не поддерживается, используйте " + allowed(req.src) + "."}}}}
-	}
-	if get {
-		req.delivery.Query = strings.ToValidUTF8(r.URL.RawQuery, "\uFFFD")
 	}
 	if !req.src.Enabled {
 		return lead.Errorf(lead.EGone, "token", "Источник отключён.")

@@ -100,23 +100,25 @@ func browserFrom(t *testing.T, e *env, ip net.IP) *browser {
 func TestUILoginSameAnswer(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	setPasswords(t, e)
-	const n = 6
-	b := newBrowser(t, e)
-	try := func(email string) (response, time.Duration) {
+	// Ten of each, interleaved, from two addresses and over three accounts
+	// so that no throttle bucket (5 per email, 20 per address) runs out.
+	const n = 10
+	from := []*browser{browserFrom(t, e, net.IPv4(127, 0, 0, 10)), browserFrom(t, e, net.IPv4(127, 0, 0, 11))}
+	try := func(i int, email string) (response, time.Duration) {
 		start := time.Now()
-		r := b.post("/login", url.Values{"email": {email}, "password": {"wrong password"}})
+		r := from[i%2].post("/login", url.Values{"email": {email}, "password": {"wrong password"}})
 		return r, time.Since(start)
 	}
 	var wrong, unknown []time.Duration
 	var pages []string
 	for i := range n {
-		known := []string{"admin@example.com", "manager@example.com"}[i%2]
-		r, d := try(known)
+		known := []string{"admin@example.com", "manager@example.com", "boss@rival.example"}[i%3]
+		r, d := try(i, known)
 		wantStatus(t, r, http.StatusUnauthorized, "wrong password")
 		wrong = append(wrong, d)
 		pages = append(pages, strings.ReplaceAll(string(r.body), known, "EMAIL"))
 		ghost := "ghost" + id(int64(i)) + "@example.com"
-		r, d = try(ghost)
+		r, d = try(i, ghost)
 		wantStatus(t, r, http.StatusUnauthorized, "unknown email")
 		unknown = append(unknown, d)
 		pages = append(pages, strings.ReplaceAll(string(r.body), ghost, "EMAIL"))

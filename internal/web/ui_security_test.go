@@ -273,6 +273,7 @@ func TestUISecurityHeaders(t *testing.T) {
 			t.Errorf("%s: event-handler attribute in %q", f, m)
 		}
 	}
+	t.Logf("%d pages and %d templates checked", len(pages), len(files))
 	// Static files are never sniffed into something else.
 	for _, name := range []string{"app.js", "app.css"} {
 		r := admin.get("/static/" + name)

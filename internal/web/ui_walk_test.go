@@ -163,11 +163,13 @@ func TestUIRouteWalk(t *testing.T) {
 
 		t.Run("OtherAccount", func(t *testing.T) {
 			before := snapshot(t, e.s, e.other.acct.ID)
+			walked := 0
 			for _, rt := range routes {
 				if rt.pattern == "/logout" || rt.pattern == "/events" || rt.pattern == "/login" {
 					continue // below: the session must live through the walk
 				}
 				for _, p := range fill(t, rt.pattern, o) {
+					walked++
 					var r response
 					if rt.method == http.MethodGet {
 						r = admin.get(p)
@@ -188,6 +190,7 @@ func TestUIRouteWalk(t *testing.T) {
 					}
 				}
 			}
+			t.Logf("%d routes, %d paths walked", len(routes), walked)
 			if after := snapshot(t, e.s, e.other.acct.ID); after != before {
 				t.Fatalf("the walk changed the other account:\nbefore %s\nafter  %s", before, after)
 			}
@@ -239,6 +242,7 @@ func TestUIRouteWalk(t *testing.T) {
 			if n < 15 {
 				t.Fatalf("only %d state-changing routes walked", n)
 			}
+			t.Logf("%d state-changing paths refused without, with a wrong token, cross-site and cross-origin", n)
 			if after := snapshot(t, e.s, e.acct.ID); after != before {
 				t.Fatalf("a refused request changed the account:\nbefore %s\nafter  %s", before, after)
 			}

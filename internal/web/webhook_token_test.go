@@ -48,9 +48,11 @@ func TestWebhookTokens(t *testing.T) {
 		}
 		// 64 tokens of 256 bits: a fair source gives 50% ones within ±1%
 		// (2.5 standard deviations); a counter or a clock would not.
-		if f := float64(ones) / float64(total); f < 0.49 || f > 0.51 {
+		f := float64(ones) / float64(total)
+		if f < 0.49 || f > 0.51 {
 			t.Fatalf("%.3f of the tokens' bits are ones, want 0.5", f)
 		}
+		t.Logf("%d tokens of %d bits, %.4f of the bits set", n, total/n, f)
 
 		t.Run("LookedUpByHash", func(t *testing.T) {
 			db := rawDB(t, e)

@@ -4,16 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Group commit. One writer goroutine per Store takes every lead request
-// waiting for it, runs them in one transaction — each inside its own
-// savepoint, so one bad request fails alone — commits once, and only then
-// answers them all. On SQLite that pays one fsync for the group instead of
-// one per lead; on PostgreSQL one commit round trip. A single writer also
-// keeps the duplicate check exact inside a process; across processes the
-// contact locks of createLead do.
+// waiting for it, runs them in one transaction, commits once, and only then
+// answers them all; one bad request fails alone. On SQLite (run here) each
+// request runs in its own savepoint, and the group pays one fsync instead of
+// one per lead. On PostgreSQL (batch_pg.go) the group's statements go to the
+// server as a few pipelines. A single writer also keeps the duplicate check
+// exact inside a process; across processes the contact locks do.
 
 const (
 	maxBatch     = 256
@@ -37,13 +39,27 @@ type batcher struct {
 	quit chan struct{}
 	done chan struct{}
 
+	run     func(group []*job) // commits a group and answers it: runSQLite or runPostgres
+	pause   chan chan struct{} // tests: the writer waits until the channel sent is closed
+	waiting atomic.Int64       // requests waiting to be taken, for tests
+	groups  atomic.Int64       // groups run, for tests
+
 	stmts      map[string]*sql.Stmt // owned by the writer goroutine
 	unprepared map[string]struct{}
+
+	notesMu sync.Mutex
+	notes   []string      // NOTIFY payloads waiting for the next PostgreSQL transaction
+	poke    chan struct{} // wakes an idle writer to send notes
 }
 
 func startBatcher(s *Store) *batcher {
 	b := &batcher{s: s, jobs: make(chan *job), quit: make(chan struct{}), done: make(chan struct{}),
+		pause: make(chan chan struct{}), poke: make(chan struct{}, 1),
 		stmts: make(map[string]*sql.Stmt), unprepared: make(map[string]struct{})}
+	b.run = b.runSQLite
+	if s.dialect.name == "postgres" {
+		b.run = b.runPostgres
+	}
 	go b.loop()
 	return b
 }
@@ -63,13 +79,17 @@ func (b *batcher) stop() {
 // and the caller must learn that.
 func (b *batcher) submit(ctx context.Context, in Intake) (Outcome, error) {
 	j := &job{ctx: ctx, in: in, done: make(chan struct{})}
+	b.waiting.Add(1)
 	select {
 	case b.jobs <- j:
 	case <-ctx.Done():
+		b.waiting.Add(-1)
 		return Outcome{}, ctx.Err()
 	case <-b.quit:
+		b.waiting.Add(-1)
 		return Outcome{}, unavailable(errClosed)
 	}
+	b.waiting.Add(-1)
 	<-j.done
 	return j.out, j.err
 }
@@ -83,6 +103,11 @@ func (b *batcher) loop() {
 		select {
 		case j := <-b.jobs:
 			group = append(group, j)
+		case <-b.poke:
+			// notes and no lead: an empty group sends them
+		case release := <-b.pause:
+			<-release
+			continue
 		case <-b.quit:
 			return
 		}
@@ -95,14 +120,21 @@ func (b *batcher) loop() {
 				break more
 			}
 		}
+		b.groups.Add(1)
 		b.run(group)
 	}
 }
 
-// run commits one group and answers each of its requests.
-func (b *batcher) run(group []*job) {
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-	defer cancel()
+// runSQLite commits one group and answers each of its requests.
+func (b *batcher) runSQLite(group []*job) {
+	if len(group) == 0 {
+		return
+	}
+	// No deadline: with a context that can end, database/sql and the driver
+	// start a goroutine per statement to watch it (~10% of the CPU of a
+	// lead). SQLite waits for nothing but the disk and, for at most its
+	// busy_timeout, a CLI command's write lock.
+	ctx := context.Background()
 	err := b.s.tryTx(ctx, func(tx *sql.Tx) error {
 		for _, j := range group {
 			if err := b.one(ctx, stmtTx{tx, b}, j); err != nil {

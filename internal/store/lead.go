@@ -149,17 +149,34 @@ var refTables = map[string]string{
 // refExists reports whether id names a row of the account in field's table;
 // an owner must also be an active user.
 func refExists(ctx context.Context, tx dbtx, field string, accountID, id int64) (bool, error) {
+	q, args := refQuery(field, accountID, id)
+	var n int
+	if err := tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("check %s: %w", field, err)
+	}
+	return n > 0, nil
+}
+
+// refQuery is refExists's statement, which counts the matching rows.
+func refQuery(field string, accountID, id int64) (string, []any) {
 	q := "SELECT count(*) FROM " + refTables[field] + " WHERE id = $1 AND account_id = $2"
 	args := []any{id, accountID}
 	if field == "userIdOwner" {
 		q += " AND active = $3"
 		args = append(args, true)
 	}
-	var n int
-	if err := tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-		return false, fmt.Errorf("check %s: %w", field, err)
+	return q, args
+}
+
+// refLookup reports whether id names a usable row of the account in field's
+// table: refExists inside a transaction, or answers the PostgreSQL group
+// commit fetched for its whole group at once.
+type refLookup func(field string, accountID, id int64) (bool, error)
+
+func txRefs(ctx context.Context, tx dbtx) refLookup {
+	return func(field string, accountID, id int64) (bool, error) {
+		return refExists(ctx, tx, field, accountID, id)
 	}
-	return n > 0, nil
 }
 
 // leadRefs lists a lead's reference fields in the order errors name them.
@@ -179,12 +196,16 @@ func leadRefs(l *lead.Lead) []struct {
 // checkRefs confirms that every id the lead names belongs to the account,
 // adding a message per field that does not.
 func checkRefs(ctx context.Context, tx dbtx, l *lead.Lead) error {
+	return checkRefsWith(l, txRefs(ctx, tx))
+}
+
+func checkRefsWith(l *lead.Lead, exists refLookup) error {
 	var bad *lead.Error
 	for _, r := range leadRefs(l) {
 		if *r.id == nil {
 			continue
 		}
-		ok, err := refExists(ctx, tx, r.field, l.AccountID, **r.id)
+		ok, err := exists(r.field, l.AccountID, **r.id)
 		if err != nil {
 			return err
 		}
@@ -206,16 +227,25 @@ func checkRefs(ctx context.Context, tx dbtx, l *lead.Lead) error {
 // deactivated, say) is skipped: it is the account's mistake, and must not
 // cost the sender its lead.
 func applyDefaults(ctx context.Context, tx dbtx, l *lead.Lead, src lead.Source) error {
-	defaults := map[string]*int64{
+	return applyDefaultsWith(l, src, txRefs(ctx, tx))
+}
+
+// sourceDefaults maps each reference field to the source's default for it.
+func sourceDefaults(src lead.Source) map[string]*int64 {
+	return map[string]*int64{
 		"userIdOwner": src.DefaultOwnerID, "sourceId": &src.ID, "locationUnitId": src.DefaultUnitID,
 		"locationCityId": src.DefaultCityID, "funnelStageId": src.DefaultStageID,
 	}
+}
+
+func applyDefaultsWith(l *lead.Lead, src lead.Source, exists refLookup) error {
+	defaults := sourceDefaults(src)
 	for _, r := range leadRefs(l) {
 		def := defaults[r.field]
 		if *r.id != nil || def == nil {
 			continue
 		}
-		ok, err := refExists(ctx, tx, r.field, l.AccountID, *def)
+		ok, err := exists(r.field, l.AccountID, *def)
 		if err != nil {
 			return err
 		}
@@ -238,6 +268,20 @@ func nameKey(name *string) *string {
 
 // insertLead writes l and sets its id.
 func insertLead(ctx context.Context, tx dbtx, l *lead.Lead, emailKey *string) error {
+	args := leadArgs(l, emailKey)
+	ph := make([]string, len(args))
+	for i := range ph {
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	q := "INSERT INTO leads (" + leadInsertColumns + ") VALUES (" + strings.Join(ph, ", ") + ") RETURNING id"
+	if err := tx.QueryRowContext(ctx, q, args...).Scan(&l.ID); err != nil {
+		return fmt.Errorf("insert lead: %w", err)
+	}
+	return nil
+}
+
+// leadArgs returns the values of leadInsertColumns for l.
+func leadArgs(l *lead.Lead, emailKey *string) []any {
 	marks := l.Marks()
 	var extra *string
 	if len(l.Extra) > 0 {
@@ -250,14 +294,5 @@ func insertLead(ctx context.Context, tx dbtx, l *lead.Lead, emailKey *string) er
 	for _, m := range marks.List() {
 		args = append(args, *m)
 	}
-	args = append(args, extra, l.DeliveryID, nameKey(l.Name))
-	ph := make([]string, len(args))
-	for i := range ph {
-		ph[i] = "$" + strconv.Itoa(i+1)
-	}
-	q := "INSERT INTO leads (" + leadInsertColumns + ") VALUES (" + strings.Join(ph, ", ") + ") RETURNING id"
-	if err := tx.QueryRowContext(ctx, q, args...).Scan(&l.ID); err != nil {
-		return fmt.Errorf("insert lead: %w", err)
-	}
-	return nil
+	return append(args, extra, l.DeliveryID, nameKey(l.Name))
 }

@@ -28,6 +28,7 @@ type Store struct {
 	dialect dialect
 	now     func() time.Time
 	writer  *batcher
+	sources sourceCache // SourceByToken's; inTx empties it
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -50,12 +51,14 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	// Pragmas live here and nowhere else; the DSN applies them to every new
 	// connection. busy_timeout matters when a CLI command writes while the
-	// server runs.
+	// server runs: its writes take milliseconds. It is kept well under the
+	// 5 s a form builder waits for an answer (the webhook's own deadline and
+	// the delivery-log write after it must both fit).
 	q := url.Values{}
 	// temp_store(MEMORY): each lead of a group commit runs in a savepoint,
 	// whose statement journal would otherwise be a temporary file written a
 	// page at a time.
-	for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"busy_timeout(2000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // take the write lock at BEGIN, not at the first write
@@ -119,6 +122,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{read: db, write: db, dialect: postgresDialect, now: time.Now}
+	s.writer = startBatcher(s)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
@@ -158,6 +162,9 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 // inTx runs fn in a write transaction and commits, retrying the whole of it
 // when the engine reports a transient conflict.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	// Sources change only in these transactions; whatever this one did, the
+	// next webhook request reads its source afresh.
+	defer s.sources.forget()
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.tryTx(ctx, fn)

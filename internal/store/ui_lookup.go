@@ -41,11 +41,10 @@ func (s *Store) NotifyLead(ctx context.Context, accountID, leadID int64) error {
 	if s.dialect.name != "postgres" {
 		return nil
 	}
-	_, err := s.write.ExecContext(ctx, "SELECT pg_notify('leadbox_leads_' || current_schema(), $1)",
-		strconv.FormatInt(accountID, 10)+":"+strconv.FormatInt(leadID, 10))
-	if err != nil {
-		return s.wrap(fmt.Errorf("notify lead: %w", err))
-	}
+	// The writer sends it with its next group's transaction (or alone when
+	// no lead is waiting): one statement per group instead of a round trip
+	// and a transaction per lead.
+	s.writer.notify(strconv.FormatInt(accountID, 10) + ":" + strconv.FormatInt(leadID, 10))
 	return nil
 }
 

@@ -1,0 +1,80 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"leadbox/internal/lead"
+	"leadbox/internal/store"
+)
+
+// TestGroupFailsAlone sends one group of requests for one phone in which one
+// names another account's stage (refused before anything is written), one
+// has a name PostgreSQL refuses to store (NUL: it fails in the middle of the
+// group's pipeline, after the requests before it were inserted), and two
+// share an Idempotency-Key. Each of those is answered alone; every other
+// request commits, with the duplicate chain exact.
+func TestGroupFailsAlone(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		f := newFixture(t, engine)
+		stage := f.other(t).stage(t, "New").ID
+		const n = 12
+		const badRef, badRow, keyA, keyB = 3, 7, 9, 10
+		ins := make([]store.Intake, n)
+		for i := range ins {
+			ins[i] = f.intake("79995550000", "")
+		}
+		ins[badRef].Input.FunnelStageID = &stage
+		ins[badRow].Input.Name = ptr("nul\x00name")
+		for _, i := range []int{keyA, keyB} {
+			ins[i].Idem = &store.Idem{Key: "same", BodyHash: "h"}
+		}
+
+		release := store.HoldWriter(f.s)
+		outs := make([]store.Outcome, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range ins {
+			wg.Go(func() { outs[i], errs[i] = f.s.CreateLead(context.Background(), ins[i]) })
+		}
+		if ran := release(n); ran != 0 {
+			t.Fatalf("the writer ran %d groups while held", ran)
+		}
+		wg.Wait()
+
+		if lead.ErrorCode(errs[badRef]) != lead.EInvalid {
+			t.Errorf("another account's stage: %v, want EInvalid", errs[badRef])
+		}
+		var created []store.Outcome
+		for i, err := range errs {
+			switch {
+			case i == badRef:
+			case i == badRow && engine == "postgres":
+				if err == nil {
+					t.Errorf("a name with NUL was stored on PostgreSQL")
+				}
+			case err != nil:
+				t.Errorf("request %d: %v", i, err)
+			case outs[i].Replayed:
+			default:
+				created = append(created, outs[i])
+			}
+		}
+		a, b := outs[keyA], outs[keyB]
+		if a.Replayed == b.Replayed || string(a.Body) != string(b.Body) {
+			t.Errorf("one Idempotency-Key twice in a group: replayed %v/%v, bodies %s / %s", a.Replayed, b.Replayed, a.Body, b.Body)
+		}
+		if got := f.count(t); got != int64(len(created)) {
+			t.Fatalf("%d leads stored, %d answered as created", got, len(created))
+		}
+		checkAgainstSerial(t, f, created)
+		ds, err := f.s.ListDeliveries(context.Background(), f.acc.ID, f.src.ID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != len(created)+1 { // the replay is logged too
+			t.Errorf("%d delivery rows, want %d", len(ds), len(created)+1)
+		}
+	})
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"leadbox/internal/lead"
 )
@@ -110,7 +111,12 @@ func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source,
 // SourceByToken finds the webhook source a URL's token belongs to, by the
 // token's hash.
 func (s *Store) SourceByToken(ctx context.Context, token string) (lead.Source, error) {
-	row := s.read.QueryRowContext(ctx, "SELECT "+sourceColumns+" FROM sources WHERE token_hash = $1", lead.HashToken(token))
+	hash := lead.HashToken(token)
+	if src, ok := s.sources.get(hash); ok {
+		return src, nil
+	}
+	gen, at := s.sources.generation(), time.Now()
+	row := s.read.QueryRowContext(ctx, "SELECT "+sourceColumns+" FROM sources WHERE token_hash = $1", hash)
 	src, err := scanSource(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return src, notFound("source")
@@ -118,6 +124,7 @@ func (s *Store) SourceByToken(ctx context.Context, token string) (lead.Source, e
 	if err != nil {
 		return src, s.wrap(fmt.Errorf("source by token: %w", err))
 	}
+	s.sources.put(hash, src, gen, at)
 	return src, nil
 }
 

@@ -65,7 +65,10 @@ func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 				return err
 			})
 		}
-		if (errors.Is(err, errIdemRace) || s.dialect.retryable(err)) && attempt < 4 {
+		// SQLite's "busy" is not retried here: busy_timeout has waited already,
+		// and another wait would take the sender past its own deadline.
+		retry := errors.Is(err, errIdemRace) || (s.dialect.retryable(err) && s.dialect.name == "postgres")
+		if retry && attempt < 4 && ctx.Err() == nil {
 			continue // e.g. the key's winner has committed: the next attempt replays its answer
 		}
 		return out, s.wrap(err)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"leadbox/internal/lead"
 )
@@ -391,6 +392,29 @@ func TestSendersReprocess(t *testing.T) {
 		r := a.call(t, "POST", src+"/deliveries/reprocess", "", "Authorization", "Bearer "+a.otherToken)
 		if r.status != 404 {
 			t.Errorf("other account: %d", r.status)
+		}
+	})
+}
+
+// TestSendersAnswerInTime holds the database's write lock from another
+// connection while Tilda posts: the sender still gets its answer (503 with
+// Retry-After, which it retries) inside the 5 s it waits, rather than timing
+// out after leadbox may have saved the lead; once the lock is gone the retry
+// makes the lead.
+func TestSendersAnswerInTime(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		e.setReading(t, &e.src, lead.Reading{Preset: "tilda"})
+		release := holdWrites(t, e)
+		start := time.Now()
+		r := e.send(t, e.src, "tilda_form")
+		elapsed := time.Since(start)
+		release()
+		if r.status != 503 || r.header.Get("Retry-After") == "" || elapsed >= 5*time.Second {
+			t.Fatalf("with the database locked: %d after %v (Retry-After %q): %s", r.status, elapsed, r.header.Get("Retry-After"), r.body)
+		}
+		if r := e.send(t, e.src, "tilda_form"); r.status != 201 {
+			t.Fatalf("retry: %d %s", r.status, r.body)
 		}
 	})
 }

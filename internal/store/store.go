@@ -28,6 +28,7 @@ type Store struct {
 	dialect dialect
 	now     func() time.Time
 	writer  *batcher
+	sources sourceCache // SourceByToken's; inTx empties it
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -121,6 +122,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{read: db, write: db, dialect: postgresDialect, now: time.Now}
+	s.writer = startBatcher(s)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
@@ -160,6 +162,9 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 // inTx runs fn in a write transaction and commits, retrying the whole of it
 // when the engine reports a transient conflict.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	// Sources change only in these transactions; whatever this one did, the
+	// next webhook request reads its source afresh.
+	defer s.sources.forget()
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.tryTx(ctx, fn)

@@ -36,12 +36,28 @@ func bucket(m map[int64]*rate.Limiter, id int64, r rate.Limit, b int) *rate.Limi
 // allow takes a token from the source's and the account's bucket, or says how
 // many seconds to wait before trying again (and takes none).
 func (l *limiter) allow(source, account int64) (ok bool, retryAfter int) {
+	return l.allowSource(source, account, 0)
+}
+
+// allowSource is allow with the source's own limit in requests per minute,
+// when its admin set one (perMinute > 0), in place of the installation's
+// per-source limit; its burst is a tenth of a minute's, at least 5.
+func (l *limiter) allowSource(source, account int64, perMinute int) (ok bool, retryAfter int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := time.Now()
 	var taken []*rate.Reservation
-	if l.sourceRate > 0 {
-		taken = append(taken, bucket(l.sources, source, l.sourceRate, l.sourceBurst).ReserveN(now, 1))
+	sr, sb := l.sourceRate, l.sourceBurst
+	if perMinute > 0 {
+		sr, sb = rate.Limit(float64(perMinute)/60), max(5, perMinute/10)
+	}
+	if sr > 0 {
+		b := bucket(l.sources, source, sr, sb)
+		if b.Limit() != sr || b.Burst() != max(sb, 1) { // the admin changed the source's limit
+			b.SetLimitAt(now, sr)
+			b.SetBurstAt(now, max(sb, 1))
+		}
+		taken = append(taken, b.ReserveN(now, 1))
 	}
 	if l.accountRate > 0 {
 		taken = append(taken, bucket(l.accounts, account, l.accountRate, l.accountBurst).ReserveN(now, 1))

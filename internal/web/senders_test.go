@@ -315,6 +315,28 @@ func TestSendersBrowser(t *testing.T) {
 				t.Errorf("delivery %+v", d)
 			}
 		})
+		t.Run("per-source rate limit: refused requests are kept", func(t *testing.T) {
+			other := must[lead.Source](t)(e.s.CreateSource(context.Background(), lead.Source{AccountID: e.acct.ID, Name: "Лендинг",
+				Type: lead.SourceWebhook, Reading: lead.Reading{RatePerMinute: 6}}))
+			statuses := map[int]int{}
+			for i := 0; i < 8; i++ {
+				r := e.do(t, "POST", e.hook(other), []byte("phone=7999000112"+strconv.Itoa(i)), "Content-Type", "application/x-www-form-urlencoded")
+				statuses[r.status]++
+			}
+			if statuses[201] != 5 || statuses[429] != 3 {
+				t.Fatalf("statuses %v, want 5 × 201 (the burst) and 3 × 429", statuses)
+			}
+			if d := e.lastDelivery(t, other); d.Status != 429 || !d.Quarantined() {
+				t.Errorf("delivery %+v", d)
+			}
+		})
+		t.Run("browser form to a source with no thank-you page gets JSON", func(t *testing.T) {
+			plain := must[lead.Source](t)(e.s.CreateSource(context.Background(), lead.Source{AccountID: e.acct.ID, Name: "Форма", Type: lead.SourceWebhook}))
+			r := e.send(t, plain, "html_form")
+			if r.status != 201 || r.header.Get("Content-Type") != "application/json" {
+				t.Fatalf("%d %q", r.status, r.header.Get("Content-Type"))
+			}
+		})
 		t.Run("HTML form with a wrong phone gets a page saying why", func(t *testing.T) {
 			r := e.do(t, "POST", e.hook(e.src), []byte("name=Ivan&phone=12"), "Content-Type", "application/x-www-form-urlencoded",
 				"Accept", "text/html", "Origin", "https://shop.example.ru", "Referer", "https://shop.example.ru/contacts")

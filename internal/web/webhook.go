@@ -196,8 +196,11 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 		return err2
 	}
 	req.delivery.Notes = strings.Join(req.payload.Notes, "\n")
-	req.browser = req.payload.Format != intake.FormatJSON && req.payload.Format != intake.FormatQuery &&
-		strings.Contains(r.Header.Get("Accept"), "text/html")
+	// A browser's HTML form post is answered with pages only when the source
+	// has a thank-you page to send it to; otherwise it gets the JSON answer
+	// like every sender.
+	req.browser = req.src.RedirectURL != "" && req.payload.Format != intake.FormatJSON &&
+		req.payload.Format != intake.FormatQuery && strings.Contains(r.Header.Get("Accept"), "text/html")
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if utf8.RuneCountInString(key) > maxIdemKey {
 			return lead.Errorf(lead.EInvalid, "Idempotency-Key", lead.MsgMax, "Idempotency-Key", maxIdemKey)

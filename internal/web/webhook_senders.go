@@ -11,8 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/time/rate"
-
 	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
@@ -142,29 +140,26 @@ func shortOrigin(o string) string {
 	return o
 }
 
-// browserAnswer answers an HTML form post from a browser: a saved lead
-// redirects to the source's thank-you page (303), or shows a short page of
-// thanks; a rejection shows what was wrong, with a way back to the form.
+// browserAnswer answers an HTML form post from a browser to a source with a
+// thank-you page: a saved lead redirects there (303); a rejection shows a
+// short page of what was wrong, with a way back to the form.
 func (s *Server) browserAnswer(w http.ResponseWriter, r *http.Request, src lead.Source, a answer) {
 	ok := a.status == http.StatusCreated || a.status == http.StatusOK
-	if ok && src.RedirectURL != "" {
+	if ok {
 		http.Redirect(w, r, src.RedirectURL, http.StatusSeeOther)
 		return
 	}
-	page := formPage{Title: "Спасибо! Заявка отправлена.", OK: ok}
-	if !ok {
-		page.Title = "Заявка не отправлена"
-		var e struct {
-			Errors map[string][]string `json:"errors"`
-		}
-		_ = json.Unmarshal(a.body, &e)
-		for _, f := range lead.Fields {
-			page.Messages = append(page.Messages, e.Errors[f.Name]...)
-			delete(e.Errors, f.Name)
-		}
-		for _, msgs := range e.Errors {
-			page.Messages = append(page.Messages, msgs...)
-		}
+	page := formPage{Title: "Заявка не отправлена"}
+	var e struct {
+		Errors map[string][]string `json:"errors"`
+	}
+	_ = json.Unmarshal(a.body, &e)
+	for _, f := range lead.Fields { // the form's fields in the contract's order, then the rest
+		page.Messages = append(page.Messages, e.Errors[f.Name]...)
+		delete(e.Errors, f.Name)
+	}
+	for _, msgs := range e.Errors {
+		page.Messages = append(page.Messages, msgs...)
 	}
 	if ref, err := url.Parse(r.Referer()); err == nil && (ref.Scheme == "http" || ref.Scheme == "https") {
 		page.Back = ref.String()
@@ -180,7 +175,6 @@ func (s *Server) browserAnswer(w http.ResponseWriter, r *http.Request, src lead.
 
 type formPage struct {
 	Title    string
-	OK       bool
 	Messages []string
 	Back     string
 }
@@ -192,28 +186,9 @@ var formPageTmpl = template.Must(template.New("form").Parse(`<!doctype html>
 h1{font-size:1.4rem}li{color:#b42318}a{color:#2557d6}</style></head>
 <body><h1>{{.Title}}</h1>
 {{if .Messages}}<ul>{{range .Messages}}<li>{{.}}</li>{{end}}</ul>{{end}}
-{{if .Back}}<p><a href="{{.Back}}">{{if .OK}}Вернуться на сайт{{else}}Вернуться к форме{{end}}</a></p>{{end}}
+{{if .Back}}<p><a href="{{.Back}}">Вернуться к форме</a></p>{{end}}
 </body></html>
 `))
-
-// allowSource is allow with the source's own per-minute limit, when its
-// admin set one, in place of the installation's per-source limit.
-func (l *limiter) allowSource(source, account int64, perMinute int) (bool, int) {
-	if l.sourceRate > 0 {
-		r, b := l.sourceRate, l.sourceBurst
-		if perMinute > 0 {
-			r, b = rate.Limit(float64(perMinute)/60), max(5, perMinute/10)
-		}
-		l.mu.Lock()
-		bk := bucket(l.sources, source, r, b)
-		if bk.Limit() != r || bk.Burst() != b {
-			bk.SetLimit(r)
-			bk.SetBurst(b)
-		}
-		l.mu.Unlock()
-	}
-	return l.allow(source, account)
-}
 
 // reprocess re-reads a quarantined request by its source's settings now and
 // makes it a lead; the API and the UI call it for one request or for all.

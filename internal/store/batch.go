@@ -46,6 +46,7 @@ type batcher struct {
 
 	stmts      map[string]*sql.Stmt // owned by the writer goroutine
 	unprepared map[string]struct{}
+	refs       map[refKey]bool // reference ids checked in the SQLite group under way
 
 	notesMu sync.Mutex
 	notes   []string      // NOTIFY payloads waiting for the next PostgreSQL transaction
@@ -55,7 +56,7 @@ type batcher struct {
 func startBatcher(s *Store) *batcher {
 	b := &batcher{s: s, jobs: make(chan *job), quit: make(chan struct{}), done: make(chan struct{}),
 		pause: make(chan chan struct{}), poke: make(chan struct{}, 1),
-		stmts: make(map[string]*sql.Stmt), unprepared: make(map[string]struct{})}
+		stmts: make(map[string]*sql.Stmt), unprepared: make(map[string]struct{}), refs: make(map[refKey]bool)}
 	b.run = b.runSQLite
 	if s.dialect.name == "postgres" {
 		b.run = b.runPostgres
@@ -135,6 +136,7 @@ func (b *batcher) runSQLite(group []*job) {
 	// lead). SQLite waits for nothing but the disk and, for at most its
 	// busy_timeout, a CLI command's write lock.
 	ctx := context.Background()
+	clear(b.refs)
 	err := b.s.tryTx(ctx, func(tx *sql.Tx) error {
 		for _, j := range group {
 			if err := b.one(ctx, stmtTx{tx, b}, j); err != nil {
@@ -197,6 +199,24 @@ func (t stmtTx) QueryRowContext(ctx context.Context, query string, args ...any) 
 		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return t.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// memoRefs is refExists for the writer's group: each reference id is looked
+// up once per group (every lead of a source checks the source itself, say).
+// Nothing in a group changes the tables references name, and no other writer
+// runs meanwhile.
+func (b *batcher) memoRefs(ctx context.Context, tx stmtTx) refLookup {
+	return func(field string, accountID, id int64) (bool, error) {
+		k := refKey{field, accountID, id}
+		if ok, seen := b.refs[k]; seen {
+			return ok, nil
+		}
+		ok, err := refExists(ctx, tx, field, accountID, id)
+		if err == nil {
+			b.refs[k] = ok
+		}
+		return ok, err
+	}
 }
 
 // maxStmts bounds the cache; the write path has a couple of dozen statements.

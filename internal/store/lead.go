@@ -174,6 +174,9 @@ func refQuery(field string, accountID, id int64) (string, []any) {
 type refLookup func(field string, accountID, id int64) (bool, error)
 
 func txRefs(ctx context.Context, tx dbtx) refLookup {
+	if st, ok := tx.(stmtTx); ok {
+		return st.b.memoRefs(ctx, st)
+	}
 	return func(field string, accountID, id int64) (bool, error) {
 		return refExists(ctx, tx, field, accountID, id)
 	}

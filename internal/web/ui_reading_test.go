@@ -108,6 +108,8 @@ func TestUISourceReading(t *testing.T) {
 			if after := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading; !reflect.DeepEqual(after, before) {
 				t.Fatal("a manager changed the settings")
 			}
+			wantStatus(t, manager.submit("/lang", url.Values{"lang": {"en"}}), http.StatusSeeOther, "English")
+			wantBody(t, manager.get(page), "Reading requests", "Generic HTML form", "Honeypot field for bots")
 		})
 	})
 }

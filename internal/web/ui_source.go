@@ -22,7 +22,7 @@ type sourceData struct {
 	Deliveries []lead.Delivery
 	Next       string
 	Names      *names
-	// Reprocess: the log holds requests an admin can still make leads of.
+	// Reprocess: the log page holds requests an admin can still make leads of.
 	Reprocess bool
 }
 
@@ -60,10 +60,9 @@ func (s *Server) handleSource(w http.ResponseWriter, r *http.Request) {
 			d.Curl = curlExample(d.URL, ss.User.ID)
 			d.Snippet = formSnippet(d.URL, d.Source.Reading)
 		}
-		if d.Reprocess, err = s.reprocessable(r, acct, id); err != nil {
-			s.uiError(w, r, err)
-			return
-		}
+		// Judged by the rows shown: asking the store would scan a long log
+		// of good requests on every view.
+		d.Reprocess = slices.ContainsFunc(d.Deliveries, func(x lead.Delivery) bool { return x.Quarantined() })
 	}
 	d.Reading = newReadingPage(d.Source.Reading, ss.Lang)
 	s.render(w, r, http.StatusOK, "source", s.newView(w, r, "sources", "nav.sources", d))

@@ -64,10 +64,3 @@ func (s *Server) handleSourceReprocessAll(w http.ResponseWriter, r *http.Request
 	s.flash(w, kind, msg)
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
-
-// reprocessable reports whether a source's log holds a request an admin can
-// still turn into a lead.
-func (s *Server) reprocessable(r *http.Request, accountID, sourceID int64) (bool, error) {
-	list, err := s.store.QuarantinedDeliveries(r.Context(), accountID, sourceID, 0, 1)
-	return len(list) > 0, err
-}

@@ -56,6 +56,30 @@ var translations = [][2]string{
 	{"Тип источника нельзя изменить.", "The source type cannot be changed."},
 	{"Только у источника типа webhook есть URL.", "Only a webhook source has a URL."},
 	{msgUnavailable, "The service is temporarily unavailable; retry later."},
+
+	// Other senders (issue 5): forms, source reading settings, re-processing.
+	{"Тип содержимого %q не поддерживается, отправьте application/json, application/x-www-form-urlencoded или multipart/form-data в UTF-8.",
+		"Content type %q is not supported; send application/json, application/x-www-form-urlencoded or multipart/form-data in UTF-8."},
+	{"Некорректные данные формы: %q не удаётся раскодировать.", "Malformed form data: %q cannot be decoded."},
+	{"Данные формы должны быть в кодировке UTF-8 (поле %q).", "Form data must be UTF-8 (field %q)."},
+	{"Запрос не содержит полей.", "The request has no fields."},
+	{"Некорректные данные multipart/form-data: нет параметра boundary в Content-Type.", "Malformed multipart/form-data: the Content-Type has no boundary."},
+	{"Некорректные данные multipart/form-data: части тела не удаётся разобрать.", "Malformed multipart/form-data: the parts of the body cannot be read."},
+	{"Запросы со страниц %s этому источнику не разрешены.", "Requests from pages on %s are not allowed for this source."},
+	{lead.MsgPreset, "The preset must be one of: %s."},
+	{lead.MsgAliasName, "An alias's incoming name must be 1 to %d characters."},
+	{lead.MsgAliasTarget, "The alias %q names an unknown lead field %q."},
+	{lead.MsgAliasField, "%q is a lead field already; it needs no alias."},
+	{lead.MsgAliasCount, "There can be at most %d aliases."},
+	{lead.MsgOrigin, "The origin %q must look like https://example.ru (scheme, host and port, no path) or *."},
+	{lead.MsgOrigins, "There can be at most %d allowed origins."},
+	{lead.MsgRedirect, "The thank-you page must be a full http:// or https:// address."},
+	{lead.MsgHoneypot, "The honeypot must be a form field name of up to %d characters that is not a lead field."},
+	{"Этот запрос уже стал лидом или не может быть обработан повторно.", "This request has made a lead already or cannot be re-processed."},
+	{"Отправитель уже повторил этот запрос, и лид по нему создан.", "The sender has retried this request and got a lead for it."},
+	{"Значение поля aliases должно быть объектом {\"входящее имя\": \"поле лида\"}.", "The aliases field must be an object {\"incoming name\": \"lead field\"}."},
+	{"Значение поля corsOrigins должно быть списком строк.", "The corsOrigins field must be a list of strings."},
+	{"Значение поля status должно быть quarantined или пустым.", "The status field must be quarantined or empty."},
 }
 
 // labelsEn translates the labels messages name fields by that are not

@@ -366,6 +366,9 @@ func TestSendersReprocess(t *testing.T) {
 		wantError(t, a.call(t, "PATCH", src, `{"aliases":{"client_phone":"telephone"}}`), 422, "aliases")
 		wantError(t, a.call(t, "PATCH", src, `{"corsOrigins":["https://a.example/path"]}`), 422, "corsOrigins")
 		wantError(t, a.call(t, "PATCH", src, `{"preset":"bitrix"}`), 422, "preset")
+		if e := wantError(t, a.call(t, "PATCH", src, `{"aliases":{"tel":"telephone"}}`, "Accept-Language", "en"), 422, "aliases"); e["aliases"][0] != `The alias "tel" names an unknown lead field "telephone".` {
+			t.Errorf("English message: %q", e["aliases"])
+		}
 		q := listOf(t, a.get(t, src+"/deliveries?status=quarantined"))
 		if len(q) != 2 || q[0]["quarantined"] != true {
 			t.Fatalf("quarantined: %v", q)

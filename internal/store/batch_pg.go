@@ -21,11 +21,11 @@ import (
 // connection, in three pipelines (pgx batches), so a group of any size costs
 // three round trips instead of ten per lead:
 //
-//  1. BEGIN, with generic plans; the advisory locks of every contact of the
-//     group, sorted (two processes lock in the same order and never
-//     deadlock; a lead with the same phone in another process waits for this
-//     commit, so firstId and otherCount stay exact); the group's
-//     Idempotency-Keys; the reference ids its leads name or default to.
+//  1. BEGIN; the advisory locks of every contact of the group, sorted (two
+//     processes lock in the same order and never deadlock; a lead with the
+//     same phone in another process waits for this commit, so firstId and
+//     otherCount stay exact); the group's Idempotency-Keys; the reference ids
+//     its leads name or default to.
 //  2. per request, in arrival order: its delivery-log row, and its lead with
 //     the duplicate lookup inside the INSERT. Each statement sees the leads of
 //     the statements before it, as one request after another would.
@@ -342,12 +342,6 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 
 	var bt pgx.Batch
 	bt.Queue("BEGIN")
-	// Plan each statement once, not every time (planning the lead's INSERT
-	// cost about as much as running it), and with index lookups only: every
-	// statement here finds its rows by an index, and a plan made while a
-	// table is small must not scan it once it is large.
-	bt.Queue("SET LOCAL plan_cache_mode = force_generic_plan")
-	bt.Queue("SET LOCAL enable_seqscan = off")
 	if len(keys) > 0 {
 		bt.Queue(pgLockSQL, keys)
 	}
@@ -363,10 +357,8 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 	}
 	br := pc.SendBatch(ctx, &bt)
 	defer br.Close()
-	for range 3 {
-		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("begin: %w", err)
 	}
 	if len(keys) > 0 {
 		if _, err := br.Exec(); err != nil {

@@ -18,13 +18,14 @@ const tokenPrefix = "wh_"
 
 const sourceColumns = `id, account_id, name, type, enabled, token, created_at,
 	default_owner_id, default_stage_id, default_unit_id, default_city_id,
-	preset, aliases, allow_get, cors_origins, redirect_url, honeypot, rate_per_min`
+	preset, aliases, allow_get, cors_origins, redirect_url, honeypot, rate_per_min, rev`
 
 // sourceRow is a sources row on its way into a lead.Source.
 type sourceRow struct {
 	src           lead.Source
 	token         sql.NullString
 	aliases, cors string
+	rev           int64 // see migration 0006
 }
 
 // dest returns the Scan destinations of sourceColumns, then more.
@@ -32,7 +33,7 @@ func (r *sourceRow) dest(more ...any) []any {
 	s := &r.src
 	return append([]any{&s.ID, &s.AccountID, &s.Name, &s.Type, &s.Enabled, &r.token, &s.Created,
 		&s.DefaultOwnerID, &s.DefaultStageID, &s.DefaultUnitID, &s.DefaultCityID,
-		&s.Preset, &r.aliases, &s.AllowGet, &r.cors, &s.RedirectURL, &s.Honeypot, &s.RatePerMinute}, more...)
+		&s.Preset, &r.aliases, &s.AllowGet, &r.cors, &s.RedirectURL, &s.Honeypot, &s.RatePerMinute, &r.rev}, more...)
 }
 
 func (r *sourceRow) source() (lead.Source, error) {
@@ -48,11 +49,18 @@ func (r *sourceRow) source() (lead.Source, error) {
 }
 
 func scanSource(row scanner) (lead.Source, error) {
+	src, _, err := scanSourceRev(row)
+	return src, err
+}
+
+// scanSourceRev is scanSource with the row's revision.
+func scanSourceRev(row scanner) (lead.Source, int64, error) {
 	var r sourceRow
 	if err := row.Scan(r.dest()...); err != nil {
-		return lead.Source{}, err
+		return lead.Source{}, 0, err
 	}
-	return r.source()
+	src, err := r.source()
+	return src, r.rev, err
 }
 
 // CreateSource adds a source to an account; a webhook source gets a fresh
@@ -112,19 +120,25 @@ func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source,
 // token's hash.
 func (s *Store) SourceByToken(ctx context.Context, token string) (lead.Source, error) {
 	hash := lead.HashToken(token)
-	if src, ok := s.sources.get(hash); ok {
-		return src, nil
+	if src, rev, ok := s.sources.get(hash); ok {
+		// The copy is good while the row's revision is the same: another
+		// process may have rotated, disabled or re-configured the source.
+		var cur int64
+		err := s.read.QueryRowContext(ctx, "SELECT rev FROM sources WHERE token_hash = $1", hash).Scan(&cur)
+		if err == nil && cur == rev {
+			return src, nil
+		}
 	}
 	gen, at := s.sources.generation(), time.Now()
 	row := s.read.QueryRowContext(ctx, "SELECT "+sourceColumns+" FROM sources WHERE token_hash = $1", hash)
-	src, err := scanSource(row)
+	src, rev, err := scanSourceRev(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return src, notFound("source")
 	}
 	if err != nil {
 		return src, s.wrap(fmt.Errorf("source by token: %w", err))
 	}
-	s.sources.put(hash, src, gen, at)
+	s.sources.put(hash, src, rev, gen, at)
 	return src, nil
 }
 

@@ -8,12 +8,13 @@ import (
 )
 
 // sourceCache keeps the sources found by token for a moment, so that a burst
-// of leads to one URL does not read the same row for every request (it was
-// ~12% of the webhook's CPU on SQLite). Every write transaction of this
-// process (inTx: rotate, disable, enable, edit, delete) empties it when it
-// ends, so changes made here take effect at the next request. Changes made by
-// another process — a second server on the same PostgreSQL, or a CLI command
-// on the SQLite file — are seen within sourceCacheTTL.
+// of leads to one URL does not read and decode the same row for every
+// request (it was ~12% of the webhook's CPU on SQLite). Every write
+// transaction of this process (inTx: rotate, disable, enable, edit, delete)
+// empties it when it ends. Changes made by another process — a second server
+// on the same PostgreSQL, or a CLI command on the SQLite file — bump the
+// row's revision (migration 0006), which SourceByToken checks on every hit
+// with one index lookup: every change takes effect at the next request.
 type sourceCache struct {
 	mu  sync.Mutex
 	gen uint64 // bumped by every forget
@@ -22,6 +23,7 @@ type sourceCache struct {
 
 type cachedSource struct {
 	src lead.Source
+	rev int64
 	at  time.Time
 }
 
@@ -32,14 +34,14 @@ const (
 
 // get returns the source cached for a token hash, if fresh. The source's maps
 // and slices are shared with other requests: read them, never change them.
-func (c *sourceCache) get(hash string) (lead.Source, bool) {
+func (c *sourceCache) get(hash string) (lead.Source, int64, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[hash]
 	if !ok || time.Since(e.at) >= sourceCacheTTL {
-		return lead.Source{}, false
+		return lead.Source{}, 0, false
 	}
-	return e.src, true
+	return e.src, e.rev, true
 }
 
 // generation is read before a lookup and handed to put, so that a row read
@@ -50,7 +52,7 @@ func (c *sourceCache) generation() uint64 {
 	return c.gen
 }
 
-func (c *sourceCache) put(hash string, src lead.Source, gen uint64, at time.Time) {
+func (c *sourceCache) put(hash string, src lead.Source, rev int64, gen uint64, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
@@ -59,7 +61,7 @@ func (c *sourceCache) put(hash string, src lead.Source, gen uint64, at time.Time
 	if c.m == nil || len(c.m) >= sourceCacheMax {
 		c.m = make(map[string]cachedSource)
 	}
-	c.m[hash] = cachedSource{src: src, at: at}
+	c.m[hash] = cachedSource{src: src, rev: rev, at: at}
 }
 
 // forget empties the cache.

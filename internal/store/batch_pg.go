@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,9 +27,10 @@ import (
 //     same phone in another process waits for this commit, so firstId and
 //     otherCount stay exact); the group's Idempotency-Keys; the reference ids
 //     its leads name or default to.
-//  2. per request, in arrival order: its delivery-log row, and its lead with
-//     the duplicate lookup inside the INSERT. Each statement sees the leads of
-//     the statements before it, as one request after another would.
+//  2. per request, in arrival order, one statement: its delivery-log row and
+//     its lead, with the duplicate lookup inside the INSERT. Each statement
+//     sees the leads of the statements before it, as one request after
+//     another would.
 //  3. the Idempotency-Keys of the new leads with their rendered answers;
 //     the NOTIFYs waiting; COMMIT.
 //
@@ -45,16 +47,36 @@ const pgLockSQL = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS 
 // inside a transaction, PostgreSQL delivers them at COMMIT.
 const pgNotifySQL = "SELECT pg_notify('leadbox_leads_' || current_schema(), p) FROM unnest($1::text[]) AS p"
 
-// pgLeadInsert is insertLead with the duplicate lookup folded in: first_id
-// and other_count come from the same UNION of two index lookups as
-// duplicates(), and delivery_id from the delivery inserted just before.
-// pgLeadArgs gives its arguments.
-var pgLeadInsert, pgLeadSkip = func() (string, map[int]bool) {
-	cols := strings.Split(leadInsertColumns, ",")
+// pgLeadSkip marks the leadInsertColumns that pgLeadInsert computes in SQL
+// instead of taking them from leadArgs.
+var pgLeadSkip = func() map[int]bool {
 	skip := map[int]bool{}
+	for i, c := range strings.Split(leadInsertColumns, ",") {
+		switch strings.TrimSpace(c) {
+		case "first_id", "other_count", "delivery_id":
+			skip[i] = true
+		}
+	}
+	return skip
+}()
+
+// pgLeadInserts caches pgLeadInsert's statements by delivery statement.
+var pgLeadInserts sync.Map
+
+// pgLeadInsert returns one statement that writes a request's delivery-log
+// row (the statement deliveryInsert gave, with its nArgs arguments first) and
+// its lead: insertLead with the duplicate lookup folded in. first_id and
+// other_count come from the same UNION of two index lookups as duplicates(),
+// delivery_id from the delivery. Its arguments are the delivery's, then
+// pgLeadArgs; it returns the lead's id, first_id, other_count and delivery_id.
+func pgLeadInsert(delivery string, nArgs int) string {
+	if q, ok := pgLeadInserts.Load(delivery); ok {
+		return q.(string)
+	}
+	cols := strings.Split(leadInsertColumns, ",")
 	vals := make([]string, len(cols))
 	pos := map[string]int{}
-	n := 0
+	n := nArgs
 	for i, c := range cols {
 		c = strings.TrimSpace(c)
 		switch c {
@@ -63,22 +85,22 @@ var pgLeadInsert, pgLeadSkip = func() (string, map[int]bool) {
 		case "other_count":
 			vals[i] = "dup.n"
 		case "delivery_id":
-			vals[i] = "currval(pg_get_serial_sequence('deliveries', 'id'))"
+			vals[i] = "d.id"
 		default:
 			n++
 			vals[i] = "$" + strconv.Itoa(n)
 			pos[c] = n
-			continue
 		}
-		skip[i] = true
 	}
 	p := func(c string) string { return "$" + strconv.Itoa(pos[c]) }
 	dup := "(SELECT min(id) AS first, count(*) AS n FROM (" +
 		"SELECT id FROM leads WHERE account_id = " + p("account_id") + " AND phone = " + p("phone") + " AND deleted_at IS NULL UNION " +
 		"SELECT id FROM leads WHERE account_id = " + p("account_id") + " AND email_key = " + p("email_key") + " AND deleted_at IS NULL) u) dup"
-	return "INSERT INTO leads (" + leadInsertColumns + ") SELECT " + strings.Join(vals, ", ") + " FROM " + dup +
-		" RETURNING id, first_id, other_count, delivery_id", skip
-}()
+	q := "WITH d AS (" + delivery + ") INSERT INTO leads (" + leadInsertColumns + ") SELECT " + strings.Join(vals, ", ") +
+		" FROM d, " + dup + " RETURNING id, first_id, other_count, delivery_id"
+	pgLeadInserts.Store(delivery, q)
+	return q
+}
 
 func pgLeadArgs(l *lead.Lead, emailKey *string) []any {
 	all := leadArgs(l, emailKey)
@@ -107,16 +129,23 @@ func (it *pgItem) newLead() bool { return it.refused == nil && it.replay == nil 
 
 // runPostgres commits one group and answers each of its requests.
 func (b *batcher) runPostgres(group []*job) {
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-	defer cancel()
+	// The group ends by the earliest deadline of its requests: when the
+	// database is stuck (a lock, an outage), each sender gets its 503 in
+	// time rather than after batchTimeout.
+	deadline := time.Now().Add(batchTimeout)
 	live := make([]*job, 0, len(group))
 	for _, j := range group {
 		if err := j.ctx.Err(); err != nil {
 			j.err = err // the sender has gone; nothing was started
 			continue
 		}
+		if d, ok := j.ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
 		live = append(live, j)
 	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
 	notes := b.takeNotes()
 	if len(live) == 0 {
 		if len(notes) > 0 {
@@ -199,19 +228,18 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 			continue
 		}
 		q, args := deliveryInsert(&it.d, it.j.in.Source, it.j.in.Idem)
+		if it.newLead() {
+			q, args = pgLeadInsert(q, len(args)), append(args, pgLeadArgs(&it.l, it.emailKey)...)
+		}
 		bt.Queue(q, args...)
 		owners = append(owners, i)
-		if it.newLead() {
-			bt.Queue(pgLeadInsert, pgLeadArgs(&it.l, it.emailKey)...)
-			owners = append(owners, i)
-		}
 	}
 	if bt.Len() == 0 {
 		bt.Queue("SELECT 1") // every request was refused; pipeline 3 still commits the notes
 		owners = append(owners, -1)
 	}
 	br := pc.SendBatch(ctx, &bt)
-	for k, i := range owners {
+	for _, i := range owners {
 		if i < 0 {
 			if _, err := br.Exec(); err != nil {
 				br.Close()
@@ -221,10 +249,9 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 		}
 		it := &items[i]
 		var err error
-		if k > 0 && owners[k-1] == i { // the lead after its delivery
-			var dID int64
-			err = br.QueryRow().Scan(&it.l.ID, &it.l.FirstID, &it.l.OtherCount, &dID)
-			it.l.DeliveryID = &dID
+		if it.newLead() {
+			err = br.QueryRow().Scan(&it.l.ID, &it.l.FirstID, &it.l.OtherCount, &it.d.ID)
+			it.l.DeliveryID = &it.d.ID
 		} else {
 			err = br.QueryRow().Scan(&it.d.ID)
 		}

@@ -100,13 +100,17 @@ func deliveryID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
+// sourceDeliveryIDs reads the {id} and {deliveryId} of the path.
+func sourceDeliveryIDs(r *http.Request) (id, did int64, err error) {
+	if id, err = pathID(r); err == nil {
+		did, err = deliveryID(r)
+	}
+	return id, did, err
+}
+
 // apiGetDelivery answers one request of a source's delivery log.
 func (s *Server) apiGetDelivery(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	did, err := deliveryID(r)
+	id, did, err := sourceDeliveryIDs(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -120,11 +124,7 @@ func (s *Server) apiGetDelivery(r *http.Request, c apiCaller) (int, any, error) 
 // apiReprocessDelivery turns one quarantined request into a lead, read by
 // the source's settings now; 201 with the lead, or the errors it still has.
 func (s *Server) apiReprocessDelivery(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
-	if err != nil {
-		return 0, nil, err
-	}
-	did, err := deliveryID(r)
+	id, did, err := sourceDeliveryIDs(r)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -181,6 +181,12 @@ func (s *Server) quarantinedPage(r *http.Request, c apiCaller, sourceID int64, l
 	if err != nil {
 		return 0, nil, err
 	}
+	return http.StatusOK, apiDeliveryPage(ds, limit), nil
+}
+
+// apiDeliveryPage is a page of the delivery log; a full page has a cursor to
+// the next.
+func apiDeliveryPage(ds []lead.Delivery, limit int) page[apiDelivery] {
 	p := page[apiDelivery]{Data: []apiDelivery{}}
 	for _, d := range ds {
 		p.Data = append(p.Data, deliveryView(d))
@@ -188,7 +194,7 @@ func (s *Server) quarantinedPage(r *http.Request, c apiCaller, sourceID int64, l
 	if len(ds) == limit {
 		p.NextCursor = cursorAfter(ds[len(ds)-1].ID)
 	}
-	return http.StatusOK, p, nil
+	return p
 }
 
 // readingView fills the empty collections of a source's settings, so the

@@ -224,12 +224,5 @@ func (s *Server) apiListDeliveries(r *http.Request, c apiCaller) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	p := page[apiDelivery]{Data: []apiDelivery{}}
-	for _, d := range ds {
-		p.Data = append(p.Data, deliveryView(d))
-	}
-	if len(ds) == limit {
-		p.NextCursor = cursorAfter(ds[len(ds)-1].ID)
-	}
-	return http.StatusOK, p, nil
+	return http.StatusOK, apiDeliveryPage(ds, limit), nil
 }

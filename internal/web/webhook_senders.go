@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -252,5 +251,3 @@ type reprocessFailure struct {
 	DeliveryID int64       `json:"deliveryId"`
 	Errors     *lead.Error `json:"errors"`
 }
-
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

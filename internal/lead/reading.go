@@ -122,16 +122,16 @@ func (r *Reading) AllowsOrigin(origin string) bool {
 	return slices.Contains(r.CORSOrigins, "*") || slices.Contains(r.CORSOrigins, origin)
 }
 
-// quarantineStatuses are the rejections an admin may re-process once the
+// QuarantineStatuses are the rejections an admin may re-process once the
 // reason is fixed: a body the source could not read, an origin not allowed,
 // a GET before the source allowed it, a source switched off, a type not read
 // then, fields that did not map, a rate limit.
-var quarantineStatuses = []int{400, 403, 405, 410, 415, 422, 429}
+var QuarantineStatuses = []int{400, 403, 405, 410, 415, 422, 429}
 
 // Quarantined reports whether the request was rejected (or caught as spam),
 // made no lead, and can still be re-processed into one: its whole body is
 // kept and it is not an idempotent replay of another request.
 func (d *Delivery) Quarantined() bool {
 	return d.LeadID == nil && !d.BodyTruncated && !d.Replayed && d.Reprocessed == nil &&
-		(d.Mark == MarkSpam || slices.Contains(quarantineStatuses, d.Status))
+		(d.Mark == MarkSpam || slices.Contains(QuarantineStatuses, d.Status))
 }

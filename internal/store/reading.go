@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"leadbox/internal/lead"
@@ -48,9 +49,15 @@ func (s *Store) GetDelivery(ctx context.Context, accountID, sourceID, id int64) 
 }
 
 // quarantinedWhere picks the deliveries lead.Delivery.Quarantined accepts.
-const quarantinedWhere = `d.body_truncated = $4 AND d.replayed = $4 AND d.reprocessed_at IS NULL
-	AND (d.status IN (400, 403, 405, 410, 415, 422, 429) OR d.mark = 'spam')
+var quarantinedWhere = func() string {
+	statuses := make([]string, len(lead.QuarantineStatuses))
+	for i, st := range lead.QuarantineStatuses {
+		statuses[i] = strconv.Itoa(st)
+	}
+	return `d.body_truncated = $4 AND d.replayed = $4 AND d.reprocessed_at IS NULL
+	AND (d.status IN (` + strings.Join(statuses, ", ") + `) OR d.mark = '` + lead.MarkSpam + `')
 	AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.delivery_id = d.id)`
+}()
 
 // QuarantinedDeliveries returns up to limit of a source's rejected requests
 // that can still be re-processed into leads, oldest first, with ids above

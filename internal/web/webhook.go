@@ -89,7 +89,8 @@ type webhookRequest struct {
 	delivery lead.Delivery
 	idem     *store.Idem
 	payload  intake.Payload
-	browser  bool // an HTML form post from a browser: answered with a page or a redirect
+	m        *intake.Mapping // see mapping
+	browser  bool            // an HTML form post from a browser: answered with a page or a redirect
 }
 
 // webhook does the work of handleWebhook and returns the answer.

@@ -22,12 +22,19 @@ import (
 // decodes them by the webhook's rules; the mapped fields go to the
 // delivery log when they differ from the body.
 func (s *Server) read(req *webhookRequest) (lead.Input, error) {
-	m := intake.NewMapping(req.src.Preset, req.src.Aliases)
-	body, changed := m.Map(req.payload, req.src.Honeypot)
+	body, changed := req.mapping().Map(req.payload, req.src.Honeypot)
 	if changed {
 		req.delivery.Mapped = body
 	}
 	return s.decoder.DecodeJSON(body)
+}
+
+// mapping is the source's mapping of incoming names, made once a request.
+func (req *webhookRequest) mapping() *intake.Mapping {
+	if req.m == nil {
+		req.m = intake.NewMapping(req.src.Preset, req.src.Aliases)
+	}
+	return req.m
 }
 
 // caught answers the requests that are kept in the delivery log but make no
@@ -35,7 +42,7 @@ func (s *Server) read(req *webhookRequest) (lead.Input, error) {
 // honeypot field (kept, marked spam, for an admin to re-process if a person
 // did fill it).
 func (s *Server) caught(ctx context.Context, req *webhookRequest) (answer, bool) {
-	m := intake.NewMapping(req.src.Preset, req.src.Aliases)
+	m := req.mapping()
 	var mark, msg string
 	switch {
 	case (req.payload.Format != intake.FormatJSON || m.Preset().Tilda) && m.IsPing(req.payload):
@@ -69,16 +76,20 @@ func filled(p intake.Payload, key string) bool {
 // technical fields (tranid and formid) to any source.
 func tildaSubmission(req *webhookRequest) (string, bool) {
 	p := req.payload
+	tilda := req.src.Preset == "tilda"
+	if !tilda && p.Format == intake.FormatJSON {
+		return "", false // not Tilda's form: no need to walk a JSON body for its fields
+	}
 	id, ok := p.Get("tranid")
 	id = strings.TrimSpace(id)
 	if !ok || id == "" || utf8.RuneCountInString(id) > 200 {
 		return "", false
 	}
-	if req.src.Preset == "tilda" {
+	if tilda {
 		return id, true
 	}
 	_, form := p.Get("formid")
-	return id, form && p.Format != intake.FormatJSON
+	return id, form
 }
 
 // allowed is the Allow header of a source's URL.

@@ -8,37 +8,41 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"leadbox/internal/lead"
 )
 
 // PostgreSQL group commit. The writer runs a group in one transaction on one
-// connection, in three pipelines (pgx batches), so a group of any size costs
-// three round trips instead of ten per lead:
+// connection, in three pipelines (pgx batches). Whatever the group's size, the
+// backend plans and runs the same dozen statements, each of which handles the
+// whole group: the rows travel as arrays and are written with
+// INSERT … SELECT FROM unnest(…).
 //
 //  1. BEGIN; the advisory locks of every contact of the group, sorted (two
 //     processes lock in the same order and never deadlock; a lead with the
 //     same phone in another process waits for this commit, so firstId and
 //     otherCount stay exact); the group's Idempotency-Keys; the reference ids
-//     its leads name or default to.
-//  2. per request, in arrival order, one statement: its delivery-log row and
-//     its lead, with the duplicate lookup inside the INSERT. Each statement
-//     sees the leads of the statements before it, as one request after
-//     another would.
-//  3. the Idempotency-Keys of the new leads with their rendered answers;
-//     the NOTIFYs waiting; COMMIT.
+//     its leads name or default to; the duplicate lookup of every request's
+//     contacts (pgDupSQL).
+//  2. ids for the delivery rows and the new leads, from their sequences.
+//  3. the delivery rows, the leads, the new leads' Idempotency-Keys with their
+//     rendered answers; the NOTIFYs waiting; COMMIT.
+//
+// A lead's firstId and otherCount are the lookup's answer (the leads
+// committed before the locks were taken) plus the group's own earlier leads
+// with the same phone or email, counted here in arrival order: what one
+// request after another would have found.
 //
 // A request refused by its fields (a reference id of another account, a key
-// used with another body) is answered alone after step 1 and never written.
-// A statement that fails in step 2 or 3 aborts the transaction: it is rolled
-// back, the request that owns the statement gets the error, and the group runs
-// again without it.
+// used with another body) is answered after pipeline 1 and never written.
+// When a statement of pipeline 3 fails — a value the database refuses, a key
+// another process stored meanwhile — the group is rolled back and its
+// requests run again one at a time, each in its own transaction, so the
+// failure stays with the request that caused it.
 
 // pgLockSQL takes the advisory locks of the keys in array order.
 const pgLockSQL = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k"
@@ -47,71 +51,21 @@ const pgLockSQL = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS 
 // inside a transaction, PostgreSQL delivers them at COMMIT.
 const pgNotifySQL = "SELECT pg_notify('leadbox_leads_' || current_schema(), p) FROM unnest($1::text[]) AS p"
 
-// pgLeadSkip marks the leadInsertColumns that pgLeadInsert computes in SQL
-// instead of taking them from leadArgs.
-var pgLeadSkip = func() map[int]bool {
-	skip := map[int]bool{}
-	for i, c := range strings.Split(leadInsertColumns, ",") {
-		switch strings.TrimSpace(c) {
-		case "first_id", "other_count", "delivery_id":
-			skip[i] = true
-		}
-	}
-	return skip
-}()
+// pgDupSQL is duplicates() for a whole group: per request, in order, the
+// earliest lead of its account with its phone or email key and how many
+// there are. Each side of the UNION is one index lookup.
+const pgDupSQL = `SELECT d.first, d.n
+	FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS u(account, phone, email_key, ord)
+	CROSS JOIN LATERAL (SELECT min(id) AS first, count(*) AS n FROM (
+		SELECT id FROM leads WHERE account_id = u.account AND phone = u.phone AND deleted_at IS NULL
+		UNION SELECT id FROM leads WHERE account_id = u.account AND email_key = u.email_key AND deleted_at IS NULL) x) d
+	ORDER BY u.ord`
 
-// pgLeadInserts caches pgLeadInsert's statements by delivery statement.
-var pgLeadInserts sync.Map
+// pgIDsSQL takes $2 ids from the sequence of table $1's id.
+const pgIDsSQL = "SELECT coalesce(array_agg(nextval(pg_get_serial_sequence($1, 'id'))), '{}') FROM generate_series(1, $2)"
 
-// pgLeadInsert returns one statement that writes a request's delivery-log
-// row (the statement deliveryInsert gave, with its nArgs arguments first) and
-// its lead: insertLead with the duplicate lookup folded in. first_id and
-// other_count come from the same UNION of two index lookups as duplicates(),
-// delivery_id from the delivery. Its arguments are the delivery's, then
-// pgLeadArgs; it returns the lead's id, first_id, other_count and delivery_id.
-func pgLeadInsert(delivery string, nArgs int) string {
-	if q, ok := pgLeadInserts.Load(delivery); ok {
-		return q.(string)
-	}
-	cols := strings.Split(leadInsertColumns, ",")
-	vals := make([]string, len(cols))
-	pos := map[string]int{}
-	n := nArgs
-	for i, c := range cols {
-		c = strings.TrimSpace(c)
-		switch c {
-		case "first_id":
-			vals[i] = "dup.first"
-		case "other_count":
-			vals[i] = "dup.n"
-		case "delivery_id":
-			vals[i] = "d.id"
-		default:
-			n++
-			vals[i] = "$" + strconv.Itoa(n)
-			pos[c] = n
-		}
-	}
-	p := func(c string) string { return "$" + strconv.Itoa(pos[c]) }
-	dup := "(SELECT min(id) AS first, count(*) AS n FROM (" +
-		"SELECT id FROM leads WHERE account_id = " + p("account_id") + " AND phone = " + p("phone") + " AND deleted_at IS NULL UNION " +
-		"SELECT id FROM leads WHERE account_id = " + p("account_id") + " AND email_key = " + p("email_key") + " AND deleted_at IS NULL) u) dup"
-	q := "WITH d AS (" + delivery + ") INSERT INTO leads (" + leadInsertColumns + ") SELECT " + strings.Join(vals, ", ") +
-		" FROM d, " + dup + " RETURNING id, first_id, other_count, delivery_id"
-	pgLeadInserts.Store(delivery, q)
-	return q
-}
-
-func pgLeadArgs(l *lead.Lead, emailKey *string) []any {
-	all := leadArgs(l, emailKey)
-	args := make([]any, 0, len(all))
-	for i, a := range all {
-		if !pgLeadSkip[i] {
-			args = append(args, a)
-		}
-	}
-	return args
-}
+const pgExpireIdemSQL = `DELETE FROM idempotency_keys k USING unnest($1::bigint[], $2::text[]) AS u(source_id, key)
+	WHERE k.source_id = u.source_id AND k.key = u.key AND k.created_at <= $3`
 
 // pgItem is one request of a group on its way through the pipelines.
 type pgItem struct {
@@ -122,6 +76,8 @@ type pgItem struct {
 	replay   *Outcome // the request repeats a stored Idempotency-Key
 	refused  error    // answered without writing anything
 	body     []byte
+	dupFirst *int64 // the duplicate lookup's answer
+	dupCount int64
 }
 
 func (it *pgItem) writes() bool  { return it.refused == nil }
@@ -156,19 +112,24 @@ func (b *batcher) runPostgres(group []*job) {
 		}
 		return
 	}
-	for {
-		bad, err := b.pgGroup(ctx, live, notes)
-		if err == nil {
-			break
+	err := b.pgGroup(ctx, live, notes)
+	switch {
+	case err == nil:
+	case len(live) == 1 || b.s.dialect.unavailable(err) || ctx.Err() != nil:
+		for _, j := range live {
+			j.out, j.err = Outcome{}, err
 		}
-		if bad < 0 {
-			for _, j := range live {
+	default:
+		// One request broke a statement of the group; run each alone.
+		for i, j := range live {
+			var n []string
+			if i == 0 {
+				n = notes
+			}
+			if err := b.pgGroup(ctx, live[i:i+1], n); err != nil {
 				j.out, j.err = Outcome{}, err
 			}
-			break
 		}
-		live[bad].out, live[bad].err = Outcome{}, err
-		live = slices.Delete(live, bad, bad+1)
 	}
 	for _, j := range group {
 		close(j.done)
@@ -176,17 +137,16 @@ func (b *batcher) runPostgres(group []*job) {
 }
 
 // pgGroup runs the group on a connection of the pool. It returns nil when
-// the group committed and every job has its answer; otherwise the error and
-// the index of the job it belongs to, or -1 when it belongs to all.
-func (b *batcher) pgGroup(ctx context.Context, jobs []*job, notes []string) (bad int, err error) {
+// the group committed and every job has its answer.
+func (b *batcher) pgGroup(ctx context.Context, jobs []*job, notes []string) error {
 	conn, err := b.s.write.Conn(ctx)
 	if err != nil {
-		return -1, err
+		return err
 	}
 	defer conn.Close()
 	rawErr := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		bad, err = b.pgTx(ctx, pc, jobs, notes)
+		err = b.pgTx(ctx, pc, jobs, notes)
 		if err == nil {
 			return nil
 		}
@@ -201,13 +161,18 @@ func (b *batcher) pgGroup(ctx context.Context, jobs []*job, notes []string) (bad
 		return nil
 	})
 	if err == nil && rawErr != nil {
-		return -1, rawErr
+		return rawErr
 	}
-	return bad, err
+	if err != nil && len(jobs) == 1 && b.s.dialect.unique(err) {
+		// Another process stored the request's Idempotency-Key meanwhile:
+		// CreateLead tries again and replays its answer.
+		return errIdemRace
+	}
+	return err
 }
 
 // pgTx is one attempt at the group's transaction.
-func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []string) (int, error) {
+func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []string) error {
 	now := b.s.now()
 	items := make([]pgItem, len(jobs))
 	for i, j := range jobs {
@@ -216,96 +181,143 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 		items[i].d.Received = now.UnixMilli()
 	}
 	if err := b.pgLookups(ctx, pc, items, now); err != nil {
-		return -1, err
+		return err
 	}
 
-	// 2: the deliveries and the leads.
-	var bt pgx.Batch
-	var owners []int
+	// 2: ids.
+	var nd, nl int
+	for i := range items {
+		if items[i].writes() {
+			nd++
+		}
+		if items[i].newLead() {
+			nl++
+		}
+	}
+	var dIDs, lIDs []int64
+	if nd > 0 {
+		var bt pgx.Batch
+		bt.Queue(pgIDsSQL, "deliveries", nd)
+		bt.Queue(pgIDsSQL, "leads", nl)
+		br := pc.SendBatch(ctx, &bt)
+		err := br.QueryRow().Scan(&dIDs)
+		if err == nil {
+			err = br.QueryRow().Scan(&lIDs)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("take ids: %w", err)
+		}
+		if len(dIDs) != nd || len(lIDs) != nl {
+			return fmt.Errorf("take ids: %d and %d ids for %d deliveries and %d leads", len(dIDs), len(lIDs), nd, nl)
+		}
+		slices.Sort(dIDs)
+		slices.Sort(lIDs)
+	}
+
+	// The rows, in arrival order, and the answers.
+	type contact struct {
+		account int64
+		email   bool
+		v       string
+	}
+	earlier := map[contact][]int{} // the new leads before this one, by contact
+	var dRows, lRows [][]any
+	var keySources []int64
+	var keys, hashes []string
+	var bodies [][]byte
 	for i := range items {
 		it := &items[i]
 		if !it.writes() {
 			continue
 		}
-		q, args := deliveryInsert(&it.d, it.j.in.Source, it.j.in.Idem)
-		if it.newLead() {
-			q, args = pgLeadInsert(q, len(args)), append(args, pgLeadArgs(&it.l, it.emailKey)...)
-		}
-		bt.Queue(q, args...)
-		owners = append(owners, i)
-	}
-	if bt.Len() == 0 {
-		bt.Queue("SELECT 1") // every request was refused; pipeline 3 still commits the notes
-		owners = append(owners, -1)
-	}
-	br := pc.SendBatch(ctx, &bt)
-	for _, i := range owners {
-		if i < 0 {
-			if _, err := br.Exec(); err != nil {
-				br.Close()
-				return -1, err
-			}
-			continue
-		}
-		it := &items[i]
-		var err error
-		if it.newLead() {
-			err = br.QueryRow().Scan(&it.l.ID, &it.l.FirstID, &it.l.OtherCount, &it.d.ID)
-			it.l.DeliveryID = &it.d.ID
-		} else {
-			err = br.QueryRow().Scan(&it.d.ID)
-		}
-		if err != nil {
-			br.Close()
-			return b.blame(i, err)
-		}
-	}
-	if err := br.Close(); err != nil {
-		return -1, err
-	}
-
-	// 3: the answers under their keys, the notes, COMMIT.
-	bt = pgx.Batch{}
-	owners = owners[:0]
-	for i := range items {
-		it := &items[i]
+		it.d.ID, dIDs = dIDs[0], dIDs[1:]
+		dRows = append(dRows, append([]any{it.d.ID}, deliveryArgs(&it.d, it.j.in.Source, it.j.in.Idem)...))
 		if !it.newLead() {
 			continue
 		}
-		body, err := it.j.in.Render(&it.l)
+		l := &it.l
+		l.ID, lIDs = lIDs[0], lIDs[1:]
+		l.DeliveryID = &it.d.ID
+		l.FirstID, l.OtherCount = it.dupFirst, it.dupCount
+		var cs []contact
+		if l.Phone != nil {
+			cs = append(cs, contact{l.AccountID, false, *l.Phone})
+		}
+		if it.emailKey != nil {
+			cs = append(cs, contact{l.AccountID, true, *it.emailKey})
+		}
+		counted := map[int]bool{}
+		for _, c := range cs {
+			for _, k := range earlier[c] {
+				if counted[k] {
+					continue // the same earlier lead by phone and by email
+				}
+				counted[k] = true
+				l.OtherCount++
+				if id := items[k].l.ID; l.FirstID == nil || id < *l.FirstID {
+					l.FirstID = &id
+				}
+			}
+			earlier[c] = append(earlier[c], i)
+		}
+		lRows = append(lRows, append([]any{l.ID}, leadArgs(l, it.emailKey)...))
+		body, err := it.j.in.Render(l)
 		if err != nil {
-			return i, fmt.Errorf("render lead: %w", err)
+			return fmt.Errorf("render lead: %w", err)
 		}
 		it.body = body
 		if idem := it.j.in.Idem; idem != nil {
-			bt.Queue(expireIdemSQL, it.j.in.Source.ID, idem.Key, now.Add(-IdempotencyTTL).Unix())
-			// No ON CONFLICT: a key another process stored meanwhile fails
-			// this statement, and the request retries and replays its answer.
-			bt.Queue(insertIdemSQL, it.j.in.Source.ID, idem.Key, idem.BodyHash, 201, body, now.Unix())
-			owners = append(owners, i, i)
+			keySources = append(keySources, it.j.in.Source.ID)
+			keys = append(keys, idem.Key)
+			hashes = append(hashes, idem.BodyHash)
+			bodies = append(bodies, body)
 		}
+	}
+
+	// 3: the rows, the keys, the notes, COMMIT.
+	var bt pgx.Batch
+	for _, w := range []struct {
+		table, cols string
+		rows        [][]any
+	}{{"deliveries", deliveryColumns, dRows}, {"leads", leadInsertColumns, lRows}} {
+		if len(w.rows) == 0 {
+			continue
+		}
+		q, args, err := unnestInsert(w.table, "id, "+w.cols, w.rows)
+		if err != nil {
+			return err
+		}
+		bt.Queue(q, args...)
+	}
+	if len(keys) > 0 {
+		bt.Queue(pgExpireIdemSQL, keySources, keys, now.Add(-IdempotencyTTL).Unix())
+		// No ON CONFLICT: a key another process stored meanwhile fails the
+		// group, and its request, run alone, retries and replays that answer.
+		statuses := make([]int64, len(keys))
+		created := make([]int64, len(keys))
+		for i := range keys {
+			statuses[i], created[i] = 201, now.Unix()
+		}
+		bt.Queue(`INSERT INTO idempotency_keys (source_id, key, body_hash, status, response, created_at)
+			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::bigint[])`,
+			keySources, keys, hashes, statuses, bodies, created)
 	}
 	if len(notes) > 0 {
 		bt.Queue(pgNotifySQL, notes)
-		owners = append(owners, -1)
 	}
 	bt.Queue("COMMIT")
-	owners = append(owners, -1)
-	br = pc.SendBatch(ctx, &bt)
-	for _, i := range owners {
+	br := pc.SendBatch(ctx, &bt)
+	for range bt.Len() {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
-			if i >= 0 && b.s.dialect.unique(err) {
-				return i, errIdemRace
-			}
-			if i >= 0 {
-				return b.blame(i, err)
-			}
-			return -1, err
+			return err
 		}
 	}
 	if err := br.Close(); err != nil {
-		return -1, err
+		return err
 	}
 
 	for i := range items {
@@ -319,17 +331,73 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 			it.j.out, it.j.err = Outcome{Lead: it.l, Status: 201, Body: it.body}, nil
 		}
 	}
-	return 0, nil
+	return nil
 }
 
-// blame returns a statement's error as the failure of request i alone,
-// unless it says the database itself is in trouble.
-func (b *batcher) blame(i int, err error) (int, error) {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && !b.s.dialect.unavailable(err) {
-		return i, err
+// unnestInsert returns the statement that inserts rows (one value per
+// column of cols in each, with the same Go type down a column) into table
+// from one array per column, and those arrays.
+func unnestInsert(table, cols string, rows [][]any) (string, []any, error) {
+	n := len(rows[0])
+	args := make([]any, n)
+	casts := make([]string, n)
+	for c := range n {
+		var typ string
+		switch rows[0][c].(type) {
+		case int64, int:
+			a := make([]int64, len(rows))
+			for r, row := range rows {
+				switch v := row[c].(type) {
+				case int64:
+					a[r] = v
+				case int:
+					a[r] = int64(v)
+				}
+			}
+			args[c], typ = a, "bigint"
+		case *int64:
+			a := make([]*int64, len(rows))
+			for r, row := range rows {
+				a[r] = row[c].(*int64)
+			}
+			args[c], typ = a, "bigint"
+		case string:
+			a := make([]string, len(rows))
+			for r, row := range rows {
+				a[r] = row[c].(string)
+			}
+			args[c], typ = a, "text"
+		case *string:
+			a := make([]*string, len(rows))
+			for r, row := range rows {
+				a[r] = row[c].(*string)
+			}
+			args[c], typ = a, "text"
+		case bool:
+			a := make([]bool, len(rows))
+			for r, row := range rows {
+				a[r] = row[c].(bool)
+			}
+			args[c], typ = a, "boolean"
+		case *bool:
+			a := make([]*bool, len(rows))
+			for r, row := range rows {
+				a[r] = row[c].(*bool)
+			}
+			args[c], typ = a, "boolean"
+		case []byte:
+			a := make([][]byte, len(rows))
+			for r, row := range rows {
+				a[r] = row[c].([]byte)
+			}
+			args[c], typ = a, "bytea"
+		default:
+			return "", nil, fmt.Errorf("insert %s: column %d: no array for %T", table, c, rows[0][c])
+		}
+		casts[c] = "$" + strconv.Itoa(c+1) + "::" + typ + "[]"
 	}
-	return -1, err
+	q := "INSERT INTO " + table + " (" + cols + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")"
+	return q, args, nil
 }
 
 // refKey is one reference id a group's leads name.
@@ -340,7 +408,8 @@ type refKey struct {
 }
 
 // pgLookups runs pipeline 1 and decides each request: refused, replayed or
-// a new lead with its references checked and defaults applied.
+// a new lead with its references checked, defaults applied and its
+// duplicates in the database counted.
 func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, now time.Time) error {
 	var keys []int64
 	refs := map[refKey]bool{}
@@ -355,6 +424,9 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 			refOrder = append(refOrder, k)
 		}
 	}
+	accounts := make([]int64, len(items))
+	phones := make([]*string, len(items))
+	emails := make([]*string, len(items))
 	for i := range items {
 		it := &items[i]
 		keys = append(keys, contactKeys(it.l.AccountID, it.l.Phone, it.emailKey)...)
@@ -363,6 +435,7 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 			addRef(r.field, it.l.AccountID, *r.id)
 			addRef(r.field, it.l.AccountID, defaults[r.field])
 		}
+		accounts[i], phones[i], emails[i] = it.l.AccountID, it.l.Phone, it.emailKey
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
@@ -382,6 +455,7 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 		q, args := refQuery(k.field, k.account, k.id)
 		bt.Queue(q, args...)
 	}
+	bt.Queue(pgDupSQL, accounts, phones, emails)
 	br := pc.SendBatch(ctx, &bt)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
@@ -430,6 +504,28 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 			return fmt.Errorf("check %s: %w", k.field, err)
 		}
 		refs[k] = n > 0
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return fmt.Errorf("find duplicates: %w", err)
+	}
+	i := 0
+	for rows.Next() {
+		if i == len(items) {
+			break
+		}
+		if err := rows.Scan(&items[i].dupFirst, &items[i].dupCount); err != nil {
+			rows.Close()
+			return fmt.Errorf("find duplicates: %w", err)
+		}
+		i++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find duplicates: %w", err)
+	}
+	if i != len(items) {
+		return fmt.Errorf("find duplicates: %d answers for %d requests", i, len(items))
 	}
 	if err := br.Close(); err != nil {
 		return err

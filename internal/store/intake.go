@@ -175,10 +175,22 @@ func insertDelivery(ctx context.Context, tx dbtx, d *lead.Delivery, src lead.Sou
 	return &id, nil
 }
 
+// deliveryColumns are the columns of a delivery-log row that deliveryArgs
+// gives values for. Deliveries' columns are written from here only.
+const deliveryColumns = `account_id, source_id, received_at, method, content_type,
+	remote_addr, status, errors, idempotency_key, replayed, body, body_truncated, query, mapped, mark, notes`
+
 // deliveryInsert is the statement that writes a delivery-log row and returns
-// its id: insertDelivery runs it, the PostgreSQL group commit (batch_pg.go)
-// queues it in a pipeline. Deliveries' columns are written here only.
+// its id; insertDelivery runs it. The PostgreSQL group commit (batch_pg.go)
+// writes a group's rows at once from deliveryArgs.
 func deliveryInsert(d *lead.Delivery, src lead.Source, idem *Idem) (string, []any) {
+	return `INSERT INTO deliveries (` + deliveryColumns + `)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+		deliveryArgs(d, src, idem)
+}
+
+// deliveryArgs returns the values of deliveryColumns for d.
+func deliveryArgs(d *lead.Delivery, src lead.Source, idem *Idem) []any {
 	key := d.IdempotencyKey
 	if idem != nil {
 		key = &idem.Key
@@ -197,11 +209,8 @@ func deliveryInsert(d *lead.Delivery, src lead.Source, idem *Idem) (string, []an
 		m := string(d.Mapped)
 		mapped = &m
 	}
-	return `INSERT INTO deliveries (account_id, source_id, received_at, method, content_type,
-		remote_addr, status, errors, idempotency_key, replayed, body, body_truncated, query, mapped, mark, notes)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-		[]any{src.AccountID, src.ID, d.Received, d.Method, d.ContentType, d.RemoteAddr, d.Status, errs, key,
-			d.Replayed, body, d.BodyTruncated, d.Query, mapped, d.Mark, d.Notes}
+	return []any{src.AccountID, src.ID, d.Received, d.Method, d.ContentType, d.RemoteAddr, d.Status, errs, key,
+		d.Replayed, body, d.BodyTruncated, d.Query, mapped, d.Mark, d.Notes}
 }
 
 type querier interface {

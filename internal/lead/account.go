@@ -49,6 +49,9 @@ type Source struct {
 	Enabled   bool   `json:"enabled"`
 	Token     string `json:"-"`
 	Created   int64  `json:"dtCreate"`
+	// Rev is the row's revision when it was read (bumped by every change to
+	// it): a write made on behalf of this copy checks it is still current.
+	Rev int64 `json:"-"`
 
 	// Defaults applied to a new lead that does not name its own.
 	DefaultOwnerID *int64 `json:"userIdOwner"`

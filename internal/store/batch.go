@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"leadbox/internal/lead"
 )
 
 // Group commit. One writer goroutine per Store takes every lead request
@@ -47,6 +50,7 @@ type batcher struct {
 	stmts      map[string]*sql.Stmt // owned by the writer goroutine
 	unprepared map[string]struct{}
 	refs       map[refKey]bool // reference ids checked in the SQLite group under way
+	revs       map[int64]int64 // sources' revisions read in the SQLite group under way
 
 	notesMu sync.Mutex
 	notes   []string      // NOTIFY payloads waiting for the next PostgreSQL transaction
@@ -56,7 +60,8 @@ type batcher struct {
 func startBatcher(s *Store) *batcher {
 	b := &batcher{s: s, jobs: make(chan *job), quit: make(chan struct{}), done: make(chan struct{}),
 		pause: make(chan chan struct{}), poke: make(chan struct{}, 1),
-		stmts: make(map[string]*sql.Stmt), unprepared: make(map[string]struct{}), refs: make(map[refKey]bool)}
+		stmts: make(map[string]*sql.Stmt), unprepared: make(map[string]struct{}), refs: make(map[refKey]bool),
+		revs: make(map[int64]int64)}
 	b.run = b.runSQLite
 	if s.dialect.name == "postgres" {
 		b.run = b.runPostgres
@@ -137,6 +142,7 @@ func (b *batcher) runSQLite(group []*job) {
 	// busy_timeout, a CLI command's write lock.
 	ctx := context.Background()
 	clear(b.refs)
+	clear(b.revs)
 	err := b.s.tryTx(ctx, func(tx *sql.Tx) error {
 		for _, j := range group {
 			if err := b.one(ctx, stmtTx{tx, b}, j); err != nil {
@@ -217,6 +223,28 @@ func (b *batcher) memoRefs(ctx context.Context, tx stmtTx) refLookup {
 		}
 		return ok, err
 	}
+}
+
+// sourceCurrent is checkSourceRev, once per source in a SQLite group: nothing
+// in a group changes a source, and no other writer runs meanwhile.
+func sourceCurrent(ctx context.Context, tx dbtx, src lead.Source) error {
+	st, ok := tx.(stmtTx)
+	if !ok {
+		return checkSourceRev(ctx, tx, src)
+	}
+	rev, seen := st.b.revs[src.ID]
+	if !seen {
+		if err := st.QueryRowContext(ctx, sourceRevSQL, src.ID).Scan(&rev); errors.Is(err, sql.ErrNoRows) {
+			rev = -1
+		} else if err != nil {
+			return fmt.Errorf("check source: %w", err)
+		}
+		st.b.revs[src.ID] = rev
+	}
+	if rev != src.Rev {
+		return ErrSourceChanged
+	}
+	return nil
 }
 
 // maxStmts bounds the cache; the write path has a couple of dozen statements.

@@ -17,7 +17,7 @@ import (
 )
 
 // PostgreSQL group commit. The writer runs a group in one transaction on one
-// connection, in three pipelines (pgx batches). Whatever the group's size, the
+// connection, in two pipelines (pgx batches). Whatever the group's size, the
 // backend plans and runs the same dozen statements, each of which handles the
 // whole group: the rows travel as arrays and are written with
 // INSERT … SELECT FROM unnest(…).
@@ -26,10 +26,13 @@ import (
 //     processes lock in the same order and never deadlock; a lead with the
 //     same phone in another process waits for this commit, so firstId and
 //     otherCount stay exact); the group's Idempotency-Keys; the reference ids
-//     its leads name or default to; the duplicate lookup of every request's
-//     contacts (pgDupSQL).
-//  2. ids for the delivery rows and the new leads, from their sequences.
-//  3. the delivery rows, the leads, the new leads' Idempotency-Keys with their
+//     its leads name or default to; the revisions of its sources (see
+//     sourceCache); the duplicate lookup of every request's
+//     contacts (pgDupSQL); ids for its delivery rows and leads, one of each
+//     per request, from the tables' sequences. The ids are given out in
+//     arrival order to the requests that write; a request that is replayed
+//     or refused leaves a gap, as a rolled-back transaction does.
+//  2. the delivery rows, the leads, the new leads' Idempotency-Keys with their
 //     rendered answers; the NOTIFYs waiting; COMMIT.
 //
 // A lead's firstId and otherCount are the lookup's answer (the leads
@@ -38,8 +41,8 @@ import (
 // request after another would have found.
 //
 // A request refused by its fields (a reference id of another account, a key
-// used with another body) is answered after pipeline 1 and never written.
-// When a statement of pipeline 3 fails — a value the database refuses, a key
+// used with another body) or made with a source that has changed since is answered after pipeline 1 and never written.
+// When a statement of pipeline 2 fails — a value the database refuses, a key
 // another process stored meanwhile — the group is rolled back and its
 // requests run again one at a time, each in its own transaction, so the
 // failure stays with the request that caused it.
@@ -180,41 +183,9 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 		items[i].emailKey = emailKeyOf(items[i].l.Email)
 		items[i].d.Received = now.UnixMilli()
 	}
-	if err := b.pgLookups(ctx, pc, items, now); err != nil {
+	dIDs, lIDs, err := b.pgLookups(ctx, pc, items, now)
+	if err != nil {
 		return err
-	}
-
-	// 2: ids.
-	var nd, nl int
-	for i := range items {
-		if items[i].writes() {
-			nd++
-		}
-		if items[i].newLead() {
-			nl++
-		}
-	}
-	var dIDs, lIDs []int64
-	if nd > 0 {
-		var bt pgx.Batch
-		bt.Queue(pgIDsSQL, "deliveries", nd)
-		bt.Queue(pgIDsSQL, "leads", nl)
-		br := pc.SendBatch(ctx, &bt)
-		err := br.QueryRow().Scan(&dIDs)
-		if err == nil {
-			err = br.QueryRow().Scan(&lIDs)
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("take ids: %w", err)
-		}
-		if len(dIDs) != nd || len(lIDs) != nl {
-			return fmt.Errorf("take ids: %d and %d ids for %d deliveries and %d leads", len(dIDs), len(lIDs), nd, nl)
-		}
-		slices.Sort(dIDs)
-		slices.Sort(lIDs)
 	}
 
 	// The rows, in arrival order, and the answers.
@@ -277,7 +248,7 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 		}
 	}
 
-	// 3: the rows, the keys, the notes, COMMIT.
+	// 2: the rows, the keys, the notes, COMMIT.
 	var bt pgx.Batch
 	for _, w := range []struct {
 		table, cols string
@@ -410,7 +381,7 @@ type refKey struct {
 // pgLookups runs pipeline 1 and decides each request: refused, replayed or
 // a new lead with its references checked, defaults applied and its
 // duplicates in the database counted.
-func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, now time.Time) error {
+func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, now time.Time) (dIDs, lIDs []int64, err error) {
 	var keys []int64
 	refs := map[refKey]bool{}
 	var refOrder []refKey
@@ -424,6 +395,7 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 			refOrder = append(refOrder, k)
 		}
 	}
+	var sources []int64
 	accounts := make([]int64, len(items))
 	phones := make([]*string, len(items))
 	emails := make([]*string, len(items))
@@ -436,7 +408,10 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 			addRef(r.field, it.l.AccountID, defaults[r.field])
 		}
 		accounts[i], phones[i], emails[i] = it.l.AccountID, it.l.Phone, it.emailKey
+		sources = append(sources, it.j.in.Source.ID)
 	}
+	slices.Sort(sources)
+	sources = slices.Compact(sources)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 
@@ -455,15 +430,18 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 		q, args := refQuery(k.field, k.account, k.id)
 		bt.Queue(q, args...)
 	}
+	bt.Queue("SELECT id, rev FROM sources WHERE id = ANY($1::bigint[])", sources)
 	bt.Queue(pgDupSQL, accounts, phones, emails)
+	bt.Queue(pgIDsSQL, "deliveries", len(items))
+	bt.Queue(pgIDsSQL, "leads", len(items))
 	br := pc.SendBatch(ctx, &bt)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return nil, nil, fmt.Errorf("begin: %w", err)
 	}
 	if len(keys) > 0 {
 		if _, err := br.Exec(); err != nil {
-			return fmt.Errorf("lock contacts: %w", err)
+			return nil, nil, fmt.Errorf("lock contacts: %w", err)
 		}
 	}
 	type srcKey struct {
@@ -489,7 +467,7 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 			}
 			seen[k] = true
 		case err != nil:
-			return fmt.Errorf("find idempotency key: %w", err)
+			return nil, nil, fmt.Errorf("find idempotency key: %w", err)
 		default:
 			if it.replay, err = idemAnswer(*idem, hash, status, body); err != nil {
 				it.replay, it.refused = nil, err
@@ -501,13 +479,30 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 	for _, k := range refOrder {
 		var n int
 		if err := br.QueryRow().Scan(&n); err != nil {
-			return fmt.Errorf("check %s: %w", k.field, err)
+			return nil, nil, fmt.Errorf("check %s: %w", k.field, err)
 		}
 		refs[k] = n > 0
 	}
+	revs := map[int64]int64{}
 	rows, err := br.Query()
 	if err != nil {
-		return fmt.Errorf("find duplicates: %w", err)
+		return nil, nil, fmt.Errorf("check sources: %w", err)
+	}
+	for rows.Next() {
+		var id, rev int64
+		if err := rows.Scan(&id, &rev); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("check sources: %w", err)
+		}
+		revs[id] = rev
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("check sources: %w", err)
+	}
+	rows, err = br.Query()
+	if err != nil {
+		return nil, nil, fmt.Errorf("find duplicates: %w", err)
 	}
 	i := 0
 	for rows.Next() {
@@ -516,19 +511,28 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 		}
 		if err := rows.Scan(&items[i].dupFirst, &items[i].dupCount); err != nil {
 			rows.Close()
-			return fmt.Errorf("find duplicates: %w", err)
+			return nil, nil, fmt.Errorf("find duplicates: %w", err)
 		}
 		i++
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("find duplicates: %w", err)
+		return nil, nil, fmt.Errorf("find duplicates: %w", err)
 	}
 	if i != len(items) {
-		return fmt.Errorf("find duplicates: %d answers for %d requests", i, len(items))
+		return nil, nil, fmt.Errorf("find duplicates: %d answers for %d requests", i, len(items))
+	}
+	for _, ids := range []*[]int64{&dIDs, &lIDs} {
+		if err := br.QueryRow().Scan(ids); err != nil {
+			return nil, nil, fmt.Errorf("take ids: %w", err)
+		}
+		if len(*ids) != len(items) {
+			return nil, nil, fmt.Errorf("take ids: %d for %d requests", len(*ids), len(items))
+		}
+		slices.Sort(*ids)
 	}
 	if err := br.Close(); err != nil {
-		return err
+		return nil, nil, err
 	}
 
 	lookup := func(field string, account, id int64) (bool, error) {
@@ -536,6 +540,10 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 	}
 	for i := range items {
 		it := &items[i]
+		if rev, ok := revs[it.j.in.Source.ID]; !ok || rev != it.j.in.Source.Rev {
+			it.replay, it.refused = nil, ErrSourceChanged
+			continue
+		}
 		if !it.newLead() {
 			continue
 		}
@@ -549,7 +557,7 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 		}
 		it.d.Status = 201
 	}
-	return nil
+	return dIDs, lIDs, nil
 }
 
 // pgNotes sends notes outside any group, when no lead is waiting.

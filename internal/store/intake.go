@@ -77,6 +77,9 @@ func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 
 // createLead does CreateLead's work inside the writer's transaction.
 func (s *Store) createLead(ctx context.Context, tx dbtx, in Intake) (Outcome, error) {
+	if err := sourceCurrent(ctx, tx, in.Source); err != nil {
+		return Outcome{}, err
+	}
 	now := s.now()
 	if in.Idem != nil {
 		replay, err := s.findIdem(ctx, tx, in.Source.ID, *in.Idem, now)
@@ -142,11 +145,16 @@ func newLead(in Intake, now time.Time) lead.Lead {
 	return l
 }
 
-// LogDelivery records a request that did not create a lead. When the request
+// LogDelivery records a request that did not create a lead; like CreateLead,
+// it fails with ErrSourceChanged when src is not the source's row as it is
+// now. When the request
 // carried an Idempotency-Key and its answer is final (not a 409, 429 or 503,
 // which a retry may get past), the answer is stored for replay too.
 func (s *Store) LogDelivery(ctx context.Context, src lead.Source, d lead.Delivery, idem *Idem, body []byte) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := checkSourceRev(ctx, tx, src); err != nil {
+			return err
+		}
 		now := s.now()
 		d.Received = now.UnixMilli()
 		if _, err := insertDelivery(ctx, tx, &d, src, idem); err != nil {

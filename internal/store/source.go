@@ -38,6 +38,7 @@ func (r *sourceRow) dest(more ...any) []any {
 
 func (r *sourceRow) source() (lead.Source, error) {
 	r.src.Token = r.token.String
+	r.src.Rev = r.rev
 	r.src.Aliases = map[string]string{}
 	if err := json.Unmarshal([]byte(r.aliases), &r.src.Aliases); err != nil {
 		return r.src, fmt.Errorf("source %d aliases: %w", r.src.ID, err)
@@ -117,29 +118,62 @@ func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source,
 }
 
 // SourceByToken finds the webhook source a URL's token belongs to, by the
-// token's hash.
+// hash of the token. The source may be a copy kept for up to a second (see
+// sourceCache): every write made on its behalf — CreateLead, LogDelivery —
+// checks in its own transaction that the row has not changed since, and
+// fails with ErrSourceChanged when it has. FreshSourceByToken then reads the
+// row again.
 func (s *Store) SourceByToken(ctx context.Context, token string) (lead.Source, error) {
 	hash := lead.HashToken(token)
-	if src, rev, ok := s.sources.get(hash); ok {
-		// The copy is good while the row's revision is the same: another
-		// process may have rotated, disabled or re-configured the source.
-		var cur int64
-		err := s.read.QueryRowContext(ctx, "SELECT rev FROM sources WHERE token_hash = $1", hash).Scan(&cur)
-		if err == nil && cur == rev {
-			return src, nil
-		}
+	if src, ok := s.sources.get(hash); ok {
+		return src, nil
 	}
+	return s.readSource(ctx, hash)
+}
+
+// FreshSourceByToken is SourceByToken from the row itself, never a copy.
+func (s *Store) FreshSourceByToken(ctx context.Context, token string) (lead.Source, error) {
+	hash := lead.HashToken(token)
+	s.sources.drop(hash)
+	return s.readSource(ctx, hash)
+}
+
+func (s *Store) readSource(ctx context.Context, hash string) (lead.Source, error) {
 	gen, at := s.sources.generation(), time.Now()
 	row := s.read.QueryRowContext(ctx, "SELECT "+sourceColumns+" FROM sources WHERE token_hash = $1", hash)
-	src, rev, err := scanSourceRev(row)
+	src, err := scanSource(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return src, notFound("source")
 	}
 	if err != nil {
 		return src, s.wrap(fmt.Errorf("source by token: %w", err))
 	}
-	s.sources.put(hash, src, rev, gen, at)
+	s.sources.put(hash, src, gen, at)
 	return src, nil
+}
+
+// ErrSourceChanged means that the source a request was handled with has
+// changed since it was read — another process rotated its token, disabled
+// it or changed how it reads requests — and nothing was written. Read the
+// source again (FreshSourceByToken) and handle the request again.
+var ErrSourceChanged = errors.New("the source changed since it was read")
+
+const sourceRevSQL = "SELECT rev FROM sources WHERE id = $1"
+
+// checkSourceRev returns ErrSourceChanged unless src is the source's row
+// as it is now in tx.
+func checkSourceRev(ctx context.Context, tx querier, src lead.Source) error {
+	var rev int64
+	err := tx.QueryRowContext(ctx, sourceRevSQL, src.ID).Scan(&rev)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrSourceChanged
+	case err != nil:
+		return fmt.Errorf("check source: %w", err)
+	case rev != src.Rev:
+		return ErrSourceChanged
+	}
+	return nil
 }
 
 // GetSource returns one source of the account.

@@ -13,8 +13,11 @@ import (
 // transaction of this process (inTx: rotate, disable, enable, edit, delete)
 // empties it when it ends. Changes made by another process — a second server
 // on the same PostgreSQL, or a CLI command on the SQLite file — bump the
-// row's revision (migration 0006), which SourceByToken checks on every hit
-// with one index lookup: every change takes effect at the next request.
+// row's revision (migration 0006). A copy carries the revision it was read
+// at (lead.Source.Rev), and the transaction that writes a request made with
+// it checks the revision (checkSourceRev; once per source in a group
+// commit): every change takes effect at the next request, and the check
+// costs no query of its own per request.
 type sourceCache struct {
 	mu  sync.Mutex
 	gen uint64 // bumped by every forget
@@ -23,7 +26,6 @@ type sourceCache struct {
 
 type cachedSource struct {
 	src lead.Source
-	rev int64
 	at  time.Time
 }
 
@@ -34,14 +36,14 @@ const (
 
 // get returns the source cached for a token hash, if fresh. The source's maps
 // and slices are shared with other requests: read them, never change them.
-func (c *sourceCache) get(hash string) (lead.Source, int64, bool) {
+func (c *sourceCache) get(hash string) (lead.Source, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[hash]
 	if !ok || time.Since(e.at) >= sourceCacheTTL {
-		return lead.Source{}, 0, false
+		return lead.Source{}, false
 	}
-	return e.src, e.rev, true
+	return e.src, true
 }
 
 // generation is read before a lookup and handed to put, so that a row read
@@ -52,7 +54,7 @@ func (c *sourceCache) generation() uint64 {
 	return c.gen
 }
 
-func (c *sourceCache) put(hash string, src lead.Source, rev int64, gen uint64, at time.Time) {
+func (c *sourceCache) put(hash string, src lead.Source, gen uint64, at time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
@@ -61,7 +63,15 @@ func (c *sourceCache) put(hash string, src lead.Source, rev int64, gen uint64, a
 	if c.m == nil || len(c.m) >= sourceCacheMax {
 		c.m = make(map[string]cachedSource)
 	}
-	c.m[hash] = cachedSource{src: src, rev: rev, at: at}
+	c.m[hash] = cachedSource{src: src, at: at}
+}
+
+// drop forgets one token's source.
+func (c *sourceCache) drop(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.m, hash)
 }
 
 // forget empties the cache.

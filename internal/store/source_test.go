@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"reflect"
 	"regexp"
 	"strings"
@@ -376,5 +377,78 @@ func TestListDeliveries(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+// TestSourceChangedElsewhere: a source kept in memory by one process and
+// changed by another (a second server, a CLI command on the same database)
+// is caught by the write made on its behalf, which writes nothing and fails
+// with ErrSourceChanged; FreshSourceByToken then gives the row as it is.
+func TestSourceChangedElsewhere(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		fs := twoProcesses(t, engine)
+		here, there := fs[0], fs[1]
+		cached, err := here.s.SourceByToken(ctx, here.src.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := here.intake("79991112233", "")
+		in.Source = cached
+		here.create(t, in) // the copy is current: a lead
+
+		rotated, err := there.s.RotateSourceToken(ctx, there.acc.ID, there.src.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale, err := here.s.SourceByToken(ctx, here.src.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Source = stale
+		// Alone, and inside a group with a request of a current source.
+		if _, err := here.s.CreateLead(ctx, in); !errors.Is(err, store.ErrSourceChanged) {
+			t.Fatalf("CreateLead with a source rotated elsewhere: %v, want ErrSourceChanged", err)
+		}
+		current, err := here.s.FreshSourceByToken(ctx, rotated.Token)
+		if err != nil || current.Rev == stale.Rev || current.Token != rotated.Token {
+			t.Fatalf("FreshSourceByToken(new token) = %+v, %v", current, err)
+		}
+		good := in
+		good.Source = current
+		good.Input.Phone = ptr("79991112244")
+		release := store.HoldWriter(here.s)
+		errs := make(chan error, 2)
+		for _, x := range []store.Intake{in, good} {
+			go func() { _, err := here.s.CreateLead(ctx, x); errs <- err }()
+		}
+		release(2)
+		var changed, created int
+		for range 2 {
+			switch err := <-errs; {
+			case errors.Is(err, store.ErrSourceChanged):
+				changed++
+			case err == nil:
+				created++
+			default:
+				t.Fatalf("CreateLead in a group: %v", err)
+			}
+		}
+		if changed != 1 || created != 1 {
+			t.Fatalf("a group of a stale and a current request: %d changed, %d created; want 1 and 1", changed, created)
+		}
+		if err := here.s.LogDelivery(ctx, stale, lead.Delivery{Method: "POST", Status: 400}, nil, nil); !errors.Is(err, store.ErrSourceChanged) {
+			t.Fatalf("LogDelivery with a source rotated elsewhere: %v, want ErrSourceChanged", err)
+		}
+		if _, err := here.s.FreshSourceByToken(ctx, here.src.Token); lead.ErrorCode(err) != lead.ENotFound {
+			t.Fatalf("FreshSourceByToken(old token) = %v, want ENotFound", err)
+		}
+		if n := here.count(t); n != 2 {
+			t.Fatalf("%d leads, want 2", n)
+		}
+		ds, err := here.s.ListDeliveries(ctx, here.acc.ID, here.src.ID, 0, 100)
+		if err != nil || len(ds) != 2 {
+			t.Fatalf("%d delivery rows (%v), want 2: nothing is logged for the stale copy", len(ds), err)
+		}
 	})
 }

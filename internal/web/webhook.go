@@ -52,12 +52,34 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 		s.preflight(w, r, src)
 		return
 	}
-	req := webhookRequest{src: src, delivery: lead.Delivery{
-		AccountID: src.AccountID, SourceID: src.ID, Method: r.Method,
-		// Header values may hold any byte; the log's text columns take UTF-8 only.
-		ContentType: strings.ToValidUTF8(r.Header.Get("Content-Type"), "\uFFFD"), RemoteAddr: remoteHost(r),
-	}}
-	a := s.webhook(ctx, r, &req)
+	// Read first, so that even a rejected request is logged with its body.
+	body, readErr := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxWebhookBody))
+	var req webhookRequest
+	var a answer
+	for attempt := 0; ; attempt++ {
+		req = webhookRequest{src: src, body: body, readErr: readErr, delivery: lead.Delivery{
+			AccountID: src.AccountID, SourceID: src.ID, Method: r.Method,
+			// Header values may hold any byte; the log's text columns take UTF-8 only.
+			ContentType: strings.ToValidUTF8(r.Header.Get("Content-Type"), "\uFFFD"), RemoteAddr: remoteHost(r),
+		}}
+		a = s.webhook(ctx, r, &req)
+		if !a.stale {
+			break
+		}
+		// The source was a copy, and another process has changed it since:
+		// handle the request again with the row as it is now.
+		if attempt == 2 {
+			s.error(w, r, &lead.Error{Code: lead.EUnavailable, RetryAfter: 1})
+			return
+		}
+		if src, err = s.store.FreshSourceByToken(ctx, r.PathValue("token")); err != nil {
+			if lead.ErrorCode(err) == lead.ENotFound {
+				err = s.misses.miss(remoteHost(r))
+			}
+			s.error(w, r, err)
+			return
+		}
+	}
 	if a.replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
@@ -81,11 +103,14 @@ type answer struct {
 	body       []byte
 	replayed   bool
 	retryAfter int
+	stale      bool // nothing was written: the source changed since it was read (store.ErrSourceChanged)
 }
 
 // webhookRequest is one request to a source's URL as it is worked through.
 type webhookRequest struct {
 	src      lead.Source
+	body     []byte // as read, at most MaxWebhookBody bytes
+	readErr  error  // why the body was not read whole
 	delivery lead.Delivery
 	idem     *store.Idem
 	payload  intake.Payload
@@ -149,15 +174,16 @@ func (s *Server) replay(ctx context.Context, req *webhookRequest) (answer, bool)
 	}
 	d := *req
 	d.delivery.Status, d.delivery.Replayed = out.Status, true
-	s.logDelivery(ctx, &d, nil, nil)
+	if !s.logDelivery(ctx, &d, nil, nil) {
+		return answer{stale: true}, true
+	}
 	return answer{status: out.Status, body: out.Body, replayed: true}, true
 }
 
 // checkRequest checks everything about a request but its fields, and reads
 // its body into req.delivery.
 func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
-	// Read first, so that even a rejected request is logged with its body.
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxWebhookBody))
+	body, err := req.body, req.readErr
 	req.delivery.Body = body
 	var tooLarge *http.MaxBytesError
 	switch {
@@ -288,6 +314,9 @@ func looksLikeJSONObject(body []byte) bool {
 // reject answers err and writes the request to the delivery log (and, for a
 // final answer, under its Idempotency-Key).
 func (s *Server) reject(ctx context.Context, req *webhookRequest, err error) answer {
+	if errors.Is(err, store.ErrSourceChanged) {
+		return answer{stale: true}
+	}
 	e := publicError(err)
 	if e.Code == lead.EUnavailable {
 		s.log.Error("webhook failed", "source", req.src.ID, "err", err)
@@ -299,17 +328,25 @@ func (s *Server) reject(ctx context.Context, req *webhookRequest, err error) ans
 	if e.Code == lead.EConflict {
 		idem = nil // the first request's answer, not this one, is the key's
 	}
-	s.logDelivery(ctx, req, idem, body)
+	if !s.logDelivery(ctx, req, idem, body) {
+		return answer{stale: true}
+	}
 	return answer{status: status, body: body, retryAfter: e.RetryAfter}
 }
 
 // logDelivery writes a request that made no lead to the delivery log, with
 // time of its own: the request's may have run out, and the request must be
-// kept all the same.
-func (s *Server) logDelivery(ctx context.Context, req *webhookRequest, idem *store.Idem, body []byte) {
+// kept all the same. It returns false when nothing was written because the
+// source changed since it was read: the request must be handled again.
+func (s *Server) logDelivery(ctx context.Context, req *webhookRequest, idem *store.Idem, body []byte) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
 	defer cancel()
-	if err := s.store.LogDelivery(ctx, req.src, req.delivery, idem, body); err != nil {
+	err := s.store.LogDelivery(ctx, req.src, req.delivery, idem, body)
+	if errors.Is(err, store.ErrSourceChanged) {
+		return false
+	}
+	if err != nil {
 		s.log.Error("delivery log write failed", "source", req.src.ID, "status", req.delivery.Status, "err", err)
 	}
+	return true
 }

@@ -57,7 +57,9 @@ func (s *Server) caught(ctx context.Context, req *webhookRequest) (answer, bool)
 		Message string     `json:"message"`
 	}{nil, msg})
 	req.delivery.Status, req.delivery.Mark = http.StatusOK, mark
-	s.logDelivery(ctx, req, nil, nil)
+	if !s.logDelivery(ctx, req, nil, nil) {
+		return answer{stale: true}, true
+	}
 	return answer{status: http.StatusOK, body: body}, true
 }
 

@@ -258,3 +258,58 @@ func TestWebhookRotateAndDisable(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookSourceChangedElsewhere changes a source behind the server's
+// back, as a CLI command or a second server does, right after the server
+// has read it: the next request is answered by the source as it is now,
+// whatever path it takes (a lead, a rejected body, a connection check), and
+// nothing is written for the old copy.
+func TestWebhookSourceChangedElsewhere(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		e := newEnv(t, engine)
+		db := rawDB(t, e)
+		change := func(q string) {
+			t.Helper()
+			wantCreated(t, e.post(t, e.src, `{"phone": "79990007700"}`)) // the server reads and keeps the source
+			if _, err := db.Exec(q, e.src.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		countDeliveries := func() int {
+			var n int
+			if err := db.QueryRow("SELECT count(*) FROM deliveries WHERE source_id = $1", e.src.ID).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		change("UPDATE sources SET enabled = FALSE WHERE id = $1")
+		if r := e.post(t, e.src, `{"phone": "79990007701"}`); r.status != http.StatusGone {
+			t.Fatalf("a lead to a source disabled elsewhere: %d %s, want 410", r.status, r.body)
+		}
+		if _, err := db.Exec("UPDATE sources SET enabled = TRUE WHERE id = $1", e.src.ID); err != nil {
+			t.Fatal(err)
+		}
+
+		change(`UPDATE sources SET aliases = '{"kto_eto":"name"}' WHERE id = $1`)
+		before := countDeliveries()
+		r := e.post(t, e.src, "kto_eto=Ivan&Phone=79990007702", "Content-Type", "application/x-www-form-urlencoded")
+		if data := wantCreated(t, r); string(data["name"]) != `"Ivan"` {
+			t.Fatalf("a form read with the source's new aliases: %s", r.body)
+		}
+		if got := countDeliveries(); got != before+1 {
+			t.Fatalf("%d delivery rows written for one request, want 1", got-before)
+		}
+
+		change("UPDATE sources SET token_hash = 'rotated elsewhere' WHERE id = $1")
+		before = countDeliveries()
+		for _, body := range []string{`{"phone": "79990007703"}`, `{"phone": 1`, `test=test`} {
+			if r := e.post(t, e.src, body); r.status != http.StatusNotFound {
+				t.Fatalf("%s to a token rotated elsewhere: %d %s, want 404", body, r.status, r.body)
+			}
+		}
+		if got := countDeliveries(); got != before {
+			t.Fatalf("%d delivery rows written for an old token", got-before)
+		}
+	})
+}

@@ -70,22 +70,6 @@ const pgIDsSQL = "SELECT coalesce(array_agg(nextval(pg_get_serial_sequence($1, '
 const pgExpireIdemSQL = `DELETE FROM idempotency_keys k USING unnest($1::bigint[], $2::text[]) AS u(source_id, key)
 	WHERE k.source_id = u.source_id AND k.key = u.key AND k.created_at <= $3`
 
-// pgItem is one request of a group on its way through the pipelines.
-type pgItem struct {
-	j        *job
-	l        lead.Lead
-	emailKey *string
-	d        lead.Delivery
-	replay   *Outcome // the request repeats a stored Idempotency-Key
-	refused  error    // answered without writing anything
-	body     []byte
-	dupFirst *int64 // the duplicate lookup's answer
-	dupCount int64
-}
-
-func (it *pgItem) writes() bool  { return it.refused == nil }
-func (it *pgItem) newLead() bool { return it.refused == nil && it.replay == nil }
-
 // runPostgres commits one group and answers each of its requests.
 func (b *batcher) runPostgres(group []*job) {
 	// The group ends by the earliest deadline of its requests: when the
@@ -177,104 +161,48 @@ func (b *batcher) pgGroup(ctx context.Context, jobs []*job, notes []string) erro
 // pgTx is one attempt at the group's transaction.
 func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []string) error {
 	now := b.s.now()
-	items := make([]pgItem, len(jobs))
-	for i, j := range jobs {
-		items[i] = pgItem{j: j, l: newLead(j.in, now), d: j.in.Delivery}
-		items[i].emailKey = emailKeyOf(items[i].l.Email)
-		items[i].d.Received = now.UnixMilli()
-	}
+	items := newItems(jobs, now)
 	dIDs, lIDs, err := b.pgLookups(ctx, pc, items, now)
 	if err != nil {
 		return err
 	}
-
-	// The rows, in arrival order, and the answers.
-	type contact struct {
-		account int64
-		email   bool
-		v       string
-	}
-	earlier := map[contact][]int{} // the new leads before this one, by contact
-	var dRows, lRows [][]any
-	var keySources []int64
-	var keys, hashes []string
-	var bodies [][]byte
-	for i := range items {
-		it := &items[i]
-		if !it.writes() {
-			continue
-		}
-		it.d.ID, dIDs = dIDs[0], dIDs[1:]
-		dRows = append(dRows, append([]any{it.d.ID}, deliveryArgs(&it.d, it.j.in.Source, it.j.in.Idem)...))
-		if !it.newLead() {
-			continue
-		}
-		l := &it.l
-		l.ID, lIDs = lIDs[0], lIDs[1:]
-		l.DeliveryID = &it.d.ID
-		l.FirstID, l.OtherCount = it.dupFirst, it.dupCount
-		var cs []contact
-		if l.Phone != nil {
-			cs = append(cs, contact{l.AccountID, false, *l.Phone})
-		}
-		if it.emailKey != nil {
-			cs = append(cs, contact{l.AccountID, true, *it.emailKey})
-		}
-		counted := map[int]bool{}
-		for _, c := range cs {
-			for _, k := range earlier[c] {
-				if counted[k] {
-					continue // the same earlier lead by phone and by email
-				}
-				counted[k] = true
-				l.OtherCount++
-				if id := items[k].l.ID; l.FirstID == nil || id < *l.FirstID {
-					l.FirstID = &id
-				}
-			}
-			earlier[c] = append(earlier[c], i)
-		}
-		lRows = append(lRows, append([]any{l.ID}, leadArgs(l, it.emailKey)...))
-		body, err := it.j.in.Render(l)
-		if err != nil {
-			return fmt.Errorf("render lead: %w", err)
-		}
-		it.body = body
-		if idem := it.j.in.Idem; idem != nil {
-			keySources = append(keySources, it.j.in.Source.ID)
-			keys = append(keys, idem.Key)
-			hashes = append(hashes, idem.BodyHash)
-			bodies = append(bodies, body)
-		}
+	w, err := assign(items, dIDs, lIDs)
+	if err != nil {
+		return err
 	}
 
 	// 2: the rows, the keys, the notes, COMMIT.
 	var bt pgx.Batch
-	for _, w := range []struct {
+	for _, t := range []struct {
 		table, cols string
 		rows        [][]any
-	}{{"deliveries", deliveryColumns, dRows}, {"leads", leadInsertColumns, lRows}} {
-		if len(w.rows) == 0 {
+	}{{"deliveries", deliveryColumns, w.deliveries}, {"leads", leadInsertColumns, w.leads}} {
+		if len(t.rows) == 0 {
 			continue
 		}
-		q, args, err := unnestInsert(w.table, "id, "+w.cols, w.rows)
+		q, args, err := unnestInsert(t.table, "id, "+t.cols, t.rows)
 		if err != nil {
 			return err
 		}
 		bt.Queue(q, args...)
 	}
-	if len(keys) > 0 {
-		bt.Queue(pgExpireIdemSQL, keySources, keys, now.Add(-IdempotencyTTL).Unix())
-		// No ON CONFLICT: a key another process stored meanwhile fails the
-		// group, and its request, run alone, retries and replays that answer.
-		statuses := make([]int64, len(keys))
-		created := make([]int64, len(keys))
-		for i := range keys {
+	if len(w.keys) > 0 {
+		sources := make([]int64, len(w.keys))
+		keys := make([]string, len(w.keys))
+		hashes := make([]string, len(w.keys))
+		bodies := make([][]byte, len(w.keys))
+		statuses := make([]int64, len(w.keys))
+		created := make([]int64, len(w.keys))
+		for i, k := range w.keys {
+			sources[i], keys[i], hashes[i], bodies[i] = k.source, k.idem.Key, k.idem.BodyHash, k.body
 			statuses[i], created[i] = 201, now.Unix()
 		}
+		bt.Queue(pgExpireIdemSQL, sources, keys, now.Add(-IdempotencyTTL).Unix())
+		// No ON CONFLICT: a key another process stored meanwhile fails the
+		// group, and its request, run alone, retries and replays that answer.
 		bt.Queue(`INSERT INTO idempotency_keys (source_id, key, body_hash, status, response, created_at)
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::bigint[])`,
-			keySources, keys, hashes, statuses, bodies, created)
+			sources, keys, hashes, statuses, bodies, created)
 	}
 	if len(notes) > 0 {
 		bt.Queue(pgNotifySQL, notes)
@@ -290,18 +218,7 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 	if err := br.Close(); err != nil {
 		return err
 	}
-
-	for i := range items {
-		it := &items[i]
-		switch {
-		case it.refused != nil:
-			it.j.out, it.j.err = Outcome{}, it.refused
-		case it.replay != nil:
-			it.j.out, it.j.err = *it.replay, nil
-		default:
-			it.j.out, it.j.err = Outcome{Lead: it.l, Status: 201, Body: it.body}, nil
-		}
-	}
+	answerItems(items)
 	return nil
 }
 
@@ -371,17 +288,10 @@ func unnestInsert(table, cols string, rows [][]any) (string, []any, error) {
 	return q, args, nil
 }
 
-// refKey is one reference id a group's leads name.
-type refKey struct {
-	field   string
-	account int64
-	id      int64
-}
-
 // pgLookups runs pipeline 1 and decides each request: refused, replayed or
 // a new lead with its references checked, defaults applied and its
 // duplicates in the database counted.
-func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, now time.Time) (dIDs, lIDs []int64, err error) {
+func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []groupItem, now time.Time) (dIDs, lIDs []int64, err error) {
 	var keys []int64
 	refs := map[refKey]bool{}
 	var refOrder []refKey
@@ -535,28 +445,12 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []pgItem, n
 		return nil, nil, err
 	}
 
-	lookup := func(field string, account, id int64) (bool, error) {
+	decide(items, func(src lead.Source) bool {
+		rev, ok := revs[src.ID]
+		return ok && rev == src.Rev
+	}, func(field string, account, id int64) (bool, error) {
 		return refs[refKey{field, account, id}], nil
-	}
-	for i := range items {
-		it := &items[i]
-		if rev, ok := revs[it.j.in.Source.ID]; !ok || rev != it.j.in.Source.Rev {
-			it.replay, it.refused = nil, ErrSourceChanged
-			continue
-		}
-		if !it.newLead() {
-			continue
-		}
-		if err := checkRefsWith(&it.l, lookup); err != nil {
-			it.refused = err
-			continue
-		}
-		if err := applyDefaultsWith(&it.l, it.j.in.Source, lookup); err != nil {
-			it.refused = err
-			continue
-		}
-		it.d.Status = 201
-	}
+	})
 	return dIDs, lIDs, nil
 }
 

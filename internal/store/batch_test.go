@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,22 +12,36 @@ import (
 
 // TestGroupFailsAlone sends one group of requests for one phone in which one
 // names another account's stage (refused before anything is written), one
-// has a name PostgreSQL refuses to store (NUL: it fails in the middle of the
-// group's pipeline, after the requests before it were inserted), and two
-// share an Idempotency-Key. Each of those is answered alone; every other
-// request commits, with the duplicate chain exact.
+// has a name PostgreSQL refuses to store (NUL), one a name a trigger refuses
+// on both engines (so the group's INSERT fails and its requests run again
+// one at a time), and two share an Idempotency-Key. Each of those is
+// answered alone; every other request commits, with the duplicate chain
+// exact.
 func TestGroupFailsAlone(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		f := newFixture(t, engine)
 		stage := f.other(t).stage(t, "New").ID
 		const n = 12
-		const badRef, badRow, keyA, keyB = 3, 7, 9, 10
+		const badRef, badTrigger, badRow, keyA, keyB = 3, 5, 7, 9, 10
+		_, write := store.DBs(f.s)
+		boom := []string{`CREATE TRIGGER boom BEFORE INSERT ON leads WHEN NEW.name = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`}
+		if engine == "postgres" {
+			boom = []string{`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+				BEGIN IF NEW.name = 'boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$`,
+				`CREATE TRIGGER boom BEFORE INSERT ON leads FOR EACH ROW EXECUTE FUNCTION boom()`}
+		}
+		for _, q := range boom {
+			if _, err := write.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
 		ins := make([]store.Intake, n)
 		for i := range ins {
 			ins[i] = f.intake("79995550000", "")
 		}
 		ins[badRef].Input.FunnelStageID = &stage
 		ins[badRow].Input.Name = ptr("nul\x00name")
+		ins[badTrigger].Input.Name = ptr("boom")
 		for _, i := range []int{keyA, keyB} {
 			ins[i].Idem = &store.Idem{Key: "same", BodyHash: "h"}
 		}
@@ -50,6 +65,10 @@ func TestGroupFailsAlone(t *testing.T) {
 		for i, err := range errs {
 			switch {
 			case i == badRef:
+			case i == badTrigger:
+				if err == nil || !strings.Contains(err.Error(), "boom") {
+					t.Errorf("the lead a trigger refuses: %v, want its error", err)
+				}
 			case i == badRow && engine == "postgres":
 				if err == nil {
 					t.Errorf("a name with NUL was stored on PostgreSQL")

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,19 +235,19 @@ func (b *batcher) sqliteGroup(ctx context.Context, tx stmtTx, jobs []*job) error
 	decide(items, func(src lead.Source) bool { return b.revs[src.ID] == src.Rev }, refs)
 
 	var nd, nl int64
+	var fresh []*groupItem
 	for i := range items {
 		it := &items[i]
 		if it.writes() {
 			nd++
 		}
-		if !it.newLead() {
-			continue
+		if it.newLead() {
+			nl++
+			fresh = append(fresh, it)
 		}
-		nl++
-		var err error
-		if it.dupFirst, it.dupCount, err = duplicates(ctx, tx, it.l.AccountID, it.l.Phone, it.emailKey); err != nil {
-			return err
-		}
+	}
+	if err := sqliteDuplicates(ctx, tx, fresh); err != nil {
+		return err
 	}
 	dIDs, err := sqliteIDs(ctx, tx, "deliveries", nd)
 	if err != nil {
@@ -273,6 +274,64 @@ func (b *batcher) sqliteGroup(ctx context.Context, tx stmtTx, jobs []*job) error
 	}
 	answerItems(items)
 	return nil
+}
+
+// sqliteDuplicates is duplicates() for the new leads of a group, a chunk of
+// them (sqliteChunks) per statement: per lead, the earliest lead of its
+// account with its phone or email key and how many there are, each side of
+// the UNION one index lookup.
+func sqliteDuplicates(ctx context.Context, tx stmtTx, items []*groupItem) error {
+	for len(items) > 0 {
+		n := chunk(len(items))
+		args := make([]any, 0, 3*n)
+		for _, it := range items[:n] {
+			args = append(args, it.l.AccountID, it.l.Phone, it.emailKey)
+		}
+		rows, err := tx.QueryContext(ctx, sqliteDupSQL(n), args...)
+		if err != nil {
+			return fmt.Errorf("find duplicates: %w", err)
+		}
+		for rows.Next() {
+			var k int
+			var first int64
+			var count int64
+			if err := rows.Scan(&k, &first, &count); err != nil {
+				rows.Close()
+				return fmt.Errorf("find duplicates: %w", err)
+			}
+			items[k-1].dupFirst, items[k-1].dupCount = &first, count
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("find duplicates: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("find duplicates: %w", err)
+		}
+		items = items[n:]
+	}
+	return nil
+}
+
+// sqliteDupSQL returns sqliteDuplicates' statement for n leads, which
+// answers (k, first, count) for the k-th lead with duplicates.
+func sqliteDupSQL(n int) string {
+	if q, ok := valuesInserts.Load(n); ok {
+		return q.(string)
+	}
+	var q strings.Builder
+	q.WriteString("WITH u(k, account, phone, email_key) AS (VALUES ")
+	for r := range n {
+		if r > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(" + strconv.Itoa(r+1) + ", ?, ?, ?)")
+	}
+	q.WriteString(`), m(k, id) AS (
+		SELECT u.k, l.id FROM u JOIN leads l ON l.account_id = u.account AND l.phone = u.phone AND l.deleted_at IS NULL
+		UNION SELECT u.k, l.id FROM u JOIN leads l ON l.account_id = u.account AND l.email_key = u.email_key AND l.deleted_at IS NULL)
+		SELECT k, min(id), count(*) FROM m GROUP BY k`)
+	valuesInserts.Store(n, q.String())
+	return q.String()
 }
 
 // sqliteIDs returns the next n ids of an AUTOINCREMENT table. The writer
@@ -332,17 +391,21 @@ func valuesInsert(table, cols string, n, width int) string {
 // runs: a few statement shapes, each prepared once.
 var sqliteChunks = []int{64, 16, 4, 1}
 
+// chunk returns the largest of sqliteChunks that is at most n.
+func chunk(n int) int {
+	for _, c := range sqliteChunks {
+		if c <= n {
+			return c
+		}
+	}
+	return 1
+}
+
 // insertRows inserts rows (each a value per column of cols) into table with
 // multi-row INSERTs.
 func insertRows(ctx context.Context, tx dbtx, table, cols string, rows [][]any) error {
 	for len(rows) > 0 {
-		n := sqliteChunks[len(sqliteChunks)-1]
-		for _, c := range sqliteChunks {
-			if c <= len(rows) {
-				n = c
-				break
-			}
-		}
+		n := chunk(len(rows))
 		width := len(rows[0])
 		args := make([]any, 0, n*width)
 		for _, row := range rows[:n] {
@@ -393,6 +456,13 @@ func (t stmtTx) ExecContext(ctx context.Context, query string, args ...any) (sql
 		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+func (t stmtTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.b.prepared(query); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.Tx.QueryContext(ctx, query, args...)
 }
 
 func (t stmtTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {

@@ -25,6 +25,7 @@ import (
 type Store struct {
 	read    *sql.DB
 	write   *sql.DB
+	ckpt    *checkpointer // SQLite's; nil on PostgreSQL
 	dialect dialect
 	now     func() time.Time
 	writer  *batcher
@@ -62,8 +63,13 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // take the write lock at BEGIN, not at the first write
-	dsn := "file:" + path + "?" + q.Encode()
-	write, err := sql.Open("sqlite", dsn)
+	// The writer's commits do not checkpoint: the checkpointer does, beside it.
+	wq := url.Values{}
+	for k, v := range q {
+		wq[k] = v
+	}
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
+	write, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -81,7 +87,13 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
 
-	s := &Store{read: read, write: write, dialect: sqliteDialect, now: time.Now}
+	ckpt, err := startCheckpointer(path, q)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	s := &Store{read: read, write: write, ckpt: ckpt, dialect: sqliteDialect, now: time.Now}
 	s.writer = startBatcher(s)
 	if err := s.checkSQLite(ctx); err != nil {
 		s.Close()
@@ -140,7 +152,11 @@ func (s *Store) Close() error {
 	if s.writer != nil {
 		s.writer.stop()
 	}
-	err := s.write.Close()
+	var err error
+	if s.ckpt != nil {
+		err = s.ckpt.stop()
+	}
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}

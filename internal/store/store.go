@@ -25,7 +25,6 @@ import (
 type Store struct {
 	read    *sql.DB
 	write   *sql.DB
-	ckpt    *checkpointer // SQLite's; nil on PostgreSQL
 	dialect dialect
 	now     func() time.Time
 	writer  *batcher
@@ -63,13 +62,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate") // take the write lock at BEGIN, not at the first write
-	// The writer's commits do not checkpoint: the checkpointer does, beside it.
-	wq := url.Values{}
-	for k, v := range q {
-		wq[k] = v
-	}
-	wq.Add("_pragma", "wal_autocheckpoint(0)")
-	write, err := sql.Open("sqlite", "file:"+path+"?"+wq.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -87,13 +81,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
 
-	ckpt, err := startCheckpointer(path, q)
-	if err != nil {
-		write.Close()
-		read.Close()
-		return nil, err
-	}
-	s := &Store{read: read, write: write, ckpt: ckpt, dialect: sqliteDialect, now: time.Now}
+	s := &Store{read: read, write: write, dialect: sqliteDialect, now: time.Now}
 	s.writer = startBatcher(s)
 	if err := s.checkSQLite(ctx); err != nil {
 		s.Close()
@@ -152,11 +140,7 @@ func (s *Store) Close() error {
 	if s.writer != nil {
 		s.writer.stop()
 	}
-	var err error
-	if s.ckpt != nil {
-		err = s.ckpt.stop()
-	}
-	err = errors.Join(err, s.write.Close())
+	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}

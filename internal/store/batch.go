@@ -15,12 +15,15 @@ import (
 )
 
 // Group commit. One writer goroutine per Store takes every lead request
-// waiting for it, runs them in one transaction, commits once, and only then
-// answers them all; one bad request fails alone. On SQLite (run here) each
-// request runs in its own savepoint, and the group pays one fsync instead of
-// one per lead. On PostgreSQL (batch_pg.go) the group's statements go to the
-// server as a few pipelines. A single writer also keeps the duplicate check
-// exact inside a process; across processes the contact locks do.
+// waiting for it, writes them in one transaction, commits once, and only then
+// answers them all; one bad request fails alone. Both engines write a group
+// the same way (group.go): look everything up, decide each request, give out
+// ids in arrival order, then write the group's delivery rows and leads with a
+// few statements for the whole group — multi-row INSERTs on SQLite (here),
+// INSERT … SELECT FROM unnest(arrays) in two pipelines on PostgreSQL
+// (batch_pg.go). The group pays one commit (SQLite: one fsync) instead of one
+// per lead. A single writer also keeps the duplicate check exact inside a
+// process; across processes the contact locks do.
 
 const (
 	maxBatch     = 256

@@ -55,9 +55,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	// 5 s a form builder waits for an answer (the webhook's own deadline and
 	// the delivery-log write after it must both fit).
 	q := url.Values{}
-	// temp_store(MEMORY): each lead of a group commit runs in a savepoint,
-	// whose statement journal would otherwise be a temporary file written a
-	// page at a time.
+	// temp_store(MEMORY): a group commit that runs again one request at a
+	// time puts each in a savepoint, whose statement journal would otherwise
+	// be a temporary file written a page at a time; multi-row INSERTs keep
+	// a statement journal too.
 	for _, p := range []string{"busy_timeout(2000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}

@@ -428,6 +428,29 @@ func valuesInsert(table, cols string, n, width int) string {
 // runs: a few statement shapes, each prepared once.
 var sqliteChunks = []int{64, 16, 4, 1}
 
+// plain turns a pointer argument into its value or nil, which database/sql
+// would otherwise do by reflection, value by value.
+func plain(v any) any {
+	switch p := v.(type) {
+	case *string:
+		if p == nil {
+			return nil
+		}
+		return *p
+	case *int64:
+		if p == nil {
+			return nil
+		}
+		return *p
+	case *bool:
+		if p == nil {
+			return nil
+		}
+		return *p
+	}
+	return v
+}
+
 // chunk returns the largest of sqliteChunks that is at most n.
 func chunk(n int) int {
 	for _, c := range sqliteChunks {
@@ -446,7 +469,9 @@ func insertRows(ctx context.Context, tx dbtx, table, cols string, rows [][]any) 
 		width := len(rows[0])
 		args := make([]any, 0, n*width)
 		for _, row := range rows[:n] {
-			args = append(args, row...)
+			for _, v := range row {
+				args = append(args, plain(v))
+			}
 		}
 		q := valuesInsert(table, cols, n, width)
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {

@@ -136,7 +136,7 @@ func assign(items []groupItem, dIDs, lIDs []int64) (groupRows, error) {
 			}
 			earlier[c] = append(earlier[c], i)
 		}
-		w.leads = append(w.leads, append([]any{l.ID}, leadArgs(l, it.emailKey)...))
+		w.leads = append(w.leads, appendLeadArgs(append(make([]any, 0, 1+leadInsertWidth), l.ID), l, it.emailKey))
 		body, err := it.j.in.Render(l)
 		if err != nil {
 			return w, fmt.Errorf("render lead: %w", err)

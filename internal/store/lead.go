@@ -285,15 +285,23 @@ func insertLead(ctx context.Context, tx dbtx, l *lead.Lead, emailKey *string) er
 
 // leadArgs returns the values of leadInsertColumns for l.
 func leadArgs(l *lead.Lead, emailKey *string) []any {
+	return appendLeadArgs(make([]any, 0, leadInsertWidth), l, emailKey)
+}
+
+// leadInsertWidth is the number of leadInsertColumns.
+var leadInsertWidth = len(strings.Split(leadInsertColumns, ","))
+
+// appendLeadArgs appends the values of leadInsertColumns for l to args.
+func appendLeadArgs(args []any, l *lead.Lead, emailKey *string) []any {
 	marks := l.Marks()
 	var extra *string
 	if len(l.Extra) > 0 {
 		e := string(l.Extra)
 		extra = &e
 	}
-	args := []any{l.AccountID, l.FirstID, l.OtherCount, l.Name, l.SourceID, l.ClientID, l.Phone, l.Email, emailKey,
+	args = append(args, l.AccountID, l.FirstID, l.OtherCount, l.Name, l.SourceID, l.ClientID, l.Phone, l.Email, emailKey,
 		l.NotAnswer, l.UserIDCreate, l.UserIDUpdate, l.DtCreate, l.DtUpdate, l.DtNotAnswer,
-		l.LocationUnitID, l.LocationCityID, l.FunnelStageID, l.UserIDOwner, l.Cost, l.RemoteID}
+		l.LocationUnitID, l.LocationCityID, l.FunnelStageID, l.UserIDOwner, l.Cost, l.RemoteID)
 	for _, m := range marks.List() {
 		args = append(args, *m)
 	}

@@ -12,6 +12,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+
+	"leadbox/internal/store"
 )
 
 // openDB opens a leadbox database for the harness's own reads and writes.
@@ -202,7 +204,9 @@ func leadIDsAbove(ctx context.Context, db *sql.DB, floor int64) (map[int64]bool,
 	return ids, rows.Err()
 }
 
-// Queries whose plans the report shows; store/lead.go's duplicates and
+// Queries whose plans the report shows, with the group commit's duplicate
+// lookup (store.GroupDuplicateLookup): store/lead.go's duplicates (one lead
+// at a time: the web UI, the API, a group run again request by request) and
 // store/leadlist.go's first inbox page.
 const (
 	dupQuery   = `SELECT min(id), count(*) FROM (SELECT id FROM leads WHERE account_id = $1 AND phone = $2 AND deleted_at IS NULL UNION SELECT id FROM leads WHERE account_id = $1 AND email_key = $3 AND deleted_at IS NULL) dup`
@@ -224,12 +228,14 @@ func explain(ctx context.Context, kind string, db *sql.DB) ([]plan, error) {
 		return nil, fmt.Errorf("newest lead: %w", err)
 	}
 	args := []any{account, phone.String, emailKey.String}
+	groupDup, groupArgs := store.GroupDuplicateLookup(kind, account, phone.String, emailKey.String)
 	if kind == "sqlite" {
 		var out []plan
 		for _, q := range []struct {
 			title, q string
 			args     []any
-		}{{"duplicate lookup", dupQuery, args}, {"inbox, first page", inboxQuery, args[:1]}} {
+		}{{"duplicate lookup of a group commit", groupDup, groupArgs}, {"duplicate lookup of one lead", dupQuery, args},
+			{"inbox, first page", inboxQuery, args[:1]}} {
 			text, err := sqlitePlan(ctx, db, q.q, q.args...)
 			if err != nil {
 				return nil, err
@@ -261,11 +267,16 @@ func explain(ctx context.Context, kind string, db *sql.DB) ([]plan, error) {
 		return strings.TrimRight(b.String(), "\n"), rows.Err()
 	}
 	var out []plan
+	group, err := lines("EXPLAIN (ANALYZE, BUFFERS) "+groupDup, groupArgs...)
+	if err != nil {
+		return nil, fmt.Errorf("explain: %w", err)
+	}
+	out = append(out, plan{"duplicate lookup of a group commit — EXPLAIN (ANALYZE, BUFFERS) with the newest lead's values", groupDup, group})
 	dup, err := lines("EXPLAIN (ANALYZE, BUFFERS) "+dupQuery, args...)
 	if err != nil {
 		return nil, fmt.Errorf("explain: %w", err)
 	}
-	out = append(out, plan{"duplicate lookup — EXPLAIN (ANALYZE, BUFFERS) with the newest lead's values", dupQuery, dup})
+	out = append(out, plan{"duplicate lookup of one lead — EXPLAIN (ANALYZE, BUFFERS) with the newest lead's values", dupQuery, dup})
 	// A prepared statement may switch to the generic plan after five runs;
 	// show that one too.
 	if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
@@ -278,7 +289,7 @@ func explain(ctx context.Context, kind string, db *sql.DB) ([]plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("explain generic: %w", err)
 	}
-	out = append(out, plan{"duplicate lookup — generic plan (plan_cache_mode = force_generic_plan)", dupQuery, gen})
+	out = append(out, plan{"duplicate lookup of one lead — generic plan (plan_cache_mode = force_generic_plan)", dupQuery, gen})
 	if _, err := conn.ExecContext(ctx, "RESET plan_cache_mode"); err != nil {
 		return nil, err
 	}

@@ -232,53 +232,26 @@ func unnestInsert(table, cols string, rows [][]any) (string, []any, error) {
 	for c := range n {
 		var typ string
 		switch rows[0][c].(type) {
-		case int64, int:
+		case int:
 			a := make([]int64, len(rows))
 			for r, row := range rows {
-				switch v := row[c].(type) {
-				case int64:
-					a[r] = v
-				case int:
-					a[r] = int64(v)
-				}
+				a[r] = int64(row[c].(int))
 			}
 			args[c], typ = a, "bigint"
+		case int64:
+			args[c], typ = column[int64](rows, c), "bigint"
 		case *int64:
-			a := make([]*int64, len(rows))
-			for r, row := range rows {
-				a[r] = row[c].(*int64)
-			}
-			args[c], typ = a, "bigint"
+			args[c], typ = column[*int64](rows, c), "bigint"
 		case string:
-			a := make([]string, len(rows))
-			for r, row := range rows {
-				a[r] = row[c].(string)
-			}
-			args[c], typ = a, "text"
+			args[c], typ = column[string](rows, c), "text"
 		case *string:
-			a := make([]*string, len(rows))
-			for r, row := range rows {
-				a[r] = row[c].(*string)
-			}
-			args[c], typ = a, "text"
+			args[c], typ = column[*string](rows, c), "text"
 		case bool:
-			a := make([]bool, len(rows))
-			for r, row := range rows {
-				a[r] = row[c].(bool)
-			}
-			args[c], typ = a, "boolean"
+			args[c], typ = column[bool](rows, c), "boolean"
 		case *bool:
-			a := make([]*bool, len(rows))
-			for r, row := range rows {
-				a[r] = row[c].(*bool)
-			}
-			args[c], typ = a, "boolean"
+			args[c], typ = column[*bool](rows, c), "boolean"
 		case []byte:
-			a := make([][]byte, len(rows))
-			for r, row := range rows {
-				a[r] = row[c].([]byte)
-			}
-			args[c], typ = a, "bytea"
+			args[c], typ = column[[]byte](rows, c), "bytea"
 		default:
 			return "", nil, fmt.Errorf("insert %s: column %d: no array for %T", table, c, rows[0][c])
 		}
@@ -286,6 +259,15 @@ func unnestInsert(table, cols string, rows [][]any) (string, []any, error) {
 	}
 	q := "INSERT INTO " + table + " (" + cols + ") SELECT * FROM unnest(" + strings.Join(casts, ", ") + ")"
 	return q, args, nil
+}
+
+// column returns column c of rows, whose values are all Ts.
+func column[T any](rows [][]any, c int) []T {
+	a := make([]T, len(rows))
+	for r, row := range rows {
+		a[r] = row[c].(T)
+	}
+	return a
 }
 
 // pgLookups runs pipeline 1 and decides each request: refused, replayed or

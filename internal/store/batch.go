@@ -257,16 +257,10 @@ func (b *batcher) sqliteGroup(ctx context.Context, tx stmtTx, jobs []*job) error
 			}
 			seen[srcKey{src.ID, idem.Key}] = true
 		}
-		defaults := sourceDefaults(src)
-		for _, r := range leadRefs(&it.l) {
-			for _, id := range []*int64{*r.id, defaults[r.field]} {
-				if id == nil {
-					continue
-				}
-				if _, err := refs(r.field, it.l.AccountID, *id); err != nil {
-					return err
-				}
-			}
+	}
+	for _, k := range groupRefs(items) {
+		if _, err := refs(k.field, k.account, k.id); err != nil {
+			return err
 		}
 	}
 	decide(items, func(src lead.Source) bool { return b.revs[src.ID] == src.Rev }, refs)
@@ -352,7 +346,7 @@ func sqliteDuplicates(ctx context.Context, tx stmtTx, items []*groupItem) error 
 // sqliteDupSQL returns sqliteDuplicates' statement for n leads, which
 // answers (k, first, count) for the k-th lead with duplicates.
 func sqliteDupSQL(n int) string {
-	if q, ok := valuesInserts.Load(n); ok {
+	if q, ok := dupLookups.Load(n); ok {
 		return q.(string)
 	}
 	var q strings.Builder
@@ -367,9 +361,12 @@ func sqliteDupSQL(n int) string {
 		SELECT u.k, l.id FROM u JOIN leads l ON l.account_id = u.account AND l.phone = u.phone AND l.deleted_at IS NULL
 		UNION SELECT u.k, l.id FROM u JOIN leads l ON l.account_id = u.account AND l.email_key = u.email_key AND l.deleted_at IS NULL)
 		SELECT k, min(id), count(*) FROM m GROUP BY k`)
-	valuesInserts.Store(n, q.String())
+	dupLookups.Store(n, q.String())
 	return q.String()
 }
+
+// dupLookups caches sqliteDupSQL's statements by their number of leads.
+var dupLookups sync.Map
 
 // sqliteIDs returns the next n ids of an AUTOINCREMENT table. The writer
 // holds SQLite's write lock: nobody else can take them meanwhile.
@@ -561,10 +558,9 @@ func sourceCurrent(ctx context.Context, tx dbtx, src lead.Source) error {
 	}
 	rev, seen := st.b.revs[src.ID]
 	if !seen {
-		if err := st.QueryRowContext(ctx, sourceRevSQL, src.ID).Scan(&rev); errors.Is(err, sql.ErrNoRows) {
-			rev = -1
-		} else if err != nil {
-			return fmt.Errorf("check source: %w", err)
+		var err error
+		if rev, err = sourceRev(ctx, st, src.ID); err != nil {
+			return err
 		}
 		st.b.revs[src.ID] = rev
 	}

@@ -275,18 +275,8 @@ func column[T any](rows [][]any, c int) []T {
 // duplicates in the database counted.
 func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []groupItem, now time.Time) (dIDs, lIDs []int64, err error) {
 	var keys []int64
+	refOrder := groupRefs(items)
 	refs := map[refKey]bool{}
-	var refOrder []refKey
-	addRef := func(field string, account int64, id *int64) {
-		if id == nil {
-			return
-		}
-		k := refKey{field, account, *id}
-		if _, ok := refs[k]; !ok {
-			refs[k] = false
-			refOrder = append(refOrder, k)
-		}
-	}
 	var sources []int64
 	accounts := make([]int64, len(items))
 	phones := make([]*string, len(items))
@@ -294,11 +284,6 @@ func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []groupItem
 	for i := range items {
 		it := &items[i]
 		keys = append(keys, contactKeys(it.l.AccountID, it.l.Phone, it.emailKey)...)
-		defaults := sourceDefaults(it.j.in.Source)
-		for _, r := range leadRefs(&it.l) {
-			addRef(r.field, it.l.AccountID, *r.id)
-			addRef(r.field, it.l.AccountID, defaults[r.field])
-		}
 		accounts[i], phones[i], emails[i] = it.l.AccountID, it.l.Phone, it.emailKey
 		sources = append(sources, it.j.in.Source.ID)
 	}

@@ -38,6 +38,29 @@ type refKey struct {
 	id      int64
 }
 
+// groupRefs lists, once each and in order, the reference ids the group's
+// leads name or would take from their sources' defaults.
+func groupRefs(items []groupItem) []refKey {
+	seen := map[refKey]bool{}
+	var out []refKey
+	for i := range items {
+		l := &items[i].l
+		defaults := sourceDefaults(items[i].j.in.Source)
+		for _, r := range leadRefs(l) {
+			for _, id := range []*int64{*r.id, defaults[r.field]} {
+				if id == nil {
+					continue
+				}
+				if k := (refKey{r.field, l.AccountID, *id}); !seen[k] {
+					seen[k] = true
+					out = append(out, k)
+				}
+			}
+		}
+	}
+	return out
+}
+
 func newItems(jobs []*job, now time.Time) []groupItem {
 	items := make([]groupItem, len(jobs))
 	for i, j := range jobs {

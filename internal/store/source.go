@@ -25,7 +25,6 @@ type sourceRow struct {
 	src           lead.Source
 	token         sql.NullString
 	aliases, cors string
-	rev           int64 // see migration 0006
 }
 
 // dest returns the Scan destinations of sourceColumns, then more.
@@ -33,12 +32,11 @@ func (r *sourceRow) dest(more ...any) []any {
 	s := &r.src
 	return append([]any{&s.ID, &s.AccountID, &s.Name, &s.Type, &s.Enabled, &r.token, &s.Created,
 		&s.DefaultOwnerID, &s.DefaultStageID, &s.DefaultUnitID, &s.DefaultCityID,
-		&s.Preset, &r.aliases, &s.AllowGet, &r.cors, &s.RedirectURL, &s.Honeypot, &s.RatePerMinute, &r.rev}, more...)
+		&s.Preset, &r.aliases, &s.AllowGet, &r.cors, &s.RedirectURL, &s.Honeypot, &s.RatePerMinute, &s.Rev}, more...)
 }
 
 func (r *sourceRow) source() (lead.Source, error) {
 	r.src.Token = r.token.String
-	r.src.Rev = r.rev
 	r.src.Aliases = map[string]string{}
 	if err := json.Unmarshal([]byte(r.aliases), &r.src.Aliases); err != nil {
 		return r.src, fmt.Errorf("source %d aliases: %w", r.src.ID, err)
@@ -50,18 +48,11 @@ func (r *sourceRow) source() (lead.Source, error) {
 }
 
 func scanSource(row scanner) (lead.Source, error) {
-	src, _, err := scanSourceRev(row)
-	return src, err
-}
-
-// scanSourceRev is scanSource with the row's revision.
-func scanSourceRev(row scanner) (lead.Source, int64, error) {
 	var r sourceRow
 	if err := row.Scan(r.dest()...); err != nil {
-		return lead.Source{}, 0, err
+		return lead.Source{}, err
 	}
-	src, err := r.source()
-	return src, r.rev, err
+	return r.source()
 }
 
 // CreateSource adds a source to an account; a webhook source gets a fresh
@@ -163,17 +154,27 @@ const sourceRevSQL = "SELECT rev FROM sources WHERE id = $1"
 // checkSourceRev returns ErrSourceChanged unless src is the source's row
 // as it is now in tx.
 func checkSourceRev(ctx context.Context, tx querier, src lead.Source) error {
-	var rev int64
-	err := tx.QueryRowContext(ctx, sourceRevSQL, src.ID).Scan(&rev)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return ErrSourceChanged
-	case err != nil:
-		return fmt.Errorf("check source: %w", err)
-	case rev != src.Rev:
+	rev, err := sourceRev(ctx, tx, src.ID)
+	if err != nil {
+		return err
+	}
+	if rev != src.Rev {
 		return ErrSourceChanged
 	}
 	return nil
+}
+
+// sourceRev returns the source's revision in tx, or -1 when it is gone.
+func sourceRev(ctx context.Context, tx querier, id int64) (int64, error) {
+	var rev int64
+	err := tx.QueryRowContext(ctx, sourceRevSQL, id).Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return -1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("check source: %w", err)
+	}
+	return rev, nil
 }
 
 // GetSource returns one source of the account.

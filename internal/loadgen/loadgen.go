@@ -267,40 +267,32 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	)
 
 	// one sends request i; it reports whether the response completed, its
-	// status, latency and (with CollectIDs, for a 201) the lead id.
-	one := func(i int, buf *bytes.Buffer) (status int, lat time.Duration, id int64, err error) {
+	// status, latency and (with CollectIDs, for a 201) the lead id. lean is
+	// the client's own connection for an http:// target, nil for https://.
+	one := func(i int, lean *conn, buf *bytes.Buffer) (status int, lat time.Duration, id int64, err error) {
 		body, err := gen.body(i)
 		if err != nil {
 			return 0, 0, 0, err
 		}
-		req, err := http.NewRequestWithContext(runCtx, http.MethodPost, target, bytes.NewReader(body))
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		req.Header.Set("Content-Type", "application/json")
+		idem := ""
 		if o.Idempotency {
-			req.Header.Set("Idempotency-Key", gen.runID+"-"+strconv.Itoa(i))
+			idem = gen.runID + "-" + strconv.Itoa(i)
 		}
+		keep := o.CollectIDs
 		start := time.Now()
-		resp, err := client.Do(req)
-		if err != nil {
-			return 0, 0, 0, err
-		}
-		if o.CollectIDs && resp.StatusCode == http.StatusCreated {
-			buf.Reset()
-			_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
+		if lean != nil {
+			status, err = lean.do(body, idem, keep, buf)
 		} else {
-			_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+			status, err = viaNetHTTP(runCtx, client, target, body, idem, keep, buf)
 		}
-		resp.Body.Close()
 		lat = time.Since(start)
 		if err != nil {
-			return 0, 0, 0, fmt.Errorf("reading response: %w", err)
+			return 0, 0, 0, err
 		}
-		if o.CollectIDs && resp.StatusCode == http.StatusCreated {
+		if o.CollectIDs && status == http.StatusCreated {
 			id = LeadID(buf.Bytes())
 		}
-		return resp.StatusCode, lat, id, nil
+		return status, lat, id, nil
 	}
 
 	start := time.Now()
@@ -309,6 +301,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		st.status = make(map[int]int64)
 		wg.Go(func() {
 			var buf bytes.Buffer
+			var lean *conn
+			if o.Target.Scheme == "http" {
+				lean = newConn(runCtx, o.Target, o.Timeout)
+				defer lean.close()
+			}
 			// At most N iterations over all workers, and none after runCtx ends.
 			for runCtx.Err() == nil {
 				i := int(next.Add(1) - 1)
@@ -316,7 +313,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 					return
 				}
 				st.sent++
-				status, lat, id, err := one(i, &buf)
+				status, lat, id, err := one(i, lean, &buf)
 				switch {
 				case err != nil && runCtx.Err() != nil:
 					st.canceled++
@@ -379,6 +376,33 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		res.Stopped = "duration"
 	}
 	return res, nil
+}
+
+// viaNetHTTP sends one request with net/http's client (https targets).
+func viaNetHTTP(ctx context.Context, client *http.Client, target string, body []byte, idem string, keep bool, buf *bytes.Buffer) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if idem != "" {
+		req.Header.Set("Idempotency-Key", idem)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if keep {
+		buf.Reset()
+		_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
+	} else {
+		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading response: %w", err)
+	}
+	return resp.StatusCode, nil
 }
 
 // LeadID reads the id from a webhook answer {"data":{"id":N,…}}; 0 when

@@ -4,7 +4,9 @@
 // drives each with the same load (internal/loadgen) at every concurrency,
 // checks that every 201 answer's lead is in the database afterwards, and
 // writes a markdown report: req/s, p50/p99 latency, the ratio to the bare
-// server, peak RSS, start-up time and the plans of the hot queries.
+// server, peak RSS, start-up time and the plans of the hot queries. When wrk
+// is installed it also loads every server with wrk (wrk.go), for a second
+// opinion from a load generator that is not ours.
 //
 //	go run ./cmd/leadbox-bench                     # -n 20000 -c 8,64,256
 //	go run ./cmd/leadbox-bench -preload 1000000    # also on a million leads
@@ -19,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/url"
 	"os"
@@ -58,6 +61,8 @@ type config struct {
 	out      string
 	keep     bool
 	maxRun   time.Duration // wall-time cap of one load run
+	wrk      time.Duration // length of each wrk row; 0: none
+	wrkC     int           // wrk's connections
 	starts   int           // measured starts on the existing database
 	warmup   int
 	noPG     bool
@@ -83,6 +88,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.maxRun, "max-run", 3*time.Minute, "wall-time cap of one load run")
 	fs.IntVar(&cfg.starts, "starts", 3, "how many times to start each server on its existing database to measure start-up")
 	fs.IntVar(&cfg.warmup, "warmup", 2000, "requests sent to each server before the measured runs")
+	fs.DurationVar(&cfg.wrk, "wrk", 10*time.Second, "length of each server's wrk row (a second opinion with bench/lead.lua, when wrk is installed); 0 for none")
+	fs.IntVar(&cfg.wrkC, "wrk-c", targetC, "connections of the wrk rows")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -106,6 +113,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, fmt.Errorf("-starts must be between 1 and 20")
 	case cfg.warmup < 0 || cfg.warmup > loadgen.MaxRequests:
 		return cfg, fmt.Errorf("-warmup must be between 0 and %d", loadgen.MaxRequests)
+	case cfg.wrk < 0 || cfg.wrk > 10*time.Minute:
+		return cfg, fmt.Errorf("-wrk must be between 0 and 10m")
+	case cfg.wrkC < 1 || cfg.wrkC > 10_000:
+		return cfg, fmt.Errorf("-wrk-c must be between 1 and 10000")
 	}
 	return cfg, nil
 }
@@ -141,6 +152,7 @@ type engine struct {
 	preloaded int
 	preloadT  time.Duration
 	floor     int64 // largest lead id before the runs
+	wrkFloor  int64 // largest lead id before the wrk row; 0 when there was none
 	port      int
 	proc      *child
 	hook      *url.URL
@@ -153,6 +165,7 @@ type engine struct {
 	verifyErr string
 	plans     []plan
 	planErr   string
+	wrk       *wrkResult
 }
 
 // runResult is one load run against one engine.
@@ -258,6 +271,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			logf("%-12s c=%-4d %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms  RSS %5.1f MB  load %s",
 				e.name, c, r.res.ReqPerSec, r.res.LatencyMs.P50, r.res.LatencyMs.P99, mb(r.rssPeak), r.load)
 		}
+	}
+
+	if cfg.wrk > 0 {
+		if err := wrkRows(ctx, cfg, root, engines, rep, logf); err != nil {
+			return err
+		}
+	} else {
+		rep.wrkSkipped = "-wrk 0 given"
 	}
 
 	// Stop the servers (they finish what is in flight), then look in the
@@ -424,6 +445,9 @@ func verify(ctx context.Context, e *engine) {
 	if err != nil {
 		e.verifyErr = err.Error()
 		return
+	}
+	if e.wrkFloor > 0 {
+		maps.DeleteFunc(ids, func(id int64, _ bool) bool { return id > e.wrkFloor }) // wrk's: it reads no ids
 	}
 	e.inDB = len(ids)
 	seen := make(map[int64]bool, len(ids))

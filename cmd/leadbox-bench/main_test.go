@@ -27,10 +27,10 @@ func TestParseConc(t *testing.T) {
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags(nil, io.Discard)
 	if err != nil || cfg.n != 20000 || !slices.Equal(cfg.conc, []int{8, 64, 256}) || cfg.dup != 0.2 ||
-		cfg.preload != 0 || cfg.out != "bench/RESULTS.md" || cfg.pg != defaultPG {
+		cfg.preload != 0 || cfg.out != "bench/RESULTS.md" || cfg.pg != defaultPG || cfg.wrk != 10*time.Second || cfg.wrkC != 64 {
 		t.Errorf("defaults: %+v, %v", cfg, err)
 	}
-	for _, args := range [][]string{{"-n", "0"}, {"-dup", "2"}, {"-preload", "-1"}, {"-c", ""}, {"x"}, {"-starts", "0"}} {
+	for _, args := range [][]string{{"-n", "0"}, {"-dup", "2"}, {"-preload", "-1"}, {"-c", ""}, {"x"}, {"-starts", "0"}, {"-wrk", "-1s"}, {"-wrk-c", "0"}} {
 		if _, err := parseFlags(args, io.Discard); err == nil {
 			t.Errorf("parseFlags(%q) accepted", args)
 		}
@@ -115,8 +115,12 @@ func TestReport(t *testing.T) {
 	if strings.Contains(f, "sqlite start-up") {
 		t.Errorf("sqlite's median start (100 ms) reported as missed:\n%s", f)
 	}
+	bare.wrk = &wrkResult{rps: 25000, p99: 40 * time.Millisecond, requests: 250000}
+	sq.wrk = &wrkResult{rps: 9000, p99: 15 * time.Millisecond, requests: 90000, non2xx: 3, sockErrs: 1}
 	md := rep.markdown()
 	for _, want := range []string{
+		"| bare | 64 | 25000 | 40.00 | — | 250000 | 0 | 0 |",
+		"| sqlite | 64 | 9000 | 15.00 | 36% | 90000 | 3 | 1 |",
 		"| sqlite | 64 | 11000 | 0.00 | 20.00 | 55% |",
 		"| bare | 8 | 10000 |",
 		"1.00 2.00 3.00 before the run",
@@ -128,5 +132,9 @@ func TestReport(t *testing.T) {
 	}
 	if strings.Contains(md, "| sqlite | 8 | 1 |") {
 		t.Error("report shows the warm-up run")
+	}
+	rep.wrkSkipped = "wrk is not installed"
+	if md := rep.markdown(); !strings.Contains(md, "Not run: wrk is not installed.") || strings.Contains(md, "| sqlite | 64 | 9000 |") {
+		t.Errorf("report without wrk:\n%s", md)
 	}
 }

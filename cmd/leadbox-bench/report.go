@@ -30,6 +30,7 @@ type report struct {
 	cores                 int
 	goVersion, pgVersion  string
 	pgSkipped             string
+	wrkSkipped            string
 	loadBefore, loadAfter string
 	engines               []*engine
 	wall                  time.Duration
@@ -177,6 +178,8 @@ func (rep *report) markdown() string {
 	}
 	w(". Peak RSS is the largest VmRSS sampled every 25 ms during the row; CPU is user+system time from /proc over completed requests.\n")
 
+	rep.wrkSection(w)
+
 	w("\n## Servers\n\n")
 	w("| engine | `leadbox migrate` on a new database | start to ready on the existing database (each start) | ≤ 200 ms | VmHWM at the end | leads created by the runs | 201s answered | ids answered twice | preload |\n")
 	w("|---|---:|---|---|---:|---:|---:|---:|---|\n")
@@ -206,7 +209,7 @@ func (rep *report) markdown() string {
 		}
 		w("| %s | %s | %s | %s | %.1f MB | %s | %s | %s | %s |\n", e.name, mig, strings.Join(starts, ", "), ok, mb(e.hwm), inDB, answered, twice, pre)
 	}
-	w("\n\"Leads created by the runs\" counts every lead above the largest id before the runs; it equals the 201s answered (warm-up included) when nothing was lost or invented. A request canceled in flight (at -max-run) may have created a lead whose answer was never read, so it may be higher by the number canceled.\n")
+	w("\n\"Leads created by the runs\" counts every lead above the largest id before the runs; it equals the 201s answered (warm-up included) when nothing was lost or invented. A request canceled in flight (at -max-run) may have created a lead whose answer was never read, so it may be higher by the number canceled. The wrk rows' leads are not counted: wrk reads no ids.\n")
 
 	w("\n## Query plans\n\n")
 	w("Taken after the runs, with the account, phone and email key of the newest lead.\n")
@@ -263,4 +266,29 @@ func others(r *runResult) string {
 
 func fmtMs(d time.Duration) string {
 	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
+
+// wrkSection writes the wrk rows: req/s, p99 and the ratio to bare's wrk row.
+func (rep *report) wrkSection(w func(string, ...any)) {
+	w("\n## Cross-check with wrk\n\n")
+	if rep.wrkSkipped != "" {
+		w("Not run: %s.\n", rep.wrkSkipped)
+		return
+	}
+	w("The same servers, after the rows above, each loaded for %v by `wrk -t2 -c%d --latency -s bench/lead.lua` (a load generator that is not ours; 20%% repeated contacts), one after the other, bare first.\n\n", rep.cfg.wrk, rep.cfg.wrkC)
+	w("| engine | c | req/s | p99 ms | of bare | requests | non-2xx | socket errors |\n")
+	w("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	bare := rep.engine("bare")
+	for _, e := range rep.engines {
+		r := e.wrk
+		if r == nil {
+			continue
+		}
+		ratio := "—"
+		if e.kind != "bare" && bare != nil && bare.wrk != nil && bare.wrk.rps > 0 {
+			ratio = fmt.Sprintf("%.0f%%", 100*r.rps/bare.wrk.rps)
+		}
+		w("| %s | %d | %.0f | %.2f | %s | %d | %d | %d |\n", e.name, rep.cfg.wrkC, r.rps,
+			float64(r.p99)/float64(time.Millisecond), ratio, r.requests, r.non2xx, r.sockErrs)
+	}
 }

@@ -152,7 +152,8 @@ type engine struct {
 	preloaded int
 	preloadT  time.Duration
 	floor     int64 // largest lead id before the runs
-	wrkFloor  int64 // largest lead id before the wrk row; 0 when there was none
+	wrkFloor  int64 // largest lead id before the wrk rows, with wrkRan
+	wrkRan    bool  // a wrk row was started: leads above wrkFloor are wrk's
 	port      int
 	proc      *child
 	hook      *url.URL
@@ -166,6 +167,7 @@ type engine struct {
 	plans     []plan
 	planErr   string
 	wrk       *wrkResult
+	wrkErr    string // why the wrk row has no result
 }
 
 // runResult is one load run against one engine.
@@ -446,7 +448,7 @@ func verify(ctx context.Context, e *engine) {
 		e.verifyErr = err.Error()
 		return
 	}
-	if e.wrkFloor > 0 {
+	if e.wrkRan {
 		maps.DeleteFunc(ids, func(id int64, _ bool) bool { return id > e.wrkFloor }) // wrk's: it reads no ids
 	}
 	e.inDB = len(ids)

@@ -117,8 +117,11 @@ func TestReport(t *testing.T) {
 	}
 	bare.wrk = &wrkResult{rps: 25000, p99: 40 * time.Millisecond, requests: 250000}
 	sq.wrk = &wrkResult{rps: 9000, p99: 15 * time.Millisecond, requests: 90000, non2xx: 3, sockErrs: 1}
+	pg.wrkErr = "wrk -t 2 … http://127.0.0.1:1/hooks/***: exit status 1\nunable|to connect"
 	md := rep.markdown()
 	for _, want := range []string{
+		"`wrk -t2 -c64 -d10s --timeout 10s --latency -s bench/lead.lua`",
+		"| postgres | 64 | error: wrk -t 2 … http://127.0.0.1:1/hooks/***: exit status 1 unable/to connect |",
 		"| bare | 64 | 25000 | 40.00 | — | 250000 | 0 | 0 |",
 		"| sqlite | 64 | 9000 | 15.00 | 36% | 90000 | 3 | 1 |",
 		"| sqlite | 64 | 11000 | 0.00 | 20.00 | 55% |",

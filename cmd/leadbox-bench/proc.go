@@ -35,11 +35,13 @@ type child struct {
 }
 
 // childEnv is the harness's environment without leadbox's own variables, so
-// that a LEADBOX_DB or rate limit of the caller cannot leak into a run.
+// that a LEADBOX_DB or rate limit of the caller cannot leak into a run, and
+// without GOGC and GOMEMLIMIT, so that every server runs with its own
+// collector settings (leadbox serve's, Go's defaults for the bare server).
 func childEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LEADBOX_") {
+		if !strings.HasPrefix(kv, "LEADBOX_") && !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
 			env = append(env, kv)
 		}
 	}

@@ -275,11 +275,16 @@ func (rep *report) wrkSection(w func(string, ...any)) {
 		w("Not run: %s.\n", rep.wrkSkipped)
 		return
 	}
-	w("The same servers, after the rows above, each loaded for %v by `wrk -t2 -c%d --latency -s bench/lead.lua` (a load generator that is not ours; 20%% repeated contacts), one after the other, bare first.\n\n", rep.cfg.wrk, rep.cfg.wrkC)
+	w("The same servers, after the rows above, each loaded by `wrk -t%d -c%d -d%ds --timeout %s --latency -s bench/lead.lua` (a load generator that is not ours; 20%% repeated contacts), one after the other, bare first. wrk's req/s count every answer; see non-2xx.\n\n",
+		wrkThreads(rep.cfg.wrkC), rep.cfg.wrkC, wrkSeconds(rep.cfg.wrk), wrkTimeout)
 	w("| engine | c | req/s | p99 ms | of bare | requests | non-2xx | socket errors |\n")
 	w("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	bare := rep.engine("bare")
 	for _, e := range rep.engines {
+		if e.wrkErr != "" {
+			w("| %s | %d | error: %s | | | | | |\n", e.name, rep.cfg.wrkC, strings.ReplaceAll(strings.ReplaceAll(e.wrkErr, "\n", " "), "|", "/"))
+			continue
+		}
 		r := e.wrk
 		if r == nil {
 			continue

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"net/url"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,5 +48,18 @@ Requests/sec:    900.00
 	}
 	if _, err := parseWrk("     99%    7.1xs\nRequests/sec: 1\n"); err == nil {
 		t.Error("bad latency: parsed")
+	}
+}
+
+// TestWrkRunHidesToken: a wrk that fails says so without the hook's token.
+func TestWrkRunHidesToken(t *testing.T) {
+	bin, err := exec.LookPath("false")
+	if err != nil {
+		t.Skip("no false(1) on this machine")
+	}
+	u, _ := url.Parse("http://127.0.0.1:1/hooks/wh_secret")
+	_, err = wrkRun(context.Background(), bin, "lead.lua", u, 64, time.Second)
+	if err == nil || strings.Contains(err.Error(), "wh_secret") || !strings.Contains(err.Error(), "/hooks/***") {
+		t.Fatalf("error = %v", err)
 	}
 }

@@ -52,12 +52,13 @@ var errCut = errors.New("run ended")
 // body when keep is true (else it is discarded). Any error closes the
 // connection; the next request dials again.
 func (k *conn) do(payload []byte, idem string, keep bool, body *bytes.Buffer) (int, error) {
+	deadline := time.Now().Add(k.timeout) // connect to last byte
 	if k.c == nil {
-		if err := k.dial(); err != nil {
+		if err := k.dial(deadline); err != nil {
 			return 0, err
 		}
 	}
-	if err := k.c.SetDeadline(time.Now().Add(k.timeout)); err != nil {
+	if err := k.c.SetDeadline(deadline); err != nil {
 		k.close()
 		return 0, err
 	}
@@ -82,6 +83,11 @@ func (k *conn) do(payload []byte, idem string, keep bool, body *bytes.Buffer) (i
 		return 0, k.cause(err)
 	}
 	resp, err := http.ReadResponse(k.br, nil)
+	// An informational answer (103 Early Hints, say) comes before the real
+	// one and has no body; net/http's client skips it too.
+	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+		resp, err = http.ReadResponse(k.br, nil)
+	}
 	if err != nil {
 		k.close()
 		return 0, k.cause(err)
@@ -107,8 +113,8 @@ func (k *conn) do(payload []byte, idem string, keep bool, body *bytes.Buffer) (i
 	return resp.StatusCode, nil
 }
 
-func (k *conn) dial() error {
-	d := net.Dialer{Timeout: k.timeout, KeepAlive: 30 * time.Second}
+func (k *conn) dial(deadline time.Time) error {
+	d := net.Dialer{Deadline: deadline, KeepAlive: 30 * time.Second}
 	c, err := d.DialContext(k.runCtx, "tcp", k.addr)
 	if err != nil {
 		return k.cause(err)

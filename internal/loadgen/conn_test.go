@@ -3,9 +3,11 @@ package loadgen
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,8 +17,8 @@ import (
 )
 
 // TestLeanClientAnswers drives the lean client through answers of every
-// framing a server may use: a length, chunks, and a closed connection after
-// the answer. Every request must be counted once, with its id and headers.
+// framing a server may use: a length, chunks, a closed connection after the
+// answer, and a 103 before the 201. Every request must be counted once, with its id and headers.
 func TestLeanClientAnswers(t *testing.T) {
 	var calls atomic.Int64
 	var mu sync.Mutex
@@ -25,6 +27,7 @@ func TestLeanClientAnswers(t *testing.T) {
 		k := calls.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		if r.Method != http.MethodPost || r.URL.RequestURI() != "/hooks/tok?x=1" || r.Header.Get("Content-Type") != "application/json" ||
+			r.Header.Get("User-Agent") != "leadbox-load" || // the lean client's, not net/http's
 			!strings.HasPrefix(string(body), `{"name":`) || r.ContentLength != int64(len(body)) {
 			t.Errorf("request %d: %s %s %q, body %q", k, r.Method, r.URL.RequestURI(), r.Header, body)
 		}
@@ -32,7 +35,12 @@ func TestLeanClientAnswers(t *testing.T) {
 		keys[r.Header.Get("Idempotency-Key")] = true
 		mu.Unlock()
 		answer := `{"data":{"id":` + strconv.FormatInt(k, 10) + `}}`
-		switch k % 3 {
+		switch k % 4 {
+		case 3: // an informational answer first
+			w.Header().Set("Link", "</style.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, answer)
 		case 0: // chunked
 			w.WriteHeader(http.StatusCreated)
 			io.WriteString(w, answer[:5])
@@ -120,5 +128,51 @@ func TestLeanClientRunEnds(t *testing.T) {
 	}
 	if res.Canceled != 4 || res.Errors != 0 || res.Completed != 0 || res.Stopped != "duration" {
 		t.Fatalf("result = %+v", res)
+	}
+}
+
+// TestLeanClientTimeoutAndLongAnswer: a request that outlives Timeout is an
+// error, not canceled; an answer longer than is read closes the connection
+// rather than leaving its rest to be read as the next answer.
+func TestLeanClientTimeoutAndLongAnswer(t *testing.T) {
+	var calls, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // so that the server notices the client going away
+		switch calls.Add(1) {
+		case 1:
+			select {
+			case <-time.After(2 * time.Second):
+			case <-r.Context().Done():
+			}
+		case 2:
+			w.Header().Set("Content-Length", strconv.Itoa(maxBody+10))
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"data":{"id":2}}`+strings.Repeat(" ", maxBody+10-len(`{"data":{"id":2}}`)))
+		default:
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"data":{"id":3}}`)
+		}
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL + "/hooks/tok")
+	res, err := Run(context.Background(), Options{Target: u, N: 3, C: 1, Duration: 30 * time.Second,
+		Timeout: 300 * time.Millisecond, CollectIDs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 1 || res.Canceled != 0 || res.Status[201] != 2 || !strings.Contains(res.FirstError, "timeout") {
+		t.Fatalf("result = %+v", res)
+	}
+	if got := slices.Sorted(slices.Values(res.IDs)); !slices.Equal(got, []int64{2, 3}) {
+		t.Errorf("ids %v, want [2 3]", got)
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3: one cut by the timeout, one closed after the long answer", n)
 	}
 }

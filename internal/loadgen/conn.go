@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -92,14 +91,7 @@ func (k *conn) do(payload []byte, idem string, keep bool, body *bytes.Buffer) (i
 		k.close()
 		return 0, k.cause(err)
 	}
-	lim := io.LimitReader(resp.Body, maxBody)
-	var n int64
-	if keep {
-		body.Reset()
-		n, err = body.ReadFrom(lim)
-	} else {
-		n, err = io.Copy(io.Discard, lim)
-	}
+	n, err := readAnswer(resp.Body, keep, body)
 	if n == maxBody {
 		resp.Close = true // the rest of a longer answer would be read as the next one
 	}

@@ -393,16 +393,21 @@ func viaNetHTTP(ctx context.Context, client *http.Client, target string, body []
 		return 0, err
 	}
 	defer resp.Body.Close()
-	if keep {
-		buf.Reset()
-		_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
-	} else {
-		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-	}
-	if err != nil {
+	if _, err := readAnswer(resp.Body, keep, buf); err != nil {
 		return 0, fmt.Errorf("reading response: %w", err)
 	}
 	return resp.StatusCode, nil
+}
+
+// readAnswer reads at most maxBody bytes of an answer's body into buf when
+// keep is true, else discards them, and says how many there were.
+func readAnswer(r io.Reader, keep bool, buf *bytes.Buffer) (int64, error) {
+	lim := io.LimitReader(r, maxBody)
+	if keep {
+		buf.Reset()
+		return buf.ReadFrom(lim)
+	}
+	return io.Copy(io.Discard, lim)
 }
 
 // LeadID reads the id from a webhook answer {"data":{"id":N,…}}; 0 when

@@ -33,8 +33,8 @@ import (
 //     arrival order to the requests that write; a request that is replayed
 //     or refused leaves a gap, as a rolled-back transaction does.
 //  2. the new leads' Idempotency-Keys with their rendered answers; the
-//     delivery rows, the leads (with cached plans: pgWritePlans); the
-//     NOTIFYs waiting; COMMIT.
+//     delivery rows and the leads (with cached plans once the tables are
+//     large enough: pgWritePlans); the NOTIFYs waiting; COMMIT.
 //
 // A lead's firstId and otherCount are the lookup's answer (the leads
 // committed before the locks were taken) plus the group's own earlier leads
@@ -67,13 +67,25 @@ const pgDupSQL = `SELECT d.first, d.n
 
 // pgWritePlans lets the group's INSERTs, and the foreign-key checks they
 // fire, use the backend's cached plans for the rest of the transaction. The
-// session plans every execution afresh (openPostgres), which keeps a lookup
-// first planned on an empty table from keeping a sequential scan; but an
-// INSERT … SELECT FROM unnest reads no table, and a foreign-key check is a
-// primary-key lookup, so planning them for every group only cost time: half
-// the backend's CPU per lead (A/B, three rounds of 15,000 leads at c=64: 283
-// → 147–168 µs per lead, +30–40% req/s).
-const pgWritePlans = "SET LOCAL plan_cache_mode = auto"
+// session plans every execution afresh (openPostgres); for these statements
+// that is most of the backend's work: an INSERT … SELECT FROM unnest reads no
+// table, and a foreign-key check is a primary-key lookup, yet each was
+// planned again for every group and every row (A/B, three rounds of 15,000
+// leads at c=64: 250–263 → 148–151 µs of backend CPU per lead, +33–40%
+// req/s, p99 32–36 → 22–25 ms).
+//
+// But a cached plan is made once, with the table's size at the time, and
+// kept until the table is next analyzed. The check of a lead's delivery_id
+// and first_id, planned while deliveries and leads were nearly empty, is a
+// sequential scan, and stays one while a burst fills them faster than
+// autovacuum analyzes them (measured on a new database: 986 µs per lead and
+// growing). So the writer uses cached plans only once both tables hold
+// pgCachedPlansFrom rows (by their ids: neither loses rows), when every plan
+// made reads one row down the primary key.
+const (
+	pgWritePlans      = "SET LOCAL plan_cache_mode = auto"
+	pgCachedPlansFrom = 10000
+)
 
 // pgIDsSQL takes $2 ids from the sequence of table $1's id.
 const pgIDsSQL = "SELECT coalesce(array_agg(nextval(pg_get_serial_sequence($1, 'id'))), '{}') FROM generate_series(1, $2)"
@@ -202,10 +214,11 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::bigint[])`,
 			sources, keys, hashes, statuses, bodies, created)
 	}
-	// The INSERTs run with cached plans (pgWritePlans). The statements
-	// before, whose plans depend on the tables' sizes, keep the session's
-	// custom plans.
-	bt.Queue(pgWritePlans)
+	if cachedPlans(dIDs, lIDs) {
+		// The statements before, whose plans depend on the tables' sizes,
+		// keep the session's custom plans.
+		bt.Queue(pgWritePlans)
+	}
 	for _, t := range []struct {
 		table, cols string
 		rows        [][]any
@@ -235,6 +248,12 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 	}
 	answerItems(items)
 	return nil
+}
+
+// cachedPlans reports whether a group whose delivery rows and leads take
+// the ids dIDs and lIDs writes them with cached plans (pgWritePlans).
+func cachedPlans(dIDs, lIDs []int64) bool {
+	return len(dIDs) > 0 && len(lIDs) > 0 && dIDs[0] >= pgCachedPlansFrom && lIDs[0] >= pgCachedPlansFrom
 }
 
 // unnestInsert returns the statement that inserts rows (one value per

@@ -31,3 +31,7 @@ func HoldWriter(s *Store) (release func(n int) (groupsBefore int64)) {
 
 // WriterGroups returns how many groups s's writer has run.
 func WriterGroups(s *Store) int64 { return s.writer.groups.Load() }
+
+// PGCachedPlansFrom is the id from which PostgreSQL groups write with cached
+// plans.
+const PGCachedPlansFrom = pgCachedPlansFrom

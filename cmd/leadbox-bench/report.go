@@ -212,7 +212,7 @@ func (rep *report) markdown() string {
 	w("\n\"Leads created by the runs\" counts every lead above the largest id before the runs; it equals the 201s answered (warm-up included) when nothing was lost or invented. A request canceled in flight (at -max-run) may have created a lead whose answer was never read, so it may be higher by the number canceled. The wrk rows' leads are not counted: wrk reads no ids.\n")
 
 	w("\n## Query plans\n\n")
-	w("Taken after the runs, with the account, phone and email key of the newest lead.\n")
+	w("Taken after the runs, with the account, phone and email key of the newest lead. On PostgreSQL after `ANALYZE leads`: a run is shorter than the minute autovacuum can take to notice that a table has grown, and until it does, the planner still believes the account has the few leads of the last statistics and answers the inbox page with a bitmap scan and a sort of all its leads (measured: 29–44 ms at 65,000–100,000 leads) instead of reading 50 down an index.\n")
 	for _, e := range rep.engines {
 		if e.kind == "bare" {
 			continue

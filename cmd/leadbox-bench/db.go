@@ -114,10 +114,10 @@ var preloadSQL = `WITH RECURSIVE seq(i) AS (SELECT CAST($4 AS BIGINT) UNION ALL 
 	FROM r`
 
 // preload inserts n leads of account/source straight into the database and
-// runs ANALYZE (VACUUM ANALYZE on PostgreSQL): preloadSQL in transactions of 100,000 rows. The leads'
-// secondary indexes are dropped first and built again after: building an
-// index from a million rows at once takes seconds, keeping ten of them up to
-// date row by row took minutes.
+// runs ANALYZE (VACUUM ANALYZE on PostgreSQL): preloadSQL in transactions of
+// 100,000 rows. The leads' secondary indexes are dropped first and built
+// again after: building an index from a million rows at once takes seconds,
+// keeping ten of them up to date row by row took minutes.
 func preload(ctx context.Context, kind, dsn string, n int, account, source int64) error {
 	db, err := openDB(kind, dsn)
 	if err != nil {

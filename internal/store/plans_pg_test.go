@@ -55,6 +55,9 @@ func TestPostgresCachedPlans(t *testing.T) {
 			}
 			m[mode] = n
 		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 		return m
 	}
 	group := func(t *testing.T, prefix string, boom int) []store.Outcome {

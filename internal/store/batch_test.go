@@ -10,6 +10,24 @@ import (
 	"leadbox/internal/store"
 )
 
+// createGroup sends ins to s's writer as one group and returns each
+// request's outcome and error.
+func createGroup(t *testing.T, s *store.Store, ins []store.Intake) ([]store.Outcome, []error) {
+	t.Helper()
+	release := store.HoldWriter(s)
+	outs := make([]store.Outcome, len(ins))
+	errs := make([]error, len(ins))
+	var wg sync.WaitGroup
+	for i := range ins {
+		wg.Go(func() { outs[i], errs[i] = s.CreateLead(context.Background(), ins[i]) })
+	}
+	if ran := release(len(ins)); ran != 0 {
+		t.Fatalf("the writer ran %d groups while held", ran)
+	}
+	wg.Wait()
+	return outs, errs
+}
+
 // TestGroupFailsAlone sends one group of requests for one phone in which one
 // names another account's stage (refused before anything is written), one
 // has a name PostgreSQL refuses to store (NUL), one a name a trigger refuses
@@ -46,17 +64,7 @@ func TestGroupFailsAlone(t *testing.T) {
 			ins[i].Idem = &store.Idem{Key: "same", BodyHash: "h"}
 		}
 
-		release := store.HoldWriter(f.s)
-		outs := make([]store.Outcome, n)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range ins {
-			wg.Go(func() { outs[i], errs[i] = f.s.CreateLead(context.Background(), ins[i]) })
-		}
-		if ran := release(n); ran != 0 {
-			t.Fatalf("the writer ran %d groups while held", ran)
-		}
-		wg.Wait()
+		outs, errs := createGroup(t, f.s, ins)
 
 		if lead.ErrorCode(errs[badRef]) != lead.EInvalid {
 			t.Errorf("another account's stage: %v, want EInvalid", errs[badRef])

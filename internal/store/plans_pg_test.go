@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"leadbox/internal/store"
@@ -71,17 +70,7 @@ func TestPostgresCachedPlans(t *testing.T) {
 		if boom >= 0 {
 			ins[boom].Input.Name = ptr("boom")
 		}
-		release := store.HoldWriter(f.s)
-		outs := make([]store.Outcome, n)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range ins {
-			wg.Go(func() { outs[i], errs[i] = f.s.CreateLead(ctx, ins[i]) })
-		}
-		if ran := release(n); ran != 0 {
-			t.Fatalf("the writer ran %d groups while held", ran)
-		}
-		wg.Wait()
+		outs, errs := createGroup(t, f.s, ins)
 		var created []store.Outcome
 		for i, err := range errs {
 			switch {

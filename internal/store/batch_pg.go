@@ -87,8 +87,11 @@ const (
 	pgCachedPlansFrom = 10000
 )
 
-// pgIDsSQL takes $2 ids from the sequence of table $1's id.
-const pgIDsSQL = "SELECT coalesce(array_agg(nextval(pg_get_serial_sequence($1, 'id'))), '{}') FROM generate_series(1, $2)"
+// pgIDsSQL takes $2 ids from the sequence of table $1's id. The sequence is
+// looked up once, in a subquery (an InitPlan): as an argument of nextval,
+// pg_get_serial_sequence ran for every id, a catalog search each time (3% of
+// the backend's CPU under load).
+const pgIDsSQL = "SELECT coalesce(array_agg(nextval((SELECT pg_get_serial_sequence($1, 'id')::regclass))), '{}') FROM generate_series(1, $2)"
 
 const pgExpireIdemSQL = `DELETE FROM idempotency_keys k USING unnest($1::bigint[], $2::text[]) AS u(source_id, key)
 	WHERE k.source_id = u.source_id AND k.key = u.key AND k.created_at <= $3`

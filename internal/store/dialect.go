@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -17,19 +16,15 @@ import (
 // dialect is everything that differs between the engines. The SQL itself is
 // shared: both take $1 placeholders, RETURNING and ON CONFLICT.
 type dialect struct {
-	name string
-	// lockContacts serialises writers that touch the same contacts across
-	// processes; SQLite's single writer needs nothing.
-	lockContacts func(ctx context.Context, tx dbtx, keys []int64) error
-	retryable    func(error) bool // a transient conflict: run the transaction again
-	unavailable  func(error) bool // the database cannot be reached or cannot write
-	unique       func(error) bool // a unique constraint was violated
-	foreignKey   func(error) bool // a row is still referenced
+	name        string
+	retryable   func(error) bool // a transient conflict: run the transaction again
+	unavailable func(error) bool // the database cannot be reached or cannot write
+	unique      func(error) bool // a unique constraint was violated
+	foreignKey  func(error) bool // a row is still referenced
 }
 
 var sqliteDialect = dialect{
-	name:         "sqlite",
-	lockContacts: func(context.Context, dbtx, []int64) error { return nil },
+	name: "sqlite",
 	retryable: func(err error) bool {
 		c := sqliteCode(err)
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
@@ -78,16 +73,6 @@ func init() {
 
 var postgresDialect = dialect{
 	name: "postgres",
-	lockContacts: func(ctx context.Context, tx dbtx, keys []int64) error {
-		// keys arrive sorted, so two transactions never wait on each other in
-		// opposite orders.
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", k); err != nil {
-				return err
-			}
-		}
-		return nil
-	},
 	retryable: func(err error) bool {
 		c := pgCode(err)
 		return c == "40001" || c == "40P01"

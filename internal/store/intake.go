@@ -49,22 +49,20 @@ var errIdemRace = errors.New("idempotency key taken concurrently")
 // nil, the lead is durably committed. A field that names another account's
 // row fails with EInvalid and nothing is written (the caller logs the
 // rejection with LogDelivery).
-//
-// Requests are committed in groups by the store's one writer (batch.go,
-// batch_pg.go): a commit — SQLite's fsync, PostgreSQL's round trips and WAL
-// flush — is paid once for every request that arrived meanwhile.
 func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
+	src := in.Source
+	d := in.Delivery
+	return s.create(ctx, creation{account: src.AccountID, source: &src, input: in.Input,
+		delivery: &d, idem: in.Idem, render: in.Render})
+}
+
+// create runs a creation through the lead pipeline (pipeline.go): the
+// store's writer commits it in a group with whatever else is waiting
+// (batch.go) — a commit, SQLite's fsync or PostgreSQL's round trips and WAL
+// flush, is paid once for the whole group.
+func (s *Store) create(ctx context.Context, c creation) (Outcome, error) {
 	for attempt := 0; ; attempt++ {
-		var out Outcome
-		var err error
-		if s.writer != nil {
-			out, err = s.writer.submit(ctx, in)
-		} else {
-			err = s.tryTx(ctx, func(tx *sql.Tx) error {
-				out, err = s.createLead(ctx, tx, in)
-				return err
-			})
-		}
+		out, err := s.writer.submit(ctx, c)
 		// SQLite's "busy" is not retried here: busy_timeout has waited already,
 		// and another wait would take the sender past its own deadline.
 		retry := errors.Is(err, errIdemRace) || (s.dialect.retryable(err) && s.dialect.name == "postgres")
@@ -73,76 +71,6 @@ func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 		}
 		return out, s.wrap(err)
 	}
-}
-
-// createLead does CreateLead's work inside the writer's transaction.
-func (s *Store) createLead(ctx context.Context, tx dbtx, in Intake) (Outcome, error) {
-	if err := sourceCurrent(ctx, tx, in.Source); err != nil {
-		return Outcome{}, err
-	}
-	now := s.now()
-	if in.Idem != nil {
-		replay, err := s.findIdem(ctx, tx, in.Source.ID, *in.Idem, now)
-		if err != nil {
-			return Outcome{}, err
-		}
-		if replay != nil {
-			d := in.Delivery
-			d.Status, d.Replayed, d.Received = replay.Status, true, now.UnixMilli()
-			_, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem)
-			return *replay, err
-		}
-	}
-	l := newLead(in, now)
-	if err := checkRefs(ctx, tx, &l); err != nil {
-		return Outcome{}, err
-	}
-	if err := applyDefaults(ctx, tx, &l, in.Source); err != nil {
-		return Outcome{}, err
-	}
-	d := in.Delivery
-	d.Status, d.Received = 201, now.UnixMilli()
-	var err error
-	if l.DeliveryID, err = insertDelivery(ctx, tx, &d, in.Source, in.Idem); err != nil {
-		return Outcome{}, err
-	}
-	if err := s.addLead(ctx, tx, &l); err != nil {
-		return Outcome{}, err
-	}
-	body, err := in.Render(&l)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("render lead: %w", err)
-	}
-	if in.Idem != nil {
-		if err := s.saveIdem(ctx, tx, in.Source.ID, *in.Idem, 201, body, now); err != nil {
-			return Outcome{}, err
-		}
-	}
-	return Outcome{Lead: l, Status: 201, Body: body}, nil
-}
-
-// newLead builds the lead an intake asks for; the source's defaults are
-// applied later, once the sender's own ids have been checked.
-func newLead(in Intake, now time.Time) lead.Lead {
-	x := in.Input
-	l := lead.Lead{
-		AccountID:      in.Source.AccountID,
-		Name:           x.Name,
-		SourceID:       x.SourceID,
-		Phone:          x.Phone,
-		Email:          x.Email,
-		DtCreate:       now.Unix(),
-		DtUpdate:       now.Unix(),
-		LocationUnitID: x.LocationUnitID,
-		LocationCityID: x.LocationCityID,
-		FunnelStageID:  x.FunnelStageID,
-		UserIDOwner:    x.UserIDOwner,
-		Cost:           x.Cost,
-		RemoteID:       x.RemoteID,
-		Extra:          x.Extra,
-	}
-	l.SetMarks(x.Marks)
-	return l
 }
 
 // LogDelivery records a request that did not create a lead; like CreateLead,
@@ -163,7 +91,7 @@ func (s *Store) LogDelivery(ctx context.Context, src lead.Source, d lead.Deliver
 		if idem == nil || !cacheable(d.Status) {
 			return nil
 		}
-		err := s.saveIdem(ctx, tx, src.ID, *idem, d.Status, body, now)
+		err := saveIdem(ctx, tx, src.ID, *idem, d.Status, body, now)
 		if errors.Is(err, errIdemRace) {
 			return nil // a concurrent request with this key answered first; keep its answer
 		}
@@ -189,8 +117,8 @@ const deliveryColumns = `account_id, source_id, received_at, method, content_typ
 	remote_addr, status, errors, idempotency_key, replayed, body, body_truncated, query, mapped, mark, notes`
 
 // deliveryInsert is the statement that writes a delivery-log row and returns
-// its id; insertDelivery runs it. The PostgreSQL group commit (batch_pg.go)
-// writes a group's rows at once from deliveryArgs.
+// its id; insertDelivery runs it. The lead pipeline writes a group's rows at
+// once from deliveryArgs.
 func deliveryInsert(d *lead.Delivery, src lead.Source, idem *Idem) (string, []any) {
 	return `INSERT INTO deliveries (` + deliveryColumns + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
@@ -274,7 +202,7 @@ const (
 		VALUES ($1, $2, $3, $4, $5, $6)`
 )
 
-func (s *Store) saveIdem(ctx context.Context, tx dbtx, sourceID int64, idem Idem, status int, body []byte, now time.Time) error {
+func saveIdem(ctx context.Context, tx dbtx, sourceID int64, idem Idem, status int, body []byte, now time.Time) error {
 	// An expired row with the same key would block the insert.
 	if _, err := tx.ExecContext(ctx, expireIdemSQL, sourceID, idem.Key, now.Add(-IdempotencyTTL).Unix()); err != nil {
 		return fmt.Errorf("expire idempotency key: %w", err)

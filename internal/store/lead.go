@@ -6,9 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"slices"
-	"strconv"
 	"strings"
 
 	"leadbox/internal/lead"
@@ -91,52 +88,6 @@ func (s *Store) CountLeads(ctx context.Context, accountID int64) (int64, error) 
 	return n, s.wrap(err)
 }
 
-// contactKeys returns the advisory-lock keys of a lead's contacts, sorted.
-func contactKeys(accountID int64, phone, emailKey *string) []int64 {
-	var keys []int64
-	add := func(kind string, v *string) {
-		if v == nil {
-			return
-		}
-		h := fnv.New64a()
-		fmt.Fprintf(h, "%s\x00%d\x00%s", kind, accountID, *v)
-		keys = append(keys, int64(h.Sum64()))
-	}
-	add("phone", phone)
-	add("email", emailKey)
-	slices.Sort(keys)
-	return slices.Compact(keys)
-}
-
-// duplicates finds the earliest lead of the account that shares the phone or
-// the email, and how many do. The caller holds the contact locks. Each side
-// of the UNION is one index lookup; an OR would let the planner scan every
-// lead of the account.
-func duplicates(ctx context.Context, tx dbtx, accountID int64, phone, emailKey *string) (first *int64, count int64, err error) {
-	var parts []string
-	args := []any{accountID}
-	if phone != nil {
-		args = append(args, *phone)
-		parts = append(parts, "SELECT id FROM leads WHERE account_id = $1 AND phone = $"+strconv.Itoa(len(args))+" AND deleted_at IS NULL")
-	}
-	if emailKey != nil {
-		args = append(args, *emailKey)
-		parts = append(parts, "SELECT id FROM leads WHERE account_id = $1 AND email_key = $"+strconv.Itoa(len(args))+" AND deleted_at IS NULL")
-	}
-	if len(parts) == 0 {
-		return nil, 0, nil
-	}
-	q := "SELECT min(id), count(*) FROM (" + strings.Join(parts, " UNION ") + ") dup"
-	var min sql.NullInt64
-	if err := tx.QueryRowContext(ctx, q, args...).Scan(&min, &count); err != nil {
-		return nil, 0, fmt.Errorf("find duplicates: %w", err)
-	}
-	if min.Valid {
-		first = &min.Int64
-	}
-	return first, count, nil
-}
-
 // refTables maps each reference field of a lead to the table it names.
 var refTables = map[string]string{
 	"userIdOwner":    "users",
@@ -169,8 +120,8 @@ func refQuery(field string, accountID, id int64) (string, []any) {
 }
 
 // refLookup reports whether id names a usable row of the account in field's
-// table: refExists inside a transaction, or answers the PostgreSQL group
-// commit fetched for its whole group at once.
+// table: refExists inside a transaction, or answers the lead pipeline
+// fetched for its whole group at once.
 type refLookup func(field string, accountID, id int64) (bool, error)
 
 func txRefs(ctx context.Context, tx dbtx) refLookup {
@@ -225,24 +176,24 @@ func checkRefsWith(l *lead.Lead, exists refLookup) error {
 	return nil
 }
 
-// applyDefaults fills the reference fields the sender left out from the
-// source's defaults. A default that no longer holds (its owner was
-// deactivated, say) is skipped: it is the account's mistake, and must not
-// cost the sender its lead.
-func applyDefaults(ctx context.Context, tx dbtx, l *lead.Lead, src lead.Source) error {
-	return applyDefaultsWith(l, src, txRefs(ctx, tx))
-}
-
-// sourceDefaults maps each reference field to the source's default for it.
-func sourceDefaults(src lead.Source) map[string]*int64 {
+// sourceDefaults maps each reference field to the source's default for it;
+// a lead without a source has none.
+func sourceDefaults(src *lead.Source) map[string]*int64 {
+	if src == nil {
+		return nil
+	}
 	return map[string]*int64{
 		"userIdOwner": src.DefaultOwnerID, "sourceId": &src.ID, "locationUnitId": src.DefaultUnitID,
 		"locationCityId": src.DefaultCityID, "funnelStageId": src.DefaultStageID,
 	}
 }
 
+// applyDefaultsWith fills the reference fields the sender left out from the
+// source's defaults. A default that no longer holds (its owner was
+// deactivated, say) is skipped: it is the account's mistake, and must not
+// cost the sender its lead.
 func applyDefaultsWith(l *lead.Lead, src lead.Source, exists refLookup) error {
-	defaults := sourceDefaults(src)
+	defaults := sourceDefaults(&src)
 	for _, r := range leadRefs(l) {
 		def := defaults[r.field]
 		if *r.id != nil || def == nil {
@@ -267,25 +218,6 @@ func nameKey(name *string) *string {
 	}
 	k := strings.ToLower(*name)
 	return &k
-}
-
-// insertLead writes l and sets its id.
-func insertLead(ctx context.Context, tx dbtx, l *lead.Lead, emailKey *string) error {
-	args := leadArgs(l, emailKey)
-	ph := make([]string, len(args))
-	for i := range ph {
-		ph[i] = "$" + strconv.Itoa(i+1)
-	}
-	q := "INSERT INTO leads (" + leadInsertColumns + ") VALUES (" + strings.Join(ph, ", ") + ") RETURNING id"
-	if err := tx.QueryRowContext(ctx, q, args...).Scan(&l.ID); err != nil {
-		return fmt.Errorf("insert lead: %w", err)
-	}
-	return nil
-}
-
-// leadArgs returns the values of leadInsertColumns for l.
-func leadArgs(l *lead.Lead, emailKey *string) []any {
-	return appendLeadArgs(make([]any, 0, leadInsertWidth), l, emailKey)
 }
 
 // leadInsertWidth is the number of leadInsertColumns.

@@ -28,35 +28,11 @@ type NewLead struct {
 }
 
 // AddLead creates a lead outside the webhook: same references, duplicate
-// rules and answer, no delivery-log row.
+// rules and answer, no delivery-log row, through the same pipeline.
 func (s *Store) AddLead(ctx context.Context, n NewLead) (lead.Lead, error) {
-	var l lead.Lead
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		l = newLead(Intake{Source: lead.Source{AccountID: n.AccountID}, Input: n.Input}, now)
-		l.UserIDCreate = n.UserID
-		if err := checkRefs(ctx, tx, &l); err != nil {
-			return err
-		}
-		if err := s.addLead(ctx, tx, &l); err != nil {
-			return err
-		}
-		return addEvent(ctx, tx, l.AccountID, l.ID, n.UserID, now.Unix(), "create", nil)
-	})
-	return l, err
-}
-
-// addLead finds the lead's duplicates under the contact locks and inserts it.
-func (s *Store) addLead(ctx context.Context, tx dbtx, l *lead.Lead) error {
-	emailKey := emailKeyOf(l.Email)
-	if err := s.dialect.lockContacts(ctx, tx, contactKeys(l.AccountID, l.Phone, emailKey)); err != nil {
-		return fmt.Errorf("lock contacts: %w", err)
-	}
-	var err error
-	if l.FirstID, l.OtherCount, err = duplicates(ctx, tx, l.AccountID, l.Phone, emailKey); err != nil {
-		return err
-	}
-	return insertLead(ctx, tx, l, emailKey)
+	out, err := s.create(ctx, creation{account: n.AccountID, input: n.Input,
+		createdBy: n.UserID, actor: n.UserID, action: "create"})
+	return out.Lead, err
 }
 
 func emailKeyOf(email *string) *string {
@@ -259,16 +235,29 @@ func deref[T any](p *T) any {
 	return *p
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, accountID, leadID int64, userID *int64, at int64, action string, changes map[string][2]any) error {
+// eventColumns are the columns of a lead's history entry that eventArgs
+// gives values for.
+const eventColumns = "account_id, lead_id, user_id, created_at, action, changes"
+
+// eventArgs returns the values of eventColumns for one history entry;
+// changes maps each field changed to its old and new value.
+func eventArgs(accountID, leadID int64, userID *int64, at int64, action string, changes map[string][2]any) ([]any, error) {
 	if changes == nil {
 		changes = map[string][2]any{}
 	}
 	b, err := json.Marshal(changes)
 	if err != nil {
-		return fmt.Errorf("lead event: %w", err)
+		return nil, fmt.Errorf("lead event: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (account_id, lead_id, user_id, created_at, action, changes)
-		VALUES ($1, $2, $3, $4, $5, $6)`, accountID, leadID, userID, at, action, string(b))
+	return []any{accountID, leadID, userID, at, action, string(b)}, nil
+}
+
+func addEvent(ctx context.Context, tx *sql.Tx, accountID, leadID int64, userID *int64, at int64, action string, changes map[string][2]any) error {
+	args, err := eventArgs(accountID, leadID, userID, at, action, changes)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (`+eventColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`, args...)
 	if err != nil {
 		return fmt.Errorf("lead event: %w", err)
 	}

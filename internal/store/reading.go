@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"leadbox/internal/lead"
 )
 
@@ -82,85 +84,57 @@ type Reprocessed struct {
 // pointing at the original delivery, which is marked re-processed. userID is
 // the admin who asked, for the lead's history. A request that still fails
 // stays quarantined and its error is returned.
+//
+// The lead goes through the pipeline like any other, serialised with the
+// webhook's duplicate decisions; the pipeline claims the delivery, so two
+// admins re-processing one request make one lead.
 func (s *Store) ReprocessDelivery(ctx context.Context, accountID, sourceID, deliveryID int64, userID *int64,
 	read func(lead.Source, lead.Delivery) (Reprocessed, error)) (lead.Lead, error) {
-	d, err := s.GetDelivery(ctx, accountID, sourceID, deliveryID)
-	if err != nil {
-		return lead.Lead{}, err
-	}
-	if !d.Quarantined() {
-		return lead.Lead{}, lead.Errorf(lead.EConflict, "delivery", msgNotQuarantined)
-	}
-	src, err := s.GetSource(ctx, accountID, sourceID)
-	if err != nil {
-		return lead.Lead{}, err
-	}
-	rp, err := read(src, d)
-	if err != nil {
-		return lead.Lead{}, err
-	}
-	var l lead.Lead
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		// Claim the row first: two admins re-processing one request make one lead.
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET reprocessed_at = $1 WHERE id = $2 AND account_id = $3
-			AND reprocessed_at IS NULL`, now.Unix(), d.ID, accountID)
-		if err := mustAffect(res, err, "delivery"); err != nil {
-			if lead.ErrorCode(err) == lead.ENotFound {
-				return lead.Errorf(lead.EConflict, "delivery", msgNotQuarantined)
-			}
-			return err
-		}
-		if d.IdempotencyKey != nil {
-			// The sender may have retried with the key and got a lead since.
-			var status int
-			err := tx.QueryRowContext(ctx, "SELECT status FROM idempotency_keys WHERE source_id = $1 AND key = $2",
-				sourceID, *d.IdempotencyKey).Scan(&status)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if status == 201 {
-				return lead.Errorf(lead.EConflict, "delivery", msgRetried)
-			}
-		}
-		l = newLead(Intake{Source: src, Input: rp.Input}, now)
-		if err := checkRefs(ctx, tx, &l); err != nil {
-			return err
-		}
-		if err := applyDefaults(ctx, tx, &l, src); err != nil {
-			return err
-		}
-		l.DeliveryID = &d.ID
-		if err := s.addLead(ctx, tx, &l); err != nil {
-			return err
-		}
-		var mapped *string
-		if len(rp.Mapped) > 0 {
-			m := string(rp.Mapped)
-			mapped = &m
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET mapped = $1 WHERE id = $2", mapped, d.ID); err != nil {
-			return err
-		}
-		if err := addEvent(ctx, tx, accountID, l.ID, userID, now.Unix(), "reprocess",
-			map[string][2]any{"delivery": {d.Status, d.ID}}); err != nil {
-			return err
-		}
-		if d.IdempotencyKey == nil {
-			return nil
-		}
-		body, err := rp.Render(&l)
+	for attempt := 0; ; attempt++ {
+		d, err := s.GetDelivery(ctx, accountID, sourceID, deliveryID)
 		if err != nil {
-			return fmt.Errorf("render lead: %w", err)
+			return lead.Lead{}, err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE idempotency_keys SET status = 201, response = $1 WHERE source_id = $2 AND key = $3",
-			body, sourceID, *d.IdempotencyKey)
-		return err
-	})
-	if err != nil {
-		return lead.Lead{}, err
+		if !d.Quarantined() {
+			return lead.Lead{}, lead.Errorf(lead.EConflict, "delivery", msgNotQuarantined)
+		}
+		src, err := s.GetSource(ctx, accountID, sourceID)
+		if err != nil {
+			return lead.Lead{}, err
+		}
+		rp, err := read(src, d)
+		if err != nil {
+			return lead.Lead{}, err
+		}
+		out, err := s.create(ctx, creation{account: accountID, source: &src, input: rp.Input,
+			from: &d, mapped: rp.Mapped, actor: userID, action: "reprocess", render: rp.Render})
+		if errors.Is(err, ErrSourceChanged) && attempt < 2 {
+			continue // read by settings changed meanwhile: read it again by the new ones
+		}
+		return out.Lead, err
 	}
-	return l, nil
+}
+
+// originSQL reads the state of a delivery being re-processed ($1, of account
+// $2) and of its Idempotency-Key ($4, of source $3), for scanOrigin.
+const originSQL = `SELECT d.reprocessed_at IS NOT NULL OR EXISTS (SELECT 1 FROM leads l WHERE l.delivery_id = d.id),
+	coalesce((SELECT k.status FROM idempotency_keys k WHERE k.source_id = $3 AND k.key = $4), 0)
+	FROM deliveries d WHERE d.id = $1 AND d.account_id = $2`
+
+func scanOrigin(row scanner) (origin, error) {
+	o := origin{exists: true}
+	err := row.Scan(&o.reprocessed, &o.keyStatus)
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
+		return origin{}, nil
+	}
+	if err != nil {
+		return origin{}, fmt.Errorf("read delivery: %w", err)
+	}
+	return o, nil
+}
+
+func originState(ctx context.Context, tx querier, o originLookup) (origin, error) {
+	return scanOrigin(tx.QueryRowContext(ctx, originSQL, o.delivery, o.account, o.source, plain(o.key)))
 }
 
 const (

@@ -12,41 +12,38 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-
-	"leadbox/internal/lead"
 )
 
-// PostgreSQL group commit. The writer runs a group in one transaction on one
-// connection, in two pipelines (pgx batches). Whatever the group's size, the
-// backend plans and runs the same dozen statements, each of which handles the
-// whole group: the rows travel as arrays and are written with
-// INSERT … SELECT FROM unnest(…).
+// The pipeline's PostgreSQL engine. The writer runs a group in one
+// transaction on one connection, in two pipelines (pgx batches). Whatever the
+// group's size, the backend plans and runs the same dozen statements, each of
+// which handles the whole group: the rows travel as arrays and are written
+// with INSERT … SELECT FROM unnest(…).
 //
-//  1. BEGIN; the advisory locks of every contact of the group, sorted (two
-//     processes lock in the same order and never deadlock; a lead with the
-//     same phone in another process waits for this commit, so firstId and
-//     otherCount stay exact); the group's Idempotency-Keys; the reference ids
-//     its leads name or default to; the revisions of its sources (see
-//     sourceCache); the duplicate lookup of every request's
-//     contacts (pgDupSQL); ids for its delivery rows and leads, one of each
-//     per request, from the tables' sequences. The ids are given out in
-//     arrival order to the requests that write; a request that is replayed
-//     or refused leaves a gap, as a rolled-back transaction does.
-//  2. the new leads' Idempotency-Keys with their rendered answers; the
-//     delivery rows and the leads (with cached plans once the tables are
-//     large enough: pgWritePlans); the NOTIFYs waiting; COMMIT.
-//
-// A lead's firstId and otherCount are the lookup's answer (the leads
-// committed before the locks were taken) plus the group's own earlier leads
-// with the same phone or email, counted here in arrival order: what one
-// request after another would have found.
+//  1. (lookup) BEGIN; the advisory locks of the group (pipeline.go
+//     lockKey), sorted: every contact, Idempotency-Key and re-processed
+//     delivery — two processes lock in the same order and never deadlock; a
+//     lead with the same phone in another process waits for this commit, so
+//     firstId and otherCount stay exact; the group's Idempotency-Keys; the
+//     reference ids its leads name or default to; the state of re-processed
+//     deliveries; the revisions of its sources (see sourceCache); the
+//     duplicate lookup of every request's contacts (pgDupSQL); ids for its
+//     delivery rows and leads, one of each per request, from the tables'
+//     sequences. The ids are given out in arrival order to the requests that
+//     write; a request that is replayed or refused leaves a gap, as a
+//     rolled-back transaction does.
+//  2. (write) the new leads' Idempotency-Keys with their rendered answers;
+//     the delivery rows, the leads and their history entries (with cached
+//     plans once the tables are large enough: pgWritePlans); re-processing's
+//     updates; the NOTIFYs waiting; COMMIT.
 //
 // A request refused by its fields (a reference id of another account, a key
-// used with another body) or made with a source that has changed since is answered after pipeline 1 and never written.
-// When a statement of pipeline 2 fails — a value the database refuses, a key
-// another process stored meanwhile — the group is rolled back and its
-// requests run again one at a time, each in its own transaction, so the
-// failure stays with the request that caused it.
+// used with another body) or made with a source that has changed since is
+// answered after pipeline 1 and never written. When a statement of
+// pipeline 2 fails — a value the database refuses, a key another process
+// stored meanwhile — the group is rolled back and its requests run again one
+// at a time, each in its own transaction, so the failure stays with the
+// request that caused it.
 
 // pgLockSQL takes the advisory locks of the keys in array order.
 const pgLockSQL = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k"
@@ -97,12 +94,12 @@ const pgExpireIdemSQL = `DELETE FROM idempotency_keys k USING unnest($1::bigint[
 	WHERE k.source_id = u.source_id AND k.key = u.key AND k.created_at <= $3`
 
 // runPostgres commits one group and answers each of its requests.
-func (b *batcher) runPostgres(group []*job) {
+func (b *batcher) runPostgres(group []*request) {
 	// The group ends by the earliest deadline of its requests: when the
 	// database is stuck (a lock, an outage), each sender gets its 503 in
 	// time rather than after batchTimeout.
 	deadline := time.Now().Add(batchTimeout)
-	live := make([]*job, 0, len(group))
+	live := make([]*request, 0, len(group))
 	for _, j := range group {
 		if err := j.ctx.Err(); err != nil {
 			j.err = err // the sender has gone; nothing was started
@@ -150,8 +147,8 @@ func (b *batcher) runPostgres(group []*job) {
 }
 
 // pgGroup runs the group on a connection of the pool. It returns nil when
-// the group committed and every job has its answer.
-func (b *batcher) pgGroup(ctx context.Context, jobs []*job, notes []string) error {
+// the group committed and every request has its answer.
+func (b *batcher) pgGroup(ctx context.Context, reqs []*request, notes []string) error {
 	conn, err := b.s.write.Conn(ctx)
 	if err != nil {
 		return err
@@ -159,7 +156,7 @@ func (b *batcher) pgGroup(ctx context.Context, jobs []*job, notes []string) erro
 	defer conn.Close()
 	rawErr := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		err = b.pgTx(ctx, pc, jobs, notes)
+		err = runPlan(ctx, &pgEngine{pc: pc, notes: notes}, reqs, b.s.now())
 		if err == nil {
 			return nil
 		}
@@ -176,28 +173,26 @@ func (b *batcher) pgGroup(ctx context.Context, jobs []*job, notes []string) erro
 	if err == nil && rawErr != nil {
 		return rawErr
 	}
-	if err != nil && len(jobs) == 1 && b.s.dialect.unique(err) {
+	if err != nil && len(reqs) == 1 && b.s.dialect.unique(err) {
 		// Another process stored the request's Idempotency-Key meanwhile:
-		// CreateLead tries again and replays its answer.
+		// the caller tries again and replays its answer.
 		return errIdemRace
 	}
 	return err
 }
 
-// pgTx is one attempt at the group's transaction.
-func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []string) error {
-	now := b.s.now()
-	items := newItems(jobs, now)
-	dIDs, lIDs, err := b.pgLookups(ctx, pc, items, now)
-	if err != nil {
-		return err
-	}
-	w, err := assign(items, dIDs, lIDs)
-	if err != nil {
-		return err
-	}
+// pgEngine is the pipeline's PostgreSQL engine: the group's lookups are
+// pipeline 1 (which begins the transaction), its writes pipeline 2 (which
+// commits it).
+type pgEngine struct {
+	pc         *pgx.Conn
+	notes      []string // NOTIFYs to send with the group
+	dIDs, lIDs []int64  // the ids pipeline 1 took
+}
 
-	// 2: the keys, the rows, the notes, COMMIT.
+// write runs pipeline 2: the new leads' keys, the rows, the updates, the
+// notes, COMMIT.
+func (e *pgEngine) write(ctx context.Context, w *groupRows) error {
 	var bt pgx.Batch
 	if len(w.keys) > 0 {
 		sources := make([]int64, len(w.keys))
@@ -208,16 +203,16 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 		created := make([]int64, len(w.keys))
 		for i, k := range w.keys {
 			sources[i], keys[i], hashes[i], bodies[i] = k.source, k.idem.Key, k.idem.BodyHash, k.body
-			statuses[i], created[i] = 201, now.Unix()
+			statuses[i], created[i] = 201, w.now.Unix()
 		}
-		bt.Queue(pgExpireIdemSQL, sources, keys, now.Add(-IdempotencyTTL).Unix())
+		bt.Queue(pgExpireIdemSQL, sources, keys, w.now.Add(-IdempotencyTTL).Unix())
 		// No ON CONFLICT: a key another process stored meanwhile fails the
 		// group, and its request, run alone, retries and replays that answer.
 		bt.Queue(`INSERT INTO idempotency_keys (source_id, key, body_hash, status, response, created_at)
 			SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bytea[], $6::bigint[])`,
 			sources, keys, hashes, statuses, bodies, created)
 	}
-	if cachedPlans(dIDs, lIDs) {
+	if cachedPlans(e.dIDs, e.lIDs) {
 		// The statements before, whose plans depend on the tables' sizes,
 		// keep the session's custom plans.
 		bt.Queue(pgWritePlans)
@@ -225,32 +220,32 @@ func (b *batcher) pgTx(ctx context.Context, pc *pgx.Conn, jobs []*job, notes []s
 	for _, t := range []struct {
 		table, cols string
 		rows        [][]any
-	}{{"deliveries", deliveryColumns, w.deliveries}, {"leads", leadInsertColumns, w.leads}} {
+	}{{"deliveries", "id, " + deliveryColumns, w.deliveries}, {"leads", "id, " + leadInsertColumns, w.leads},
+		{"lead_events", eventColumns, w.events}} {
 		if len(t.rows) == 0 {
 			continue
 		}
-		q, args, err := unnestInsert(t.table, "id, "+t.cols, t.rows)
+		q, args, err := unnestInsert(t.table, t.cols, t.rows)
 		if err != nil {
 			return err
 		}
 		bt.Queue(q, args...)
 	}
-	if len(notes) > 0 {
-		bt.Queue(pgNotifySQL, notes)
+	for _, st := range w.updates {
+		bt.Queue(st.sql, st.args...)
+	}
+	if len(e.notes) > 0 {
+		bt.Queue(pgNotifySQL, e.notes)
 	}
 	bt.Queue("COMMIT")
-	br := pc.SendBatch(ctx, &bt)
+	br := e.pc.SendBatch(ctx, &bt)
 	for range bt.Len() {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return err
 		}
 	}
-	if err := br.Close(); err != nil {
-		return err
-	}
-	answerItems(items)
-	return nil
+	return br.Close()
 }
 
 // cachedPlans reports whether a group whose delivery rows and leads take
@@ -307,155 +302,128 @@ func column[T any](rows [][]any, c int) []T {
 	return a
 }
 
-// pgLookups runs pipeline 1 and decides each request: refused, replayed or
-// a new lead with its references checked, defaults applied and its
-// duplicates in the database counted.
-func (b *batcher) pgLookups(ctx context.Context, pc *pgx.Conn, items []groupItem, now time.Time) (dIDs, lIDs []int64, err error) {
-	var keys []int64
-	refOrder := groupRefs(items)
-	refs := map[refKey]bool{}
-	var sources []int64
-	accounts := make([]int64, len(items))
-	phones := make([]*string, len(items))
-	emails := make([]*string, len(items))
-	for i := range items {
-		it := &items[i]
-		keys = append(keys, contactKeys(it.l.AccountID, it.l.Phone, it.emailKey)...)
-		accounts[i], phones[i], emails[i] = it.l.AccountID, it.l.Phone, it.emailKey
-		sources = append(sources, it.j.in.Source.ID)
+// lookup runs pipeline 1: BEGIN, the locks, then every lookup of the
+// group, each one statement for the whole group where it can be.
+func (e *pgEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
+	accounts := make([]int64, len(q.dups))
+	phones := make([]*string, len(q.dups))
+	emails := make([]*string, len(q.dups))
+	for i, d := range q.dups {
+		accounts[i], phones[i], emails[i] = d.account, d.phone, d.emailKey
 	}
-	slices.Sort(sources)
-	sources = slices.Compact(sources)
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-
 	var bt pgx.Batch
 	bt.Queue("BEGIN")
-	if len(keys) > 0 {
-		bt.Queue(pgLockSQL, keys)
+	if len(q.locks) > 0 {
+		bt.Queue(pgLockSQL, q.locks)
 	}
-	expired := now.Add(-IdempotencyTTL).Unix()
-	for i := range items {
-		if idem := items[i].j.in.Idem; idem != nil {
-			bt.Queue(findIdemSQL, items[i].j.in.Source.ID, idem.Key, expired)
-		}
+	expired := q.now.Add(-IdempotencyTTL).Unix()
+	for _, k := range q.idems {
+		bt.Queue(findIdemSQL, k.source, k.key, expired)
 	}
-	for _, k := range refOrder {
-		q, args := refQuery(k.field, k.account, k.id)
-		bt.Queue(q, args...)
+	for _, k := range q.refs {
+		sql, args := refQuery(k.field, k.account, k.id)
+		bt.Queue(sql, args...)
 	}
-	bt.Queue("SELECT id, rev FROM sources WHERE id = ANY($1::bigint[])", sources)
+	for _, o := range q.origins {
+		bt.Queue(originSQL, o.delivery, o.account, o.source, o.key)
+	}
+	bt.Queue("SELECT id, rev FROM sources WHERE id = ANY($1::bigint[])", q.sources)
 	bt.Queue(pgDupSQL, accounts, phones, emails)
-	bt.Queue(pgIDsSQL, "deliveries", len(items))
-	bt.Queue(pgIDsSQL, "leads", len(items))
-	br := pc.SendBatch(ctx, &bt)
+	bt.Queue(pgIDsSQL, "deliveries", q.nDeliveries)
+	bt.Queue(pgIDsSQL, "leads", q.nLeads)
+	br := e.pc.SendBatch(ctx, &bt)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
-		return nil, nil, fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("begin: %w", err)
 	}
-	if len(keys) > 0 {
+	if len(q.locks) > 0 {
 		if _, err := br.Exec(); err != nil {
-			return nil, nil, fmt.Errorf("lock contacts: %w", err)
+			return nil, fmt.Errorf("lock contacts: %w", err)
 		}
 	}
-	type srcKey struct {
-		source int64
-		key    string
-	}
-	seen := map[srcKey]bool{}
-	for i := range items {
-		it := &items[i]
-		idem := it.j.in.Idem
-		if idem == nil {
-			continue
-		}
-		var hash string
-		var status int
-		var body []byte
-		err := br.QueryRow().Scan(&hash, &status, &body)
+	f := &found{refs: map[refKey]bool{}, revs: map[int64]int64{}}
+	for range q.idems {
+		var st storedIdem
+		err := br.QueryRow().Scan(&st.hash, &st.status, &st.body)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			k := srcKey{it.j.in.Source.ID, idem.Key}
-			if seen[k] {
-				it.refused = errIdemRace // twice in one group: the second replays the first after COMMIT
-			}
-			seen[k] = true
+			f.idems = append(f.idems, nil)
 		case err != nil:
-			return nil, nil, fmt.Errorf("find idempotency key: %w", err)
+			return nil, fmt.Errorf("find idempotency key: %w", err)
 		default:
-			if it.replay, err = idemAnswer(*idem, hash, status, body); err != nil {
-				it.replay, it.refused = nil, err
-				continue
-			}
-			it.d.Status, it.d.Replayed = it.replay.Status, true
+			f.idems = append(f.idems, &st)
 		}
 	}
-	for _, k := range refOrder {
+	for _, k := range q.refs {
 		var n int
 		if err := br.QueryRow().Scan(&n); err != nil {
-			return nil, nil, fmt.Errorf("check %s: %w", k.field, err)
+			return nil, fmt.Errorf("check %s: %w", k.field, err)
 		}
-		refs[k] = n > 0
+		f.refs[k] = n > 0
 	}
-	revs := map[int64]int64{}
+	for range q.origins {
+		o, err := scanOrigin(br.QueryRow())
+		if err != nil {
+			return nil, err
+		}
+		f.origins = append(f.origins, o)
+	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, nil, fmt.Errorf("check sources: %w", err)
+		return nil, fmt.Errorf("check sources: %w", err)
 	}
 	for rows.Next() {
 		var id, rev int64
 		if err := rows.Scan(&id, &rev); err != nil {
 			rows.Close()
-			return nil, nil, fmt.Errorf("check sources: %w", err)
+			return nil, fmt.Errorf("check sources: %w", err)
 		}
-		revs[id] = rev
+		f.revs[id] = rev
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("check sources: %w", err)
+		return nil, fmt.Errorf("check sources: %w", err)
 	}
 	rows, err = br.Query()
 	if err != nil {
-		return nil, nil, fmt.Errorf("find duplicates: %w", err)
+		return nil, fmt.Errorf("find duplicates: %w", err)
 	}
+	f.dups = make([]dupFound, len(q.dups))
 	i := 0
 	for rows.Next() {
-		if i == len(items) {
+		if i == len(q.dups) {
 			break
 		}
-		if err := rows.Scan(&items[i].dupFirst, &items[i].dupCount); err != nil {
+		if err := rows.Scan(&f.dups[i].first, &f.dups[i].count); err != nil {
 			rows.Close()
-			return nil, nil, fmt.Errorf("find duplicates: %w", err)
+			return nil, fmt.Errorf("find duplicates: %w", err)
 		}
 		i++
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("find duplicates: %w", err)
+		return nil, fmt.Errorf("find duplicates: %w", err)
 	}
-	if i != len(items) {
-		return nil, nil, fmt.Errorf("find duplicates: %d answers for %d requests", i, len(items))
+	if i != len(q.dups) {
+		return nil, fmt.Errorf("find duplicates: %d answers for %d requests", i, len(q.dups))
 	}
-	for _, ids := range []*[]int64{&dIDs, &lIDs} {
-		if err := br.QueryRow().Scan(ids); err != nil {
-			return nil, nil, fmt.Errorf("take ids: %w", err)
+	for _, t := range []struct {
+		ids *[]int64
+		n   int
+	}{{&f.deliveryIDs, q.nDeliveries}, {&f.leadIDs, q.nLeads}} {
+		if err := br.QueryRow().Scan(t.ids); err != nil {
+			return nil, fmt.Errorf("take ids: %w", err)
 		}
-		if len(*ids) != len(items) {
-			return nil, nil, fmt.Errorf("take ids: %d for %d requests", len(*ids), len(items))
+		if len(*t.ids) != t.n {
+			return nil, fmt.Errorf("take ids: %d for %d requests", len(*t.ids), t.n)
 		}
-		slices.Sort(*ids)
+		slices.Sort(*t.ids)
 	}
 	if err := br.Close(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-
-	decide(items, func(src lead.Source) bool {
-		rev, ok := revs[src.ID]
-		return ok && rev == src.Rev
-	}, func(field string, account, id int64) (bool, error) {
-		return refs[refKey{field, account, id}], nil
-	})
-	return dIDs, lIDs, nil
+	e.dIDs, e.lIDs = f.deliveryIDs, f.leadIDs
+	return f, nil
 }
 
 // pgNotes sends notes outside any group, when no lead is waiting.

@@ -102,7 +102,7 @@ func runAdmin(ctx context.Context, group string, args []string, getenv func(stri
 	}
 	a := &admin{ctx: ctx, cfg: cfg, store: s, account: accountID, stdout: stdout}
 	switch {
-	case a.account == 0 && group != "account":
+	case a.account == 0 && group != "account" && group != "jobs":
 		a.account, err = onlyAccount(ctx, s)
 	case a.account != 0:
 		err = accountExists(ctx, s, a.account)

@@ -168,6 +168,7 @@ var commands = map[string]map[string]command{
 		}},
 	},
 	"token":  tokenCommands(),
+	"jobs":   jobCommands(),
 	"office": refCommands(store.Offices),
 	"city":   refCommands(store.Cities),
 	"stage": {

@@ -21,6 +21,7 @@ Usage:
   leadbox city create|list
   leadbox stage create|list            funnel stages
   leadbox token create|list|revoke     REST API tokens
+  leadbox jobs list|stats|retry        the job queue (lead events, chores)
 
 Every command takes --db (LEADBOX_DB) and --base-url (LEADBOX_BASE_URL);
 run "leadbox COMMAND [SUBCOMMAND] -h" for its flags.

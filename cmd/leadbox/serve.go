@@ -44,6 +44,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		AccountRate: rate.Limit(cfg.AccountRate), AccountBurst: cfg.AccountBurst,
 		APIRate: rate.Limit(cfg.APIRate), APIBurst: cfg.APIBurst,
 		MissRate: rate.Limit(cfg.MissRate), MissBurst: cfg.MissBurst,
+		SessionIdle: sessionIdle, SessionMax: sessionMax,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -61,7 +62,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	fmt.Fprintf(stdout, "leadbox: listening on http://%s (%s database; webhook URLs use %s)\n", ln.Addr(), s.Engine(), cfg.BaseURL)
 
-	go expireKeys(ctx, s, logger)
+	// The job runner outlives the serving: it stops after the requests in
+	// flight have been answered, and records the tries it was making.
+	jctx, stopJobs := context.WithCancel(context.Background())
+	defer stopJobs()
+	runner := newRunner(s, logger)
+	jobsDone := make(chan error, 1)
+	go func() { jobsDone <- runner.Run(jctx) }()
+	go watchQueue(jctx, s, logger, time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -77,6 +85,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
+	}
+	stopJobs()
+	if err := <-jobsDone; err != nil {
+		logger.Warn("jobs: stop", "err", err)
 	}
 	fmt.Fprintln(stdout, "leadbox: stopped")
 	return nil
@@ -127,22 +139,6 @@ func openStore(ctx context.Context, dsn string, out io.Writer) (*store.Store, er
 		fmt.Fprintf(out, "leadbox: applied migration %s\n", m)
 	}
 	return s, nil
-}
-
-// expireKeys deletes expired Idempotency-Keys once an hour.
-func expireKeys(ctx context.Context, s *store.Store, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.ExpireIdempotencyKeys(ctx); err != nil {
-				log.Warn("expire idempotency keys", "err", err)
-			}
-		}
-	}
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

@@ -16,7 +16,10 @@ import (
 // dialect is everything that differs between the engines. The SQL itself is
 // shared: both take $1 placeholders, RETURNING and ON CONFLICT.
 type dialect struct {
-	name        string
+	name string
+	// skipLocked ends the job queue's claim subquery: PostgreSQL's claimers
+	// in many processes pass over each other's rows; SQLite has one writer.
+	skipLocked  string
 	retryable   func(error) bool // a transient conflict: run the transaction again
 	unavailable func(error) bool // the database cannot be reached or cannot write
 	unique      func(error) bool // a unique constraint was violated
@@ -72,7 +75,8 @@ func init() {
 }
 
 var postgresDialect = dialect{
-	name: "postgres",
+	name:       "postgres",
+	skipLocked: " FOR UPDATE SKIP LOCKED",
 	retryable: func(err error) bool {
 		c := pgCode(err)
 		return c == "40001" || c == "40P01"

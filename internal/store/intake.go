@@ -53,7 +53,7 @@ func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 	src := in.Source
 	d := in.Delivery
 	return s.create(ctx, creation{account: src.AccountID, source: &src, input: in.Input,
-		delivery: &d, idem: in.Idem, render: in.Render})
+		delivery: &d, idem: in.Idem, via: "webhook", render: in.Render})
 }
 
 // create runs a creation through the lead pipeline (pipeline.go): the
@@ -63,6 +63,9 @@ func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 func (s *Store) create(ctx context.Context, c creation) (Outcome, error) {
 	for attempt := 0; ; attempt++ {
 		out, err := s.writer.submit(ctx, c)
+		if err == nil && !out.Replayed {
+			s.signalJobs()
+		}
 		// SQLite's "busy" is not retried here: busy_timeout has waited already,
 		// and another wait would take the sender past its own deadline.
 		retry := errors.Is(err, errIdemRace) || (s.dialect.retryable(err) && s.dialect.name == "postgres")

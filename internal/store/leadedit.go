@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 
+	"leadbox/internal/jobs"
 	"leadbox/internal/lead"
 )
 
@@ -25,13 +26,18 @@ type NewLead struct {
 	AccountID int64
 	UserID    *int64 // who creates it, if a person
 	Input     lead.Input
+	Via       string // how, for its lead.created event: "api" (the default), "manual", "import"
 }
 
 // AddLead creates a lead outside the webhook: same references, duplicate
 // rules and answer, no delivery-log row, through the same pipeline.
 func (s *Store) AddLead(ctx context.Context, n NewLead) (lead.Lead, error) {
+	via := n.Via
+	if via == "" {
+		via = "api"
+	}
 	out, err := s.create(ctx, creation{account: n.AccountID, input: n.Input,
-		createdBy: n.UserID, actor: n.UserID, action: "create"})
+		createdBy: n.UserID, actor: n.UserID, action: "create", via: via})
 	return out.Lead, err
 }
 
@@ -81,8 +87,11 @@ func (s *Store) UpdateLead(ctx context.Context, accountID int64, userID *int64, 
 		if err := writeLead(ctx, tx, &l); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, accountID, id, userID, now, "update", changes)
+		return s.recordChange(ctx, tx, accountID, id, userID, now, "update", changes)
 	})
+	if err == nil {
+		s.signalJobs()
+	}
 	return l, err
 }
 
@@ -190,7 +199,7 @@ func (s *Store) SetLeadClient(ctx context.Context, accountID int64, userID *int6
 // DeleteLead hides a lead from every list and lookup; it stays in the
 // database, with its history, for the record.
 func (s *Store) DeleteLead(ctx context.Context, accountID int64, userID *int64, id int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().Unix()
 		res, err := tx.ExecContext(ctx, "UPDATE leads SET deleted_at = $1 WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL",
 			now, id, accountID)
@@ -200,8 +209,12 @@ func (s *Store) DeleteLead(ctx context.Context, accountID int64, userID *int64, 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFound("lead")
 		}
-		return addEvent(ctx, tx, accountID, id, userID, now, "delete", nil)
+		return s.recordChange(ctx, tx, accountID, id, userID, now, "delete", nil)
 	})
+	if err == nil {
+		s.signalJobs()
+	}
+	return err
 }
 
 // editLead runs one change on a lead in a transaction, then saves it with
@@ -223,8 +236,11 @@ func (s *Store) editLead(ctx context.Context, accountID int64, userID *int64, id
 		if err := writeLead(ctx, tx, &l); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, accountID, id, userID, now, action, changes)
+		return s.recordChange(ctx, tx, accountID, id, userID, now, action, changes)
 	})
+	if err == nil {
+		s.signalJobs()
+	}
 	return l, err
 }
 
@@ -252,14 +268,26 @@ func eventArgs(accountID, leadID int64, userID *int64, at int64, action string, 
 	return []any{accountID, leadID, userID, at, action, string(b)}, nil
 }
 
-func addEvent(ctx context.Context, tx *sql.Tx, accountID, leadID int64, userID *int64, at int64, action string, changes map[string][2]any) error {
+// recordChange writes what an edit did to a lead, in the edit's
+// transaction: the entry of the lead's history, and the event for the job
+// queue — lead.deleted for a delete, lead.updated for every other change.
+// Every edit of a lead goes through here.
+func (s *Store) recordChange(ctx context.Context, tx *sql.Tx, accountID, leadID int64, userID *int64, at int64, action string,
+	changes map[string][2]any) error {
 	args, err := eventArgs(accountID, leadID, userID, at, action, changes)
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO lead_events (`+eventColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`, args...)
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO lead_events (`+eventColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`, args...); err != nil {
 		return fmt.Errorf("lead event: %w", err)
+	}
+	kind, changed := jobs.LeadUpdated, args[5].(string)
+	if action == "delete" {
+		kind, changed = jobs.LeadDeleted, ""
+	}
+	job := jobArgs(kind, accountID, leadID, leadEventPayload(leadID, "action", action, userID, changed), s.now())
+	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, job...); err != nil {
+		return fmt.Errorf("lead event job: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"leadbox/internal/jobs"
 	"leadbox/internal/lead"
 )
 
@@ -30,7 +31,8 @@ import (
 //     new lead's duplicates are counted — the lookup's answer plus the
 //     group's own earlier leads with its phone or email, as one request
 //     after another would have found them — and every row the group writes
-//     is built: delivery-log rows, leads, stored answers, history entries;
+//     is built: delivery-log rows, leads, stored answers, history entries,
+//     and each new lead's lead.created job (the outbox: internal/jobs);
 //  4. the engine writes the rows with a few statements for the whole group
 //     and commits (engine.write);
 //  5. answer: every request gets its outcome.
@@ -54,6 +56,7 @@ type creation struct {
 	from   *lead.Delivery
 	mapped json.RawMessage
 
+	via       string // how it came: "webhook", "api", "reprocess" (its event says)
 	createdBy *int64 // the lead's userIdCreate
 	actor     *int64 // who asked, for the lead's history
 	action    string // the lead's history entry: "" for none
@@ -342,14 +345,14 @@ func decide(items []item, q *lookups, f *found) {
 }
 
 // groupRows is what a group writes: rows of deliveryColumns, of
-// leadInsertColumns and of eventColumns, each delivery and lead with its id
-// first; the new leads' Idempotency-Keys; and the changes re-processing
-// makes to existing rows.
+// leadInsertColumns (each delivery and lead with its id first), of
+// eventColumns and of jobColumns; the new leads' Idempotency-Keys; and the
+// changes re-processing makes to existing rows.
 type groupRows struct {
-	deliveries, leads, events [][]any
-	keys                      []groupKey
-	updates                   []statement
-	now                       time.Time
+	deliveries, leads, events, jobs [][]any
+	keys                            []groupKey
+	updates                         []statement
+	now                             time.Time
 }
 
 type groupKey struct {
@@ -448,6 +451,7 @@ func assign(items []item, dIDs, lIDs []int64, now time.Time) (groupRows, error) 
 			}
 			w.events = append(w.events, row)
 		}
+		w.jobs = append(w.jobs, jobArgs(jobs.LeadCreated, l.AccountID, l.ID, leadEventPayload(l.ID, "via", c.via, c.actor, ""), now))
 	}
 	return w, nil
 }

@@ -221,7 +221,7 @@ func (e *pgEngine) write(ctx context.Context, w *groupRows) error {
 		table, cols string
 		rows        [][]any
 	}{{"deliveries", "id, " + deliveryColumns, w.deliveries}, {"leads", "id, " + leadInsertColumns, w.leads},
-		{"lead_events", eventColumns, w.events}} {
+		{"lead_events", eventColumns, w.events}, {"jobs", jobColumns, w.jobs}} {
 		if len(t.rows) == 0 {
 			continue
 		}

@@ -161,6 +161,9 @@ func (e sqliteEngine) write(ctx context.Context, w *groupRows) error {
 	if err := insertRows(ctx, tx, "lead_events", eventColumns, w.events); err != nil {
 		return fmt.Errorf("insert lead events: %w", err)
 	}
+	if err := insertRows(ctx, tx, "jobs", jobColumns, w.jobs); err != nil {
+		return fmt.Errorf("insert jobs: %w", err)
+	}
 	for _, k := range w.keys {
 		if err := saveIdem(ctx, tx, k.source, *k.idem, 201, k.body, w.now); err != nil {
 			return err

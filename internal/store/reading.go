@@ -107,7 +107,7 @@ func (s *Store) ReprocessDelivery(ctx context.Context, accountID, sourceID, deli
 			return lead.Lead{}, err
 		}
 		out, err := s.create(ctx, creation{account: accountID, source: &src, input: rp.Input,
-			from: &d, mapped: rp.Mapped, actor: userID, action: "reprocess", render: rp.Render})
+			from: &d, mapped: rp.Mapped, actor: userID, action: "reprocess", via: "reprocess", render: rp.Render})
 		if errors.Is(err, ErrSourceChanged) && attempt < 2 {
 			continue // read by settings changed meanwhile: read it again by the new ones
 		}

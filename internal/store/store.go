@@ -29,6 +29,8 @@ type Store struct {
 	now     func() time.Time
 	writer  *batcher
 	sources sourceCache // SourceByToken's; inTx empties it
+
+	jobsWritten chan struct{} // JobsWritten
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -82,7 +84,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(4)
 	read.SetMaxIdleConns(4)
 
-	s := &Store{read: read, write: write, dialect: sqliteDialect, now: time.Now}
+	s := &Store{read: read, write: write, dialect: sqliteDialect, now: time.Now, jobsWritten: make(chan struct{}, 1)}
 	s.writer = startBatcher(s)
 	if err := s.checkSQLite(ctx); err != nil {
 		s.Close()
@@ -122,7 +124,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{read: db, write: db, dialect: postgresDialect, now: time.Now}
+	s := &Store{read: db, write: db, dialect: postgresDialect, now: time.Now, jobsWritten: make(chan struct{}, 1)}
 	s.writer = startBatcher(s)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

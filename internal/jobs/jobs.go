@@ -55,13 +55,13 @@ type Job struct {
 }
 
 // MaxAttempts is how many times a job is tried before it is dead. With
-// Backoff that spans about seven hours: an integration that is down for an
-// afternoon still gets its events.
+// Backoff that spans seven and a half hours: an integration that is down for
+// an afternoon still gets its events.
 const MaxAttempts = 8
 
 // Backoff is how long to wait before try attempt+1 after try attempt failed:
-// 5 s, 20 s, 80 s, 5 min, 21 min, 85 min, then 6 h, each ±20% so that jobs
-// that failed together do not come back together.
+// 5 s, 20 s, 80 s, 5 min, 21 min, 85 min, 5.7 h, then 6 h, each ±20% so
+// that jobs that failed together do not come back together.
 func Backoff(attempt int) time.Duration {
 	d := 5 * time.Second
 	for i := 1; i < attempt && d < 6*time.Hour; i++ {

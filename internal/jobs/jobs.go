@@ -27,10 +27,10 @@ const (
 	LeadDeleted = "lead.deleted"
 )
 
-// States of a job row. A done job is deleted.
+// States of a job. A done job is deleted.
 const (
 	Queued  = "queued"  // waiting for RunAt
-	Running = "running" // claimed; RunAt is when its lease ends
+	Running = "running" // claimed, until LeaseUntil
 	Dead    = "dead"    // failed its last try; kept until retried by hand
 )
 
@@ -44,8 +44,9 @@ type Job struct {
 	State       string          `json:"state"`
 	Attempts    int             `json:"attempts"` // tries started, this one included
 	MaxAttempts int             `json:"maxAttempts"`
-	RunAt       time.Time       `json:"runAt"` // when due; while running, when the lease ends
+	RunAt       time.Time       `json:"runAt"` // when due
 	CreatedAt   time.Time       `json:"createdAt"`
+	LeaseUntil  *time.Time      `json:"leaseUntil,omitempty"`
 	LastError   *string         `json:"lastError"`
 	// Periodic names a chore's one pending run (Runner.Every).
 	Periodic *string `json:"periodic,omitempty"`

@@ -19,6 +19,10 @@ type Queue interface {
 	SchedulePeriodic(ctx context.Context, kind string, at time.Time) error
 	// JobsWritten is signalled after this process commits new jobs.
 	JobsWritten() <-chan struct{}
+	// AttachRunner names this process's runner, whose jobs the store leases
+	// to it as it writes them (for lease, at most limit at once) and sends
+	// on born once committed, so that they need no claim.
+	AttachRunner(worker string, lease time.Duration, limit int) (born <-chan []Job, detach func())
 }
 
 // Handler carries out one job. An error means the try failed; the job is
@@ -67,7 +71,7 @@ func NewRunner(q Queue, log *slog.Logger, name string) *Runner {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Runner{q: q, log: log, handlers: map[string]handler{}, worker: name,
-		Workers: 4, Batch: 500, Timeout: time.Minute, Poll: time.Second, Linger: 50 * time.Millisecond,
+		Workers: 4, Batch: 500, Timeout: time.Minute, Poll: time.Second, Linger: 100 * time.Millisecond,
 		Backoff: Backoff, now: time.Now}
 }
 
@@ -89,6 +93,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			unscheduled[kind] = true
 		}
 	}
+	born, detach := r.q.AttachRunner(r.worker+"#born", 2*r.Timeout, r.Batch)
 	todo := make(chan Job)
 	results := make(chan Result, r.Batch)
 	var wg sync.WaitGroup
@@ -102,12 +107,25 @@ func (r *Runner) Run(ctx context.Context) error {
 		}()
 	}
 	var (
-		done    []Result
-		backlog []Job
-		inHand  int // claimed and not yet reported
+		done    []Result // results not yet recorded
+		backlog []Job    // in hand, not yet started
+		inHand  int      // in hand and not yet reported by a worker
 		wake    = time.NewTimer(0)
+		wakeAt  = time.Now()
+		// claimAt is when the queue is read next for jobs this process was
+		// not handed: other processes', retries, expired leases, edits'.
+		// Recording results does not read it: a claim scans the due jobs,
+		// and under a burst of born jobs there would be nothing to take.
+		claimAt = time.Now()
 	)
 	defer wake.Stop()
+	// soon brings the next cycle forward to within d.
+	soon := func(d time.Duration) {
+		if at := time.Now().Add(d); at.Before(wakeAt) {
+			wake.Reset(d)
+			wakeAt = at
+		}
+	}
 	for {
 		var send chan Job
 		var next Job
@@ -116,7 +134,15 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
+			detach()
+			for len(born) > 0 {
+				backlog = append(backlog, <-born...)
+			}
 			return r.drain(todo, results, &wg, done, backlog)
+		case js := <-born:
+			backlog = append(backlog, js...)
+			inHand += len(js)
+			continue
 		case send <- next:
 			backlog = backlog[1:]
 			continue
@@ -124,30 +150,41 @@ func (r *Runner) Run(ctx context.Context) error {
 			done = append(done, res)
 			inHand--
 			if inHand > 0 {
-				continue // report a claim's results together
+				soon(r.Linger) // record results a few at a time, not one by one
+				continue
 			}
 		case <-r.q.JobsWritten():
-			r.sleep(ctx, r.Linger)
+			claimAt = time.Now()
+			soon(r.Linger) // and take the jobs of the commits meanwhile too
+			continue
 		case <-wake.C:
 		}
 		r.schedule(ctx, unscheduled)
-		limit := r.Batch - inHand
+		limit := 0
+		if !time.Now().Before(claimAt) {
+			limit = max(r.Batch-inHand, 0)
+		}
 		jobs, err := r.cycleJobs(ctx, done, limit)
-		if err != nil {
+		after := r.Poll
+		switch {
+		case err != nil:
 			if ctx.Err() == nil {
 				r.log.Warn("jobs: claim", "err", err)
 			}
-			wake.Reset(r.Poll)
-			continue // the results are written with the next cycle
+			// The results are written with the next cycle.
+		default:
+			done = done[:0]
+			backlog = append(backlog, jobs...)
+			inHand += len(jobs)
+			if limit > 0 {
+				claimAt = time.Now().Add(r.Poll)
+			}
+			if len(jobs) == limit && limit > 0 {
+				after, claimAt = r.Linger, time.Now() // more are due: come back soon
+			}
 		}
-		done = done[:0]
-		backlog = append(backlog, jobs...)
-		inHand += len(jobs)
-		if len(jobs) == limit && limit > 0 {
-			wake.Reset(r.Linger) // more are due: come back soon
-		} else {
-			wake.Reset(r.Poll)
-		}
+		wake.Reset(after)
+		wakeAt = time.Now().Add(after)
 	}
 }
 
@@ -193,15 +230,6 @@ func (r *Runner) drain(todo chan Job, results chan Result, wg *sync.WaitGroup, d
 	return err
 }
 
-func (r *Runner) sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
-
 // try runs one job's handler and says what became of it.
 func (r *Runner) try(j Job) Result {
 	res := Result{Job: j}
@@ -213,8 +241,17 @@ func (r *Runner) try(j Job) Result {
 		// Its last try was claimed by a process that died.
 		res.Err, res.Dead = errors.New("the process running its last try stopped"), true
 		return res
+	case j.LeaseUntil != nil && time.Until(*j.LeaseUntil) < r.Timeout/2:
+		// It waited too long to start: the lease might end mid-try, and
+		// another runner claim it meanwhile. Back to the queue at once.
+		res.Released = true
+		return res
 	default:
-		ctx, cancel := context.WithTimeout(context.Background(), r.Timeout)
+		deadline := time.Now().Add(r.Timeout)
+		if j.LeaseUntil != nil && j.LeaseUntil.Before(deadline) {
+			deadline = *j.LeaseUntil // never past the lease
+		}
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
 		res.Err = safely(ctx, h.fn, j)
 		cancel()
 	}

@@ -10,12 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"leadbox/internal/jobs"
+	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
 )
@@ -260,6 +262,7 @@ func TestPeriodicJobRunsOnceAtATime(t *testing.T) {
 			})
 			start(t, r)
 		}
+		waitFor(t, "the chore to be scheduled", 5*time.Second, func() bool { return len(pending(t, stores[0], "test.chore")) > 0 })
 		waitFor(t, "three runs", 10*time.Second, func() bool {
 			if p := pending(t, stores[0], "test.chore"); len(p) != 1 {
 				t.Fatalf("%d pending runs of one chore", len(p))
@@ -456,4 +459,105 @@ func sqlOpen(dsn string) (*sql.DB, error) {
 func logJob(ctx context.Context, db *sql.DB, id int64, pid int) error {
 	_, err := db.ExecContext(ctx, "INSERT INTO job_log (job_id, pid) VALUES ($1, $2)", id, pid)
 	return err
+}
+
+// TestLeadEventsAreBornLeased: the lead.created jobs of leads this process
+// creates are leased to its runner as they are written and handed over
+// after the commit, carried out once each without a claim; when the runner
+// stops before carrying them out, another runner gets them once their
+// leases run out.
+func TestLeadEventsAreBornLeased(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		dsn := storetest.DSN(t, engine)
+		s := open(t, dsn)
+		ctx := context.Background()
+		acc, err := s.CreateAccount(ctx, "Acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := s.CreateSource(ctx, lead.Source{AccountID: acc.ID, Name: "Site", Type: lead.SourceWebhook})
+		if err != nil {
+			t.Fatal(err)
+		}
+		create := func(n int) []int64 {
+			ids := make([]int64, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					phone := fmt.Sprintf("7999%07d", rand.IntN(10_000_000))
+					out, err := s.CreateLead(ctx, store.Intake{Source: src, Input: lead.Input{Phone: &phone},
+						Delivery: lead.Delivery{Method: "POST", Body: []byte("{}")},
+						Render:   func(*lead.Lead) ([]byte, error) { return []byte("{}"), nil }})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					ids[i] = out.Lead.ID
+				})
+			}
+			wg.Wait()
+			return ids
+		}
+		var mu sync.Mutex
+		seen := map[int64]int{}
+		unborn := 0
+		handle := func(_ context.Context, j jobs.Job) error {
+			mu.Lock()
+			defer mu.Unlock()
+			seen[*j.LeadID]++
+			if !strings.HasSuffix(j.Worker, "#born") || j.Attempts != 1 {
+				unborn++
+			}
+			return nil
+		}
+		r := jobs.NewRunner(s, quiet(), "first")
+		r.Poll = time.Hour // only what is handed over
+		r.Handle(jobs.LeadCreated, handle)
+		stop := start(t, r)
+		time.Sleep(50 * time.Millisecond) // attached
+		ids := create(200)
+		waitFor(t, "200 events", 10*time.Second, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(seen) == 200
+		})
+		waitFor(t, "the queue to empty", 10*time.Second, func() bool { return len(pending(t, s, jobs.LeadCreated)) == 0 })
+		mu.Lock()
+		for _, id := range ids {
+			if seen[id] != 1 {
+				t.Errorf("lead %d: its event ran %d times", id, seen[id])
+			}
+		}
+		if unborn > 0 {
+			t.Errorf("%d events were claimed, not handed over", unborn)
+		}
+		clear(seen)
+		mu.Unlock()
+
+		// Born to a runner that stops before it starts them: its stop hands
+		// them back at once.
+		block := make(chan struct{})
+		r2 := jobs.NewRunner(s, quiet(), "second")
+		r2.Workers, r2.Poll, r2.Timeout = 1, time.Hour, 300*time.Millisecond
+		r2.Handle(jobs.LeadCreated, func(ctx context.Context, j jobs.Job) error { <-block; return nil })
+		stop()
+		stop2 := start(t, r2)
+		time.Sleep(50 * time.Millisecond)
+		ids = create(30)
+		time.Sleep(100 * time.Millisecond)
+		close(block)
+		stop2()
+		// A runner of another Store (another process) gets the rest.
+		other := open(t, dsn)
+		r3 := jobs.NewRunner(other, quiet(), "third")
+		r3.Poll, r3.Linger = 20*time.Millisecond, time.Millisecond
+		r3.Handle(jobs.LeadCreated, handle)
+		start(t, r3)
+		waitFor(t, "the other runner to finish them", 10*time.Second, func() bool { return len(pending(t, s, jobs.LeadCreated)) == 0 })
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) != 29 {
+			t.Errorf("the other runner ran %d events, want the 29 the stopped one never started", len(seen))
+		}
+	})
 }

@@ -36,12 +36,14 @@ var errClosed = errors.New("store closed")
 
 // request is one creation waiting for the writer, and then its outcome.
 type request struct {
-	ctx  context.Context
-	c    creation
-	out  Outcome
-	err  error
-	ok   bool // committed in a savepoint of its own (SQLite's one-at-a-time rerun)
-	done chan struct{}
+	ctx    context.Context
+	c      creation
+	out    Outcome
+	err    error
+	ok     bool      // committed in a savepoint of its own (SQLite's one-at-a-time rerun)
+	born   []bornJob // jobs leased to this process's runner, handed over if it commits
+	unborn bool      // it wrote a job leased to no runner
+	done   chan struct{}
 }
 
 type batcher struct {

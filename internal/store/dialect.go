@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -19,7 +20,13 @@ type dialect struct {
 	name string
 	// skipLocked ends the job queue's claim subquery: PostgreSQL's claimers
 	// in many processes pass over each other's rows; SQLite has one writer.
-	skipLocked  string
+	skipLocked string
+	// lazyCommit starts the job queue's bookkeeping transactions (CycleJobs).
+	lazyCommit string
+	// inIDs is "id IN the list of ids in $n" for one statement of any
+	// length, with the argument idsArg makes of the ids.
+	inIDs       func(n int) string
+	idsArg      func(ids []int64) any
 	retryable   func(error) bool // a transient conflict: run the transaction again
 	unavailable func(error) bool // the database cannot be reached or cannot write
 	unique      func(error) bool // a unique constraint was violated
@@ -27,7 +34,19 @@ type dialect struct {
 }
 
 var sqliteDialect = dialect{
-	name: "sqlite",
+	name:  "sqlite",
+	inIDs: func(n int) string { return "id IN (SELECT value FROM json_each($" + strconv.Itoa(n) + "))" },
+	idsArg: func(ids []int64) any {
+		b := make([]byte, 0, 8*len(ids)+2)
+		b = append(b, '[')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		return string(append(b, ']'))
+	},
 	retryable: func(err error) bool {
 		c := sqliteCode(err)
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
@@ -77,6 +96,9 @@ func init() {
 var postgresDialect = dialect{
 	name:       "postgres",
 	skipLocked: " FOR UPDATE SKIP LOCKED",
+	lazyCommit: "SET LOCAL synchronous_commit = off",
+	inIDs:      func(n int) string { return "id = ANY($" + strconv.Itoa(n) + "::bigint[])" },
+	idsArg:     func(ids []int64) any { return ids },
 	retryable: func(err error) bool {
 		c := pgCode(err)
 		return c == "40001" || c == "40P01"

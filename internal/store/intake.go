@@ -63,9 +63,6 @@ func (s *Store) CreateLead(ctx context.Context, in Intake) (Outcome, error) {
 func (s *Store) create(ctx context.Context, c creation) (Outcome, error) {
 	for attempt := 0; ; attempt++ {
 		out, err := s.writer.submit(ctx, c)
-		if err == nil && !out.Replayed {
-			s.signalJobs()
-		}
 		// SQLite's "busy" is not retried here: busy_timeout has waited already,
 		// and another wait would take the sender past its own deadline.
 		retry := errors.Is(err, errIdemRace) || (s.dialect.retryable(err) && s.dialect.name == "postgres")

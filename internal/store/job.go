@@ -17,13 +17,21 @@ import (
 // that cause them — the lead pipeline (pipeline.go) and the lead edits
 // (recordChange) — and claimed, finished, retried and listed here.
 
-// jobColumns are the columns of a new job that jobArgs gives values for.
-const jobColumns = "kind, account_id, lead_id, payload, state, attempts, max_attempts, run_at, created_at"
+// jobColumns are the columns of a new job that jobRow gives values for.
+const jobColumns = "kind, account_id, lead_id, payload, state, attempts, max_attempts, run_at, created_at, lease_until, worker"
 
-// jobArgs returns the values of jobColumns for a job due now.
-func jobArgs(kind string, accountID, leadID int64, payload string, now time.Time) []any {
-	ms := now.UnixMilli()
-	return []any{kind, accountID, leadID, payload, jobs.Queued, int64(0), int64(jobs.MaxAttempts), ms, ms}
+// jobRow returns the values of jobColumns for a new job; a job leased at
+// birth (job_local.go) is running under its lease.
+func jobRow(j *jobs.Job) []any {
+	var until *int64
+	var worker *string
+	if j.LeaseUntil != nil {
+		ms := j.LeaseUntil.UnixMilli()
+		until, worker = &ms, &j.Worker
+	}
+	payload := string(j.Payload)
+	return []any{j.Kind, j.AccountID, j.LeadID, payload, jobs.Queued, int64(j.Attempts), int64(j.MaxAttempts),
+		j.RunAt.UnixMilli(), j.CreatedAt.UnixMilli(), until, worker}
 }
 
 // leadEventPayload is a lead event's job payload: which lead; for a new
@@ -56,7 +64,7 @@ func (s *Store) EnqueueJob(ctx context.Context, kind string, payload []byte, max
 		return 0, fmt.Errorf("enqueue %s: payload is not JSON", kind)
 	}
 	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		ms := s.now().UnixMilli()
 		return tx.QueryRowContext(ctx, `INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, created_at)
 			VALUES ($1, $2, 'queued', 0, $3, $4, $5) RETURNING id`, kind, string(payload), int64(maxAttempts), ms, ms).Scan(&id)
@@ -78,18 +86,23 @@ func (s *Store) signalJobs() {
 	}
 }
 
-const jobReturning = "id, kind, account_id, lead_id, payload, state, attempts, max_attempts, run_at, created_at, last_error, periodic, worker"
+const jobReturning = "id, kind, account_id, lead_id, payload, state, attempts, max_attempts, run_at, created_at, last_error, periodic, worker, lease_until"
 
-func scanJob(row scanner) (jobs.Job, error) {
+// scanJob reads a job as of now: a queued job under a lease is running.
+func scanJob(row scanner, now time.Time) (jobs.Job, error) {
 	var j jobs.Job
 	var payload string
 	var runAt, created int64
 	var worker sql.NullString
+	var lease sql.NullInt64
 	err := row.Scan(&j.ID, &j.Kind, &j.AccountID, &j.LeadID, &payload, &j.State, &j.Attempts, &j.MaxAttempts,
-		&runAt, &created, &j.LastError, &j.Periodic, &worker)
+		&runAt, &created, &j.LastError, &j.Periodic, &worker, &lease)
 	j.Payload = []byte(payload)
 	j.RunAt, j.CreatedAt = time.UnixMilli(runAt), time.UnixMilli(created)
-	j.Worker = worker.String
+	if lease.Valid && lease.Int64 > now.UnixMilli() && j.State == jobs.Queued {
+		until := time.UnixMilli(lease.Int64)
+		j.State, j.LeaseUntil, j.Worker = jobs.Running, &until, worker.String
+	}
 	return j, err
 }
 
@@ -98,19 +111,31 @@ func scanJob(row scanner) (jobs.Job, error) {
 // has run out (their process died) — leasing them to worker until
 // now+lease. On PostgreSQL concurrent claimers skip each other's rows
 // (FOR UPDATE SKIP LOCKED), so no two processes hold one job.
+//
+// On PostgreSQL the cycle commits without waiting for its WAL to reach the
+// disk (lazyCommit), so that the runner's bookkeeping adds no flushes for
+// the intake's commits to queue behind. A crash may undo its last cycles,
+// never a job: a claim undone is claimed again, a done job undone is carried
+// out again — what "at least once" allows anyway — while the jobs
+// themselves were committed durably with what caused them.
 func (s *Store) CycleJobs(ctx context.Context, worker string, results []jobs.Result, limit int, lease time.Duration) ([]jobs.Job, error) {
 	var claimed []jobs.Job
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		claimed = claimed[:0]
+		if q := s.dialect.lazyCommit; q != "" {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
 		now := s.now()
-		if err := recordResults(ctx, tx, results, now); err != nil {
+		if err := recordResults(ctx, tx, s.dialect, results, now); err != nil {
 			return err
 		}
 		if limit <= 0 {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET state = 'running', attempts = attempts + 1, run_at = $1, worker = $2
-			WHERE id IN (SELECT id FROM jobs WHERE state IN ('queued', 'running') AND run_at <= $3
+		rows, err := tx.QueryContext(ctx, `UPDATE jobs SET attempts = attempts + 1, lease_until = $1, worker = $2
+			WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3 AND (lease_until IS NULL OR lease_until <= $3)
 				ORDER BY run_at LIMIT $4`+s.dialect.skipLocked+`)
 			RETURNING `+jobReturning, now.Add(lease).UnixMilli(), worker, now.UnixMilli(), limit)
 		if err != nil {
@@ -118,7 +143,7 @@ func (s *Store) CycleJobs(ctx context.Context, worker string, results []jobs.Res
 		}
 		defer rows.Close()
 		for rows.Next() {
-			j, err := scanJob(rows)
+			j, err := scanJob(rows, now)
 			if err != nil {
 				return fmt.Errorf("claim jobs: %w", err)
 			}
@@ -129,13 +154,14 @@ func (s *Store) CycleJobs(ctx context.Context, worker string, results []jobs.Res
 	if err != nil {
 		return nil, err
 	}
+	s.freeRecorded(results)
 	return claimed, nil
 }
 
 // recordResults writes what became of jobs' tries. A result counts only
 // while the lease it was claimed with holds: a job whose lease ran out and
 // was claimed again belongs to its new holder.
-func recordResults(ctx context.Context, tx *sql.Tx, results []jobs.Result, now time.Time) error {
+func recordResults(ctx context.Context, tx *sql.Tx, d dialect, results []jobs.Result, now time.Time) error {
 	done := map[string][]int64{} // by lease
 	for _, r := range results {
 		j := r.Job
@@ -143,35 +169,25 @@ func recordResults(ctx context.Context, tx *sql.Tx, results []jobs.Result, now t
 		var args []any
 		switch {
 		case r.Released:
-			q, args = "UPDATE jobs SET state = 'queued', attempts = attempts - 1, run_at = $1, worker = NULL", []any{now.UnixMilli()}
+			q, args = "UPDATE jobs SET attempts = attempts - 1, lease_until = NULL, worker = NULL", nil
 		case r.Err == nil || !r.Next.IsZero():
 			done[j.Worker] = append(done[j.Worker], j.ID)
 			continue
 		case r.Dead:
-			q, args = "UPDATE jobs SET state = 'dead', run_at = $1, last_error = $2, worker = NULL", []any{now.UnixMilli(), errText(r.Err)}
+			q, args = "UPDATE jobs SET state = 'dead', last_error = $1, lease_until = NULL, worker = NULL", []any{errText(r.Err)}
 		default:
-			q, args = "UPDATE jobs SET state = 'queued', run_at = $1, last_error = $2, worker = NULL", []any{r.RetryAt.UnixMilli(), errText(r.Err)}
+			q, args = "UPDATE jobs SET run_at = $1, last_error = $2, lease_until = NULL, worker = NULL", []any{r.RetryAt.UnixMilli(), errText(r.Err)}
 		}
 		n := len(args)
-		q += " WHERE id = $" + strconv.Itoa(n+1) + " AND worker = $" + strconv.Itoa(n+2) + " AND state = 'running'"
+		q += " WHERE id = $" + strconv.Itoa(n+1) + " AND worker = $" + strconv.Itoa(n+2) + " AND lease_until IS NOT NULL"
 		if _, err := tx.ExecContext(ctx, q, append(args, j.ID, j.Worker)...); err != nil {
 			return fmt.Errorf("record job %d: %w", j.ID, err)
 		}
 	}
 	for worker, ids := range done {
-		for len(ids) > 0 {
-			n := min(len(ids), 200)
-			args := []any{worker}
-			ph := make([]string, n)
-			for i, id := range ids[:n] {
-				args = append(args, id)
-				ph[i] = "$" + strconv.Itoa(i+2)
-			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM jobs WHERE state = 'running' AND worker = $1 AND id IN ("+
-				strings.Join(ph, ", ")+")", args...); err != nil {
-				return fmt.Errorf("finish jobs: %w", err)
-			}
-			ids = ids[n:]
+		if _, err := tx.ExecContext(ctx, "DELETE FROM jobs WHERE worker = $1 AND lease_until IS NOT NULL AND "+d.inIDs(2),
+			worker, d.idsArg(ids)); err != nil {
+			return fmt.Errorf("finish jobs: %w", err)
 		}
 	}
 	// A periodic job's next run goes in once the delete above has freed its
@@ -201,7 +217,7 @@ func errText(err error) string {
 // SchedulePeriodic queues a run of the periodic job kind at at, unless one
 // is queued or running already (from this process or another).
 func (s *Store) SchedulePeriodic(ctx context.Context, kind string, at time.Time) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error { return schedulePeriodic(ctx, tx, kind, at, s.now()) })
+	return s.retryTx(ctx, func(tx *sql.Tx) error { return schedulePeriodic(ctx, tx, kind, at, s.now()) })
 }
 
 func schedulePeriodic(ctx context.Context, tx *sql.Tx, kind string, at, now time.Time) error {
@@ -218,11 +234,18 @@ func schedulePeriodic(ctx context.Context, tx *sql.Tx, kind string, at, now time
 // ListJobs returns up to limit jobs in state (every state for ""), the
 // soonest due first.
 func (s *Store) ListJobs(ctx context.Context, state string, limit int) ([]jobs.Job, error) {
+	now := s.now()
 	q := "SELECT " + jobReturning + " FROM jobs"
 	args := []any{}
-	if state != "" {
-		q += " WHERE state = $1"
-		args = append(args, state)
+	switch state {
+	case jobs.Dead:
+		q += " WHERE state = 'dead'"
+	case jobs.Running:
+		q += " WHERE state = 'queued' AND lease_until > $1"
+		args = append(args, now.UnixMilli())
+	case jobs.Queued:
+		q += " WHERE state = 'queued' AND (lease_until IS NULL OR lease_until <= $1)"
+		args = append(args, now.UnixMilli())
 	}
 	q += " ORDER BY run_at, id LIMIT $" + strconv.Itoa(len(args)+1)
 	rows, err := s.read.QueryContext(ctx, q, append(args, limit)...)
@@ -232,7 +255,7 @@ func (s *Store) ListJobs(ctx context.Context, state string, limit int) ([]jobs.J
 	defer rows.Close()
 	out := []jobs.Job{}
 	for rows.Next() {
-		j, err := scanJob(rows)
+		j, err := scanJob(rows, now)
 		if err != nil {
 			return nil, s.wrap(fmt.Errorf("list jobs: %w", err))
 		}
@@ -245,10 +268,11 @@ func (s *Store) ListJobs(ctx context.Context, state string, limit int) ([]jobs.J
 // afresh. A running job is left to its holder.
 func (s *Store) RetryJob(ctx context.Context, id int64) (jobs.Job, error) {
 	var j jobs.Job
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, worker = NULL
-			WHERE id = $2 AND state IN ('dead', 'queued') RETURNING `+jobReturning, s.now().UnixMilli(), id))
+		now := s.now()
+		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1
+			WHERE id = $2 AND (state = 'dead' OR lease_until IS NULL OR lease_until <= $1) RETURNING `+jobReturning, now.UnixMilli(), id), now)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("job")
 		}
@@ -263,8 +287,8 @@ func (s *Store) RetryJob(ctx context.Context, id int64) (jobs.Job, error) {
 // RetryDeadJobs makes every dead job due now, and returns how many.
 func (s *Store) RetryDeadJobs(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, worker = NULL WHERE state = 'dead'",
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1 WHERE state = 'dead'",
 			s.now().UnixMilli())
 		if err != nil {
 			return fmt.Errorf("retry jobs: %w", err)
@@ -283,31 +307,13 @@ func (s *Store) RetryDeadJobs(ctx context.Context) (int64, error) {
 func (s *Store) JobStats(ctx context.Context) (jobs.Stats, error) {
 	var st jobs.Stats
 	now := s.now().UnixMilli()
-	rows, err := s.read.QueryContext(ctx, "SELECT state, count(*) FROM jobs GROUP BY state")
-	if err != nil {
-		return st, s.wrap(fmt.Errorf("job stats: %w", err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var state string
-		var n int64
-		if err := rows.Scan(&state, &n); err != nil {
-			return st, s.wrap(err)
-		}
-		switch state {
-		case jobs.Queued:
-			st.Queued = n
-		case jobs.Running:
-			st.Running = n
-		case jobs.Dead:
-			st.Dead = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return st, s.wrap(err)
-	}
 	var oldest sql.NullInt64
-	err = s.read.QueryRowContext(ctx, "SELECT min(run_at) FROM jobs WHERE state IN ('queued', 'running') AND run_at <= $1", now).Scan(&oldest)
+	err := s.read.QueryRowContext(ctx, `SELECT
+		count(CASE WHEN state = 'queued' AND (lease_until IS NULL OR lease_until <= $1) THEN 1 END),
+		count(CASE WHEN state = 'queued' AND lease_until > $1 THEN 1 END),
+		count(CASE WHEN state = 'dead' THEN 1 END),
+		min(CASE WHEN state = 'queued' AND run_at <= $1 AND (lease_until IS NULL OR lease_until <= $1) THEN run_at END)
+		FROM jobs`, now).Scan(&st.Queued, &st.Running, &st.Dead, &oldest)
 	if err != nil {
 		return st, s.wrap(fmt.Errorf("job stats: %w", err))
 	}

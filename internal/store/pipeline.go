@@ -85,7 +85,8 @@ type lookups struct {
 	dups    []dupLookup  // one per request, in order
 	origins []originLookup
 	// How many ids of each table the group may need: at most one of each
-	// per request. An engine may answer with fewer left over.
+	// per request (a new lead's job among them). An engine may answer with
+	// fewer left over.
 	nDeliveries, nLeads int
 	now                 time.Time
 }
@@ -114,7 +115,7 @@ type found struct {
 	dups    []dupFound
 	origins []origin
 	// Ids for the group's new rows, ascending.
-	deliveryIDs, leadIDs []int64
+	deliveryIDs, leadIDs, jobIDs []int64
 }
 
 type storedIdem struct {
@@ -161,8 +162,13 @@ type refKey struct {
 }
 
 // runPlan creates a group's leads on e and answers its requests; the caller
-// commits when it returns nil.
-func runPlan(ctx context.Context, e engine, reqs []*request, now time.Time) error {
+// commits when it returns nil. adopt leases a new job to this process's
+// runner when it can (job_local.go).
+func runPlan(ctx context.Context, e engine, reqs []*request, now time.Time, adopt adopter) error {
+	forgetBorn(reqs)
+	for _, r := range reqs {
+		r.unborn = false
+	}
 	items := newItems(reqs, now)
 	q := planLookups(items, now)
 	f, err := e.lookup(ctx, q)
@@ -170,7 +176,7 @@ func runPlan(ctx context.Context, e engine, reqs []*request, now time.Time) erro
 		return err
 	}
 	decide(items, q, f)
-	w, err := assign(items, f.deliveryIDs, f.leadIDs, now)
+	w, err := assign(items, f, now, adopt)
 	if err != nil {
 		return err
 	}
@@ -247,7 +253,7 @@ func planLookups(items []item, now time.Time) *lookups {
 		if c.delivery != nil {
 			q.nDeliveries++
 		}
-		q.nLeads++
+		q.nLeads++ // and as many jobs
 		defaults := sourceDefaults(c.source)
 		for _, r := range leadRefs(&it.l) {
 			for _, id := range []*int64{*r.id, defaults[r.field]} {
@@ -367,10 +373,14 @@ type statement struct {
 	args []any
 }
 
+// adopter leases a new job to this process's runner (Store.adopt).
+type adopter func(now time.Time) (lr *localRunner, until int64, ok bool)
+
 // assign gives the ids to the requests that write, in arrival order (the
 // rest are left over), counts each new lead's duplicates, renders the
 // answers and builds the group's rows.
-func assign(items []item, dIDs, lIDs []int64, now time.Time) (groupRows, error) {
+func assign(items []item, f *found, now time.Time, adopt adopter) (groupRows, error) {
+	dIDs, lIDs, jIDs := f.deliveryIDs, f.leadIDs, f.jobIDs
 	type contact struct {
 		account int64
 		email   bool
@@ -451,7 +461,21 @@ func assign(items []item, dIDs, lIDs []int64, now time.Time) (groupRows, error) 
 			}
 			w.events = append(w.events, row)
 		}
-		w.jobs = append(w.jobs, jobArgs(jobs.LeadCreated, l.AccountID, l.ID, leadEventPayload(l.ID, "via", c.via, c.actor, ""), now))
+		if len(jIDs) == 0 {
+			return w, errors.New("assign: out of job ids")
+		}
+		j := jobs.Job{ID: jIDs[0], Kind: jobs.LeadCreated, AccountID: &l.AccountID, LeadID: &l.ID, State: jobs.Queued,
+			MaxAttempts: jobs.MaxAttempts, RunAt: now, CreatedAt: now,
+			Payload: []byte(leadEventPayload(l.ID, "via", c.via, c.actor, ""))}
+		jIDs = jIDs[1:]
+		if lr, until, ok := adopt(now); ok {
+			t := time.UnixMilli(until)
+			j.State, j.Attempts, j.Worker, j.LeaseUntil = jobs.Running, 1, lr.worker, &t
+			it.r.born = append(it.r.born, bornJob{lr, j})
+		} else {
+			it.r.unborn = true
+		}
+		w.jobs = append(w.jobs, append([]any{j.ID}, jobRow(&j)...))
 	}
 	return w, nil
 }

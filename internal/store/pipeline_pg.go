@@ -141,6 +141,7 @@ func (b *batcher) runPostgres(group []*request) {
 			}
 		}
 	}
+	b.s.handOver(group)
 	for _, j := range group {
 		close(j.done)
 	}
@@ -156,7 +157,7 @@ func (b *batcher) pgGroup(ctx context.Context, reqs []*request, notes []string) 
 	defer conn.Close()
 	rawErr := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		err = runPlan(ctx, &pgEngine{pc: pc, notes: notes}, reqs, b.s.now())
+		err = runPlan(ctx, &pgEngine{pc: pc, notes: notes}, reqs, b.s.now(), b.s.adopt)
 		if err == nil {
 			return nil
 		}
@@ -221,7 +222,7 @@ func (e *pgEngine) write(ctx context.Context, w *groupRows) error {
 		table, cols string
 		rows        [][]any
 	}{{"deliveries", "id, " + deliveryColumns, w.deliveries}, {"leads", "id, " + leadInsertColumns, w.leads},
-		{"lead_events", eventColumns, w.events}, {"jobs", jobColumns, w.jobs}} {
+		{"lead_events", eventColumns, w.events}, {"jobs", "id, " + jobColumns, w.jobs}} {
 		if len(t.rows) == 0 {
 			continue
 		}
@@ -331,6 +332,7 @@ func (e *pgEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
 	bt.Queue(pgDupSQL, accounts, phones, emails)
 	bt.Queue(pgIDsSQL, "deliveries", q.nDeliveries)
 	bt.Queue(pgIDsSQL, "leads", q.nLeads)
+	bt.Queue(pgIDsSQL, "jobs", q.nLeads)
 	br := e.pc.SendBatch(ctx, &bt)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
@@ -410,7 +412,7 @@ func (e *pgEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
 	for _, t := range []struct {
 		ids *[]int64
 		n   int
-	}{{&f.deliveryIDs, q.nDeliveries}, {&f.leadIDs, q.nLeads}} {
+	}{{&f.deliveryIDs, q.nDeliveries}, {&f.leadIDs, q.nLeads}, {&f.jobIDs, q.nLeads}} {
 		if err := br.QueryRow().Scan(t.ids); err != nil {
 			return nil, fmt.Errorf("take ids: %w", err)
 		}

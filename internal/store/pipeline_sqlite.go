@@ -43,7 +43,7 @@ func (b *batcher) runSQLite(group []*request) {
 	}
 	clear(b.refs)
 	clear(b.revs)
-	err := b.s.tryTx(ctx, func(tx *sql.Tx) error { return runPlan(ctx, sqliteEngine{stmtTx{tx, b}}, live, b.s.now()) })
+	err := b.s.tryTx(ctx, func(tx *sql.Tx) error { return runPlan(ctx, sqliteEngine{stmtTx{tx, b}}, live, b.s.now(), b.s.adopt) })
 	if err != nil && len(live) > 1 && !b.s.dialect.unavailable(err) {
 		for _, j := range live {
 			j.out, j.err = Outcome{}, nil
@@ -63,6 +63,9 @@ func (b *batcher) runSQLite(group []*request) {
 		if err != nil && (j.ok || j.err == nil) {
 			j.out, j.err = Outcome{}, err
 		}
+	}
+	b.s.handOver(group)
+	for _, j := range group {
 		close(j.done)
 	}
 	if len(b.unprepared) > 0 {
@@ -80,7 +83,7 @@ func (b *batcher) one(ctx context.Context, tx stmtTx, j *request) error {
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT lead"); err != nil {
 		return err
 	}
-	if err := runPlan(ctx, sqliteEngine{tx}, []*request{j}, b.s.now()); err != nil {
+	if err := runPlan(ctx, sqliteEngine{tx}, []*request{j}, b.s.now(), b.s.adopt); err != nil {
 		j.out, j.err = Outcome{}, err
 	}
 	j.ok = j.err == nil
@@ -147,6 +150,9 @@ func (e sqliteEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
 	if f.leadIDs, err = sqliteIDs(ctx, tx, "leads", int64(q.nLeads)); err != nil {
 		return nil, err
 	}
+	if f.jobIDs, err = sqliteIDs(ctx, tx, "jobs", int64(q.nLeads)); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
@@ -161,7 +167,7 @@ func (e sqliteEngine) write(ctx context.Context, w *groupRows) error {
 	if err := insertRows(ctx, tx, "lead_events", eventColumns, w.events); err != nil {
 		return fmt.Errorf("insert lead events: %w", err)
 	}
-	if err := insertRows(ctx, tx, "jobs", jobColumns, w.jobs); err != nil {
+	if err := insertRows(ctx, tx, "jobs", "id, "+jobColumns, w.jobs); err != nil {
 		return fmt.Errorf("insert jobs: %w", err)
 	}
 	for _, k := range w.keys {

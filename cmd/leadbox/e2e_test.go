@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +33,7 @@ const seedRequest = `  {
 // webhook source, take its URL, post the example request, and get the
 // example answer.
 func TestSeedExample(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
 		srv := startServer(t, dsn, env)
@@ -90,7 +89,7 @@ func TestSeedExample(t *testing.T) {
 // TestCLI drives the administrative commands against a running server and
 // checks their effect on the webhook.
 func TestCLI(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
 		srv := startServer(t, dsn, env)
@@ -253,7 +252,7 @@ func wantCreatedLead(t *testing.T, r response) map[string]json.RawMessage {
 // TestMigrate runs `leadbox migrate` twice on a fresh database: the first run
 // applies the migrations, the second applies nothing.
 func TestMigrate(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
 		out, err := cli(t, env, "migrate", "--db", dsn)
@@ -349,7 +348,7 @@ func checkPassword(t *testing.T, dsn, email, pass string) {
 // otherCount 0..63. On PostgreSQL two servers share the database and the
 // requests alternate between them.
 func TestConcurrentDuplicates(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		const n = 64
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
@@ -436,54 +435,12 @@ func TestConcurrentDuplicates(t *testing.T) {
 	})
 }
 
-// holdWrites blocks every write to the database until release is called:
-// on SQLite it holds the file's write lock from another connection, on
-// PostgreSQL an exclusive lock on the delivery log, which every webhook
-// request writes to.
-func holdWrites(t *testing.T, engine, dsn string) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	driver, begin, lock := "pgx", "BEGIN", "LOCK TABLE deliveries IN EXCLUSIVE MODE"
-	if engine == "sqlite" {
-		driver, dsn, begin, lock = "sqlite", "file:"+dsn+"?_pragma=busy_timeout(5000)", "BEGIN IMMEDIATE", ""
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	for _, q := range []string{begin, lock} {
-		if q == "" {
-			continue
-		}
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			conn.Close()
-			db.Close()
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			conn.ExecContext(ctx, "ROLLBACK")
-			conn.Close()
-			db.Close()
-		})
-	}
-	t.Cleanup(release)
-	return release
-}
-
 // TestGracefulShutdown cancels the server's context while requests are in
 // flight (held in the store by a lock): each of them still gets its 201, a
 // request after the cancel is refused, run returns nil, and every 201 is in
 // the database.
 func TestGracefulShutdown(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		const n = 20
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
@@ -495,7 +452,7 @@ func TestGracefulShutdown(t *testing.T) {
 		defer tr.CloseIdleConnections()
 		c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 
-		release := holdWrites(t, engine, dsn)
+		release := storetest.HoldWrites(t, engine, dsn)
 		start := make(chan struct{})
 		var completed atomic.Int32
 		answers := make([]response, n)

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 // TestMain fails the package when a test leaves a server, a connection, a
@@ -72,42 +72,10 @@ func environ(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-func forEachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
-	t.Helper()
-	// Not storetest.Engines(): without LEADBOX_TEST_POSTGRES the PostgreSQL
-	// half must say it was skipped (or fail, under CI=true).
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			if engine == "postgres" {
-				storetest.RequirePostgres(t)
-			}
-			fn(t, engine)
-		})
-	}
-}
-
-// syncBuffer is an output stream tests may read while the program writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // instance is one `leadbox serve` started through run.
 type instance struct {
 	url            string
-	stdout, stderr *syncBuffer
+	stdout, stderr *webtest.SyncBuffer
 	cancel         context.CancelFunc
 	done           chan error
 	once           sync.Once
@@ -121,7 +89,7 @@ var listening = regexp.MustCompile(`leadbox: listening on (http://\S+) `)
 func launch(t *testing.T, dsn string, getenv func(string) string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	in := &instance{stdout: &webtest.SyncBuffer{}, stderr: &webtest.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		in.done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, getenv, in.stdout, in.stderr)
 	}()

@@ -9,6 +9,7 @@ import (
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/store/storetest"
 )
 
 // isolationBodies are valid bodies for every documented operation that takes
@@ -41,7 +42,7 @@ var isolationBodies = map[string]string{
 // and changes nothing; lists hold only the caller's rows; creating with the
 // other account's references is refused.
 func TestAPIIsolation(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		ctx := context.Background()
 		phone := "79990003344"

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
 )
 
 func TestAPIAuth(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		for name, auth := range map[string]string{
 			"Missing":   "",
@@ -62,7 +63,7 @@ func TestAPIRouting(t *testing.T) {
 }
 
 func TestAPILeadCreate(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		t.Run("OK", func(t *testing.T) {
 			r := a.call(t, "POST", "/api/v1/leads", a.vars(`{"name":"Иван <b>","phone":79998888888,"email":"fff@mail.ru",
@@ -141,7 +142,7 @@ func leadIDs(t testing.TB, v map[string]any) []int64 {
 }
 
 func TestAPILeadList(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		ivan := a.addLeads(t, 1, func(int) string {
 			return a.vars(`{"name":"Иван Петров","phone":"8 (912) 345-67-89","sourceId":{{src}},"funnelStageId":{{stage}},"userIdOwner":{{manager}}}`)
@@ -205,7 +206,7 @@ func urlq(s string) string {
 // TestAPILeadCursor: paging by cursor sees every lead once, in order, while
 // new leads keep arriving between pages.
 func TestAPILeadCursor(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		ids := a.addLeads(t, 7, func(i int) string { return fmt.Sprintf(`{"phone":"7999100%04d"}`, i) })
 		var seen []int64
@@ -235,7 +236,7 @@ func TestAPILeadCursor(t *testing.T) {
 }
 
 func TestAPILeadEdit(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		id := a.addLeads(t, 1, func(int) string { return `{"name":"Олег","phone":"79995550000"}` })[0]
 		path := fmt.Sprintf("/api/v1/leads/%d", id)

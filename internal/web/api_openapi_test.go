@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
 )
 
@@ -94,7 +95,7 @@ func TestOpenAPIDocument(t *testing.T) {
 // every documented route answers something other than the router's 404 or
 // 405 (so it exists), on both engines.
 func TestOpenAPIServed(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		r := a.do(t, "GET", a.srv.URL+"/api/v1/openapi.json", nil)
 		if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/json" {

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"leadbox/internal/store/storetest"
 )
 
 func TestAPISources(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		var id int64
 		var url string
@@ -98,7 +100,7 @@ func TestAPISources(t *testing.T) {
 }
 
 func TestAPIUsers(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		d := dataOf(t, want(t, a.call(t, "POST", "/api/v1/users", `{"name":"Анна","email":"anna@example.com","password":"secret-123","role":"admin"}`), 201))
 		if d["role"] != "admin" || d["active"] != true || d["password"] != nil || d["passwordHash"] != nil {
@@ -127,7 +129,7 @@ func TestAPIUsers(t *testing.T) {
 
 // TestAPIReferences covers offices, cities, funnel stages and clients.
 func TestAPIReferences(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		for _, coll := range []string{"offices", "cities", "funnel-stages", "clients"} {
 			t.Run(coll, func(t *testing.T) {

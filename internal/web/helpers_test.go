@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 // TestMain fails the package when a test leaves a server connection, a
@@ -77,38 +77,6 @@ var leadKeys = strings.Fields(`id firstId name sourceId clientId phone email not
 // markKeys are the string fields after remoteId.
 var markKeys = leadKeys[20:]
 
-func forEachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
-	t.Helper()
-	// Not storetest.Engines(): without LEADBOX_TEST_POSTGRES the PostgreSQL
-	// half must say it was skipped (or fail, under CI=true).
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			if engine == "postgres" {
-				storetest.RequirePostgres(t)
-			}
-			fn(t, engine)
-		})
-	}
-}
-
-// syncBuffer is a log destination that tests may read while the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // env is a running leadbox HTTP server over a real store, with an account
 // holding an admin, an enabled and a disabled webhook source, and a second
 // account whose rows the first must never reach.
@@ -118,7 +86,7 @@ type env struct {
 	s      *store.Store
 	srv    *httptest.Server
 	client *http.Client
-	log    *syncBuffer
+	log    *webtest.SyncBuffer
 
 	acct     lead.Account
 	admin    lead.User
@@ -178,7 +146,7 @@ func newEnv(t *testing.T, engine string, configure ...func(*web.Config)) *env {
 func newEnvServer(t *testing.T, engine string, setup func(*httptest.Server), configure ...func(*web.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{engine: engine, log: &syncBuffer{}}
+	e := &env{engine: engine, log: &webtest.SyncBuffer{}}
 	e.s, e.dsn = openStore(t, engine)
 	var created bool
 	var err error

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
 )
 
@@ -101,7 +102,7 @@ func hostileCases() []hostileCase {
 // never a 5xx, and a delivery-log row holding the body byte for byte, or its
 // first 64 KiB marked truncated when it was over the limit.
 func TestWebhookHostileInput(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		for _, c := range hostileCases() {
 			t.Run(c.name, func(t *testing.T) {

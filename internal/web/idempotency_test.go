@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -13,10 +12,11 @@ import (
 	"time"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store/storetest"
 )
 
 func TestIdempotencyKey(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		const body = `{"phone": "79991112233", "name": "Повтор"}`
 
@@ -164,7 +164,7 @@ func TestIdempotencyKey(t *testing.T) {
 // TestIdempotencyConcurrent sends one key and body many times at once: one
 // lead is created, and every answer is that lead's 201 or a 409 to retry.
 func TestIdempotencyConcurrent(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		const n = 24
 		body := []byte(`{"phone": "79995556677"}`)
@@ -219,53 +219,12 @@ func TestIdempotencyConcurrent(t *testing.T) {
 	})
 }
 
-// holdWrites blocks every write to the database until the returned function
-// is called: on SQLite it holds the file's write lock from a second
-// connection, on PostgreSQL an exclusive lock on the delivery log, which
-// every webhook answer writes to.
-func holdWrites(t *testing.T, e *env) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	driver, dsn, begin := "pgx", e.dsn, "BEGIN"
-	lock := "LOCK TABLE deliveries IN EXCLUSIVE MODE"
-	if e.engine == "sqlite" {
-		driver, dsn, begin, lock = "sqlite", "file:"+e.dsn+"?_pragma=busy_timeout(5000)", "BEGIN IMMEDIATE", ""
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, begin); err != nil {
-		t.Fatalf("%s: %v", begin, err)
-	}
-	if lock != "" {
-		if _, err := conn.ExecContext(ctx, lock); err != nil {
-			t.Fatalf("%s: %v", lock, err)
-		}
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			conn.ExecContext(ctx, "ROLLBACK")
-			conn.Close()
-			db.Close()
-		})
-	}
-	t.Cleanup(release)
-	return release
-}
-
 // TestIdempotencyInFlight holds the database's writes so that a request with
 // an Idempotency-Key is still being processed when its retry arrives: the
 // retry gets 409 with Retry-After: 1, the first its 201, and a later retry
 // the replay.
 func TestIdempotencyInFlight(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		// active is done when two connections have started a request each.
 		var active sync.WaitGroup
 		active.Add(2)
@@ -285,7 +244,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 		defer client.CloseIdleConnections()
 
-		release := holdWrites(t, e)
+		release := storetest.HoldWrites(t, e.engine, e.dsn)
 		answers := make(chan response, 2)
 		for range 2 {
 			go func() {

@@ -49,13 +49,11 @@ func TestInbox1M(t *testing.T) {
 	var report strings.Builder
 	fmt.Fprintf(&report, "%d leads, %d timed runs per case after 3 warm-ups; %s, %s/%s, GOMAXPROCS=%d\n\n",
 		n, runs, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
-	for _, engine := range storetest.Engines() {
-		t.Run(engine, func(t *testing.T) {
-			b := &bench1M{t: t, engine: engine, n: int64(n), runs: runs}
-			b.run()
-			report.WriteString(b.markdown())
-		})
-	}
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		b := &bench1M{t: t, engine: engine, n: int64(n), runs: runs}
+		b.run()
+		report.WriteString(b.markdown())
+	})
 	t.Logf("\n%s", report.String())
 	if out := os.Getenv("LEADBOX_BENCH_1M_OUT"); out != "" {
 		if err := os.WriteFile(out, []byte(report.String()), 0o644); err != nil {

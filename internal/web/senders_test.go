@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store/storetest"
 )
 
 // Requests as real senders send them (testdata/senders/*.http, written from
@@ -183,7 +184,7 @@ func TestSenders(t *testing.T) {
 			reading: lead.Reading{Preset: "form", Aliases: map[string]string{"client_fio": "name", "client_phone": "phone"}}, status: 201,
 			checks: []check{field("name", "Елена"), field("phone", "79261112233")}},
 	}
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				e := newEnv(t, engine)
@@ -224,7 +225,7 @@ func TestSenders(t *testing.T) {
 // connection check answers 200 and makes no lead, and a repeated delivery of
 // one submission (same tranid) makes one lead.
 func TestSendersTilda(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		for _, preset := range []string{"tilda", "leadbox"} {
 			t.Run(preset, func(t *testing.T) {
 				e := newEnv(t, engine)
@@ -258,7 +259,7 @@ func TestSendersTilda(t *testing.T) {
 // TestSendersBrowser covers browser forms: CORS preflight and answers, the
 // thank-you redirect, the honeypot, and an origin that is not allowed.
 func TestSendersBrowser(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		e.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		e.setReading(t, &e.src, lead.Reading{Preset: "form", CORSOrigins: []string{"https://shop.example.ru"},
@@ -352,7 +353,7 @@ func TestSendersBrowser(t *testing.T) {
 // the API, and re-processes them into leads, one and all; a sender retrying
 // with its Idempotency-Key afterwards gets the new lead.
 func TestSendersReprocess(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		src := "/api/v1/sources/" + strconv.FormatInt(a.src.ID, 10)
 		want(t, a.call(t, "PATCH", src, `{"preset":"form"}`), 200)
@@ -427,10 +428,10 @@ func TestSendersReprocess(t *testing.T) {
 // out after leadbox may have saved the lead; once the lock is gone the retry
 // makes the lead.
 func TestSendersAnswerInTime(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		e.setReading(t, &e.src, lead.Reading{Preset: "tilda"})
-		release := holdWrites(t, e)
+		release := storetest.HoldWrites(t, e.engine, e.dsn)
 		start := time.Now()
 		r := e.send(t, e.src, "tilda_form")
 		elapsed := time.Since(start)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
 )
 
@@ -27,7 +28,7 @@ func wantRetryAfter(t testing.TB, r response) int {
 }
 
 func TestWebhookRateLimit(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		t.Run("per source", func(t *testing.T) {
 			e := newEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 2 })
 			for range 2 {
@@ -71,7 +72,7 @@ func TestWebhookRateLimit(t *testing.T) {
 // answers 503 with Retry-After, never a 500, and readiness fails while
 // liveness holds.
 func TestStoreUnavailable(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		if r := e.do(t, http.MethodGet, e.srv.URL+"/readyz", nil); r.status != 200 {
 			t.Fatalf("readyz before close: %d %s", r.status, r.body)
@@ -111,7 +112,7 @@ func TestStoreUnavailable(t *testing.T) {
 }
 
 func TestProbesAndUnknownPaths(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		for _, c := range []struct {
 			name, method, path string
@@ -151,7 +152,7 @@ func TestProbesAndUnknownPaths(t *testing.T) {
 // TestTokenNeverLogged makes good and bad requests, including a failing
 // store, and checks that no webhook token reaches the server's log.
 func TestTokenNeverLogged(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 6 })
 		unknown := "wh_" + strings.Repeat("Z", 43)
 		e.post(t, e.src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
@@ -204,7 +205,7 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 		}
 		t.Skipf("JSONTestSuite not found in %s (%v); it is required when CI=true", jsonSuiteDir, err)
 	}
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		type logged struct {
 			body   []byte

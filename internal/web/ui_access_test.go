@@ -10,10 +10,11 @@ import (
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/store/storetest"
 )
 
 func TestUIAccess(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		ctx := context.Background()

@@ -14,11 +14,12 @@ import (
 	"time"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
 )
 
 func TestUILeadWork(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		first := wantCreated(t, e.post(t, e.src, `{"name": "Анна", "phone": "+7 (999) 888-88-88", "utmCampaign": "spring", "colour": "red"}`))
@@ -87,7 +88,7 @@ func TestUILeadWork(t *testing.T) {
 }
 
 func TestUISources(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		b := login(t, e, "admin@example.com")
@@ -131,7 +132,7 @@ func TestUISources(t *testing.T) {
 }
 
 func TestUIReferenceData(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		b := login(t, e, "admin@example.com")
@@ -171,7 +172,7 @@ func TestUIReferenceData(t *testing.T) {
 }
 
 func TestUILanguageAndPages(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		wantCreated(t, e.post(t, e.src, `{"name": "Анна", "phone": "79998888888", "utmCampaign": "spring"}`))
@@ -200,7 +201,7 @@ func TestUILanguageAndPages(t *testing.T) {
 }
 
 func TestUIEvents(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		b := login(t, e, "admin@example.com")

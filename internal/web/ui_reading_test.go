@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store/storetest"
 )
 
 // TestUISourceReading: an admin sets how a source reads requests on its
@@ -18,7 +19,7 @@ import (
 // manager sees the settings but cannot change them; the page offers an HTML
 // form that posts to the source.
 func TestUISourceReading(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		ctx := context.Background()
@@ -118,7 +119,7 @@ func TestUISourceReading(t *testing.T) {
 // leads from the delivery log once an admin adds the alias, one by one or
 // all at once; what still fails stays, with its reason.
 func TestUIReprocess(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		ctx := context.Background()

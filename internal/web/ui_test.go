@@ -14,6 +14,7 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/password"
 	"leadbox/internal/store"
+	"leadbox/internal/store/storetest"
 )
 
 const testPassword = "correct horse battery"
@@ -123,7 +124,7 @@ func wantBody(t *testing.T, r response, parts ...string) {
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestUILogin(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 

@@ -14,6 +14,7 @@ import (
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/store/storetest"
 )
 
 // uiRoute is one route of ui_routes.go.
@@ -132,7 +133,7 @@ func snapshot(t *testing.T, s *store.Store, acct int64) string {
 // other account is unchanged; GETs change nothing; every state-changing
 // route refuses a request without the CSRF token or from another origin.
 func TestUIRouteWalk(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		setPasswords(t, e)
 		ctx := context.Background()

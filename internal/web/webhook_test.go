@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
 )
 
@@ -28,7 +29,7 @@ const seedRequest = `  {
 // answer against the seed's example answer: status, content type, every key
 // in order, and every value.
 func TestWebhookSeedExample(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		body := fmt.Sprintf(seedRequest, e.admin.ID)
 		before := time.Now().Unix()
@@ -101,7 +102,7 @@ func TestWebhookSeedExample(t *testing.T) {
 // TestWebhookFields checks that every field comes back as sent (and is stored
 // so), and the leniency the spec asks for.
 func TestWebhookFields(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		ctx := context.Background()
 
@@ -392,7 +393,7 @@ func TestWebhookStatuses(t *testing.T) {
 		{name: "415 unparseable content type", ctype: "application/json; charset", body: text(`{"phone": "79990000050"}`), status: 415},
 		{name: "415 content type not UTF-8", ctype: "application/json; x=\xff", body: text(`{"phone": "79990000050"}`), status: 415},
 	}
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
@@ -479,7 +480,7 @@ func TestWebhookStatuses(t *testing.T) {
 // TestWebhookErrorOrder checks that several bad fields are all named, in the
 // seed's order, each with its own label.
 func TestWebhookErrorOrder(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		r := e.post(t, e.src, `{"cost": "много", "email": "bad", "userIdOwner": "abc", "name": 1, "referrer": {}}`)
 		if r.status != 422 {

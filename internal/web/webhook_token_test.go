@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-
 	"database/sql"
 	"encoding/base64"
 	"math/bits"
@@ -15,13 +14,14 @@ import (
 	"golang.org/x/time/rate"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
 )
 
 // TestWebhookTokens checks the webhook URL's secret: at least 128 random
 // bits, distinct, and found by its hash, not by the token kept for display.
 func TestWebhookTokens(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		ctx := context.Background()
 		const n = 64
@@ -102,7 +102,7 @@ func rawDB(t *testing.T, e *env) *sql.DB {
 // and to near misses of a real one: every answer is 404, nothing is logged
 // or created.
 func TestWebhookUnknownTokens(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		tok := e.src.Token
 		var urls []string
@@ -157,7 +157,7 @@ func TestWebhookUnknownTokens(t *testing.T) {
 // exist gets 429 with Retry-After past its burst; the same address still
 // reaches a real URL, and another address still gets its 404s.
 func TestWebhookMissLimit(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine, func(c *web.Config) { c.MissRate, c.MissBurst = rate.Limit(0.01), 5 })
 		miss := func(c *http.Client) response {
 			r, err := send(c, http.MethodPost, e.srv.URL+"/hooks/"+lead.NewToken("wh_"), []byte(`{"phone": "79990009901"}`))
@@ -202,7 +202,7 @@ func TestWebhookMissLimit(t *testing.T) {
 // this server's API or straight through the database (the CLI, another
 // process), after the old URL was just used (warm in any cache).
 func TestWebhookRotateAndDisable(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		a := newAPIEnv(t, engine)
 		ctx := context.Background()
 		body := `{"phone": "79990009903"}`
@@ -265,7 +265,7 @@ func TestWebhookRotateAndDisable(t *testing.T) {
 // whatever path it takes (a lead, a rejected body, a connection check), and
 // nothing is written for the old copy.
 func TestWebhookSourceChangedElsewhere(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		e := newEnv(t, engine)
 		db := rawDB(t, e)
 		change := func(q string) {

@@ -16,15 +16,6 @@ import (
 	"leadbox/internal/store"
 )
 
-// Engines lists the engines a test should run on: always "sqlite", and
-// "postgres" when LEADBOX_TEST_POSTGRES is set.
-func Engines() []string {
-	if os.Getenv("LEADBOX_TEST_POSTGRES") != "" {
-		return []string{"sqlite", "postgres"}
-	}
-	return []string{"sqlite"}
-}
-
 // RequirePostgres returns the PostgreSQL URL tests use. Without one it skips
 // the test, or fails it under CI=true, where every suite must run.
 func RequirePostgres(t testing.TB) string {

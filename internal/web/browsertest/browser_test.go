@@ -132,15 +132,10 @@ func post(t *testing.T, url, body string) (int, string) {
 
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			if engine == "postgres" {
-				storetest.RequirePostgres(t)
-			}
-			f := setup(t, engine)
-			run(t, f, exe, engine)
-		})
-	}
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		f := setup(t, engine)
+		run(t, f, exe, engine)
+	})
 }
 
 func run(t *testing.T, f *fixture, exe, engine string) {

@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"leadbox/internal/store/storetest"
 )
 
 // newClient is an HTTP client for conns concurrent senders.

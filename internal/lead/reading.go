@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -134,4 +135,14 @@ var QuarantineStatuses = []int{400, 403, 405, 410, 415, 422, 429}
 func (d *Delivery) Quarantined() bool {
 	return d.LeadID == nil && !d.BodyTruncated && !d.Replayed && d.Reprocessed == nil &&
 		(d.Mark == MarkSpam || slices.Contains(QuarantineStatuses, d.Status))
+}
+
+// SortedAliases lists a source's aliases by incoming name, for pages.
+func SortedAliases(m map[string]string) [][2]string {
+	out := make([][2]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, [2]string{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
 }

@@ -17,7 +17,7 @@ import (
 	"leadbox/internal/store/storetest"
 )
 
-// uiRoute is one route of ui_routes.go.
+// uiRoute is one route of ui/ui.go.
 type uiRoute struct{ method, pattern string }
 
 var routeCall = regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) (/[^"]*)"`)
@@ -26,7 +26,7 @@ var routeCall = regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) (/[^"]*)"`)
 // there is walked here without anyone remembering to.
 func uiRouteTable(t *testing.T) []uiRoute {
 	t.Helper()
-	src, err := os.ReadFile("ui_routes.go")
+	src, err := os.ReadFile("ui/ui.go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func uiRouteTable(t *testing.T) []uiRoute {
 		out = append(out, uiRoute{m[1], m[2]})
 	}
 	if len(out) < 20 {
-		t.Fatalf("found only %d routes in ui_routes.go: %v", len(out), out)
+		t.Fatalf("found only %d routes in ui/ui.go: %v", len(out), out)
 	}
 	return out
 }

@@ -1,7 +1,9 @@
 // Package webtest holds what tests of leadbox's servers and processes
 // share, so that no test package keeps a copy: an output buffer tests may
-// read while a server writes to it. Databases (engines, a store, a held
-// write lock) come from storetest.
+// read while a server writes to it, and the check that a parser refused
+// with an error a handler can answer. Databases (engines, a store, a held
+// write lock) come from storetest. It imports no server package, so the
+// surfaces' own tests can use it.
 package webtest
 
 import (

@@ -5,12 +5,13 @@ import (
 	"net/http"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store"
 )
 
 func (s *Server) apiListClients(r *http.Request, c apiCaller) (int, any, error) {
 	q := r.URL.Query()
 	bad := &lead.Error{Code: lead.EInvalid}
-	limit, before := queryPage(q, bad)
+	limit, before := store.QueryPage(q, "limit", "cursor", bad)
 	if len(bad.Fields) > 0 {
 		return 0, nil, bad
 	}
@@ -26,7 +27,7 @@ func (s *Server) apiListClients(r *http.Request, c apiCaller) (int, any, error) 
 }
 
 func (s *Server) apiGetClient(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -81,7 +82,7 @@ func (s *Server) apiCreateClient(r *http.Request, c apiCaller) (int, any, error)
 }
 
 func (s *Server) apiUpdateClient(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -107,7 +108,7 @@ func (s *Server) apiUpdateClient(r *http.Request, c apiCaller) (int, any, error)
 }
 
 func (s *Server) apiDeleteClient(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}

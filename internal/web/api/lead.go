@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"leadbox/internal/lead"
@@ -24,9 +23,6 @@ type page[T any] struct {
 	NextCursor *string `json:"nextCursor"`
 }
 
-// defaultPage is how many items a list answers when the request says not.
-const defaultPage = 50
-
 func (s *Server) apiListLeads(r *http.Request, c apiCaller) (int, any, error) {
 	f, err := s.leadFilter(r.URL.Query())
 	if err != nil {
@@ -43,110 +39,11 @@ func (s *Server) apiListLeads(r *http.Request, c apiCaller) (int, any, error) {
 	return http.StatusOK, p, nil
 }
 
-// leadFilter reads the inbox's filters from the query string.
+// leadFilter reads the lead list's filters from the query string, by the
+// one reading the inbox uses too.
 func (s *Server) leadFilter(q url.Values) (store.LeadFilter, error) {
-	bad := &lead.Error{Code: lead.EInvalid}
-	var f store.LeadFilter
-	f.SourceID = queryID(q, "sourceId", bad)
-	f.StageID = queryID(q, "funnelStageId", bad)
-	f.OwnerID = queryID(q, "userIdOwner", bad)
-	f.From = queryTime(q, "from", "Начало периода", false, bad)
-	f.To = queryTime(q, "to", "Конец периода", true, bad)
-	switch v := q.Get("duplicates"); v {
-	case "", "false", "0":
-	case "true", "1":
-		f.DuplicatesOnly = true
-	default:
-		bad.Add("duplicates", fmt.Sprintf(lead.MsgBoolean, "duplicates"))
-	}
-	if text := strings.TrimSpace(q.Get("q")); text != "" {
-		s.classifySearch(text, &f)
-	}
-	f.Limit, f.Before = queryPage(q, bad)
-	if len(bad.Fields) > 0 {
-		return f, bad
-	}
-	return f, nil
-}
-
-// classifySearch sends q to the phone, the digits of a phone, or the name
-// and email: "+7 (999) 888-88-88" finds 79998888888 exactly, "888-88" finds
-// any phone holding 88888, "ivan" finds names and emails.
-func (s *Server) classifySearch(q string, f *store.LeadFilter) {
-	if phone, ok := s.decoder.NormalizePhone(q); ok {
-		f.Phone = phone
-		return
-	}
-	digits := strings.Map(func(r rune) rune {
-		switch {
-		case r >= '0' && r <= '9':
-			return r
-		case strings.ContainsRune(" +-().", r):
-			return -1
-		}
-		return 'x'
-	}, q)
-	if len(digits) >= 3 && !strings.Contains(digits, "x") {
-		f.Digits = digits
-		return
-	}
-	f.Text = q
-}
-
-func queryID(q url.Values, key string, bad *lead.Error) *int64 {
-	v := strings.TrimSpace(q.Get(key))
-	if v == "" {
-		return nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		bad.AddField(key, lead.MsgInteger)
-		return nil
-	}
-	return &n
-}
-
-// queryTime reads unix seconds or a YYYY-MM-DD date (UTC); a date as the end
-// of a period includes that whole day.
-func queryTime(q url.Values, key, label string, end bool, bad *lead.Error) int64 {
-	v := strings.TrimSpace(q.Get(key))
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
-		return n
-	}
-	d, err := time.Parse(time.DateOnly, v)
-	if err != nil {
-		bad.Add(key, fmt.Sprintf(lead.MsgFormat, label))
-		return 0
-	}
-	if end {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d.Unix()
-}
-
-// queryPage reads limit (1..MaxPage, default 50) and cursor.
-func queryPage(q url.Values, bad *lead.Error) (limit int, before int64) {
-	limit = defaultPage
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n < 1 || n > store.MaxPage {
-			bad.Add("limit", fmt.Sprintf(lead.MsgRange, "limit", 1, store.MaxPage))
-		} else {
-			limit = n
-		}
-	}
-	if v := q.Get("cursor"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			bad.Add("cursor", fmt.Sprintf(lead.MsgFormat, "cursor"))
-		} else {
-			before = n
-		}
-	}
-	return limit, before
+	return store.ParseLeadFilter(q, store.FilterParams{Source: "sourceId", Stage: "funnelStageId", Owner: "userIdOwner",
+		Duplicates: "duplicates", Limit: "limit", Cursor: "cursor", Zone: time.UTC}, s.decoder.NormalizePhone)
 }
 
 // cursorAfter is the cursor of the page after the item with this id. Pages
@@ -157,7 +54,7 @@ func cursorAfter(id int64) *string {
 }
 
 func (s *Server) apiGetLead(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -187,7 +84,7 @@ func (s *Server) apiCreateLead(r *http.Request, c apiCaller) (int, any, error) {
 // apiUpdateLead changes the fields the body names, by the webhook's rules;
 // null clears a field. Keys that are not lead fields are refused.
 func (s *Server) apiUpdateLead(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -218,7 +115,7 @@ func unknownKeys(extra json.RawMessage) error {
 }
 
 func (s *Server) apiDeleteLead(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -226,7 +123,7 @@ func (s *Server) apiDeleteLead(r *http.Request, c apiCaller) (int, any, error) {
 }
 
 func (s *Server) apiNoAnswer(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -236,7 +133,7 @@ func (s *Server) apiNoAnswer(r *http.Request, c apiCaller) (int, any, error) {
 
 // apiSetLeadClient links the lead to a client, or unlinks it with null.
 func (s *Server) apiSetLeadClient(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -257,7 +154,7 @@ func (s *Server) apiSetLeadClient(r *http.Request, c apiCaller) (int, any, error
 
 // apiLeadEvents answers a lead's history; the lead must be the caller's.
 func (s *Server) apiLeadEvents(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}

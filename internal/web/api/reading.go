@@ -88,19 +88,10 @@ func (s *Server) apiListPresets(r *http.Request, c apiCaller) (int, any, error) 
 	return http.StatusOK, data[[]apiPreset]{out}, nil
 }
 
-// deliveryID reads the {deliveryId} of the path.
-func deliveryID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("deliveryId"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, lead.Errorf(lead.ENotFound, "id", "Не найдено.")
-	}
-	return id, nil
-}
-
 // sourceDeliveryIDs reads the {id} and {deliveryId} of the path.
 func sourceDeliveryIDs(r *http.Request) (id, did int64, err error) {
-	if id, err = pathID(r); err == nil {
-		did, err = deliveryID(r)
+	if id, err = lead.ParseID(r.PathValue("id")); err == nil {
+		did, err = lead.ParseID(r.PathValue("deliveryId"))
 	}
 	return id, did, err
 }
@@ -143,7 +134,7 @@ type reprocessResult struct {
 // apiReprocessAll re-processes a source's quarantined requests, oldest
 // first, up to store.MaxReprocess per call.
 func (s *Server) apiReprocessAll(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}

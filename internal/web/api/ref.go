@@ -17,7 +17,7 @@ func (s *Server) apiListUsers(r *http.Request, c apiCaller) (int, any, error) {
 }
 
 func (s *Server) apiGetUser(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -74,7 +74,7 @@ func (s *Server) apiCreateUser(r *http.Request, c apiCaller) (int, any, error) {
 // apiUpdateUser changes a user; there is no delete: deactivate with
 // "active": false, which also ends the user's sessions.
 func (s *Server) apiUpdateUser(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -125,7 +125,7 @@ func (s *Server) apiListRefs(kind store.RefKind) apiHandler {
 
 func (s *Server) apiGetRef(kind store.RefKind) apiHandler {
 	return func(r *http.Request, c apiCaller) (int, any, error) {
-		id, err := pathID(r)
+		id, err := lead.ParseID(r.PathValue("id"))
 		if err != nil {
 			return 0, nil, err
 		}
@@ -151,7 +151,7 @@ func (s *Server) apiCreateRef(kind store.RefKind) apiHandler {
 
 func (s *Server) apiRenameRef(kind store.RefKind) apiHandler {
 	return func(r *http.Request, c apiCaller) (int, any, error) {
-		id, err := pathID(r)
+		id, err := lead.ParseID(r.PathValue("id"))
 		if err != nil {
 			return 0, nil, err
 		}
@@ -170,7 +170,7 @@ func (s *Server) apiRenameRef(kind store.RefKind) apiHandler {
 
 func (s *Server) apiDeleteRef(kind store.RefKind) apiHandler {
 	return func(r *http.Request, c apiCaller) (int, any, error) {
-		id, err := pathID(r)
+		id, err := lead.ParseID(r.PathValue("id"))
 		if err != nil {
 			return 0, nil, err
 		}
@@ -184,7 +184,7 @@ func (s *Server) apiListStages(r *http.Request, c apiCaller) (int, any, error) {
 }
 
 func (s *Server) apiGetStage(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -212,7 +212,7 @@ func (s *Server) apiCreateStage(r *http.Request, c apiCaller) (int, any, error) 
 // apiUpdateStage renames, recolours or moves a stage (position 1 is first;
 // the others shift).
 func (s *Server) apiUpdateStage(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -247,7 +247,7 @@ func (s *Server) apiUpdateStage(r *http.Request, c apiCaller) (int, any, error) 
 }
 
 func (s *Server) apiDeleteStage(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}

@@ -39,15 +39,6 @@ func readBody(r *http.Request) ([]byte, error) {
 	return p.JSON, nil
 }
 
-// pathID reads the {id} of the path; one that cannot name a row is not found.
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, lead.Errorf(lead.ENotFound, "id", "Не найдено.")
-	}
-	return id, nil
-}
-
 // form is a JSON object body of a reference-data request, read key by key so
 // that each wrong value is a 422 naming its key.
 type form struct {

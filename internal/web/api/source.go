@@ -65,7 +65,7 @@ func (s *Server) apiListSources(r *http.Request, c apiCaller) (int, any, error) 
 }
 
 func (s *Server) apiGetSource(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -117,7 +117,7 @@ func (s *Server) apiCreateSource(r *http.Request, c apiCaller) (int, any, error)
 // apiUpdateSource renames a source, sets its defaults (null clears one) or
 // switches it on or off.
 func (s *Server) apiUpdateSource(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -160,7 +160,7 @@ func (s *Server) apiUpdateSource(r *http.Request, c apiCaller) (int, any, error)
 }
 
 func (s *Server) apiDeleteSource(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -169,7 +169,7 @@ func (s *Server) apiDeleteSource(r *http.Request, c apiCaller) (int, any, error)
 
 // apiRotateSource gives a webhook source a new URL; the old one stops at once.
 func (s *Server) apiRotateSource(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -181,7 +181,7 @@ func (s *Server) apiRotateSource(r *http.Request, c apiCaller) (int, any, error)
 
 func (s *Server) apiEnableSource(enabled bool) apiHandler {
 	return func(r *http.Request, c apiCaller) (int, any, error) {
-		id, err := pathID(r)
+		id, err := lead.ParseID(r.PathValue("id"))
 		if err != nil {
 			return 0, nil, err
 		}
@@ -201,12 +201,12 @@ type apiDelivery struct {
 
 // apiListDeliveries answers a source's delivery log, newest first.
 func (s *Server) apiListDeliveries(r *http.Request, c apiCaller) (int, any, error) {
-	id, err := pathID(r)
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
 	bad := &lead.Error{Code: lead.EInvalid}
-	limit, before := queryPage(r.URL.Query(), bad)
+	limit, before := store.QueryPage(r.URL.Query(), "limit", "cursor", bad)
 	if len(bad.Fields) > 0 {
 		return 0, nil, bad
 	}

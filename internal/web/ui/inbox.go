@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"leadbox/internal/lead"
 	"leadbox/internal/store"
 )
 
@@ -54,74 +53,16 @@ func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "inbox", s.newView(w, r, "inbox", "nav.inbox", d))
 }
 
-// parseInbox reads the filter from a query string. A search is a phone when
-// it reads as one (in any format), else a part of a phone when it is all
-// digits, else a part of a name or an email.
+// parseInbox reads the filter from a query string, by the one reading the
+// API's lead list uses too (the inbox names its parameters its own way and
+// reads dates in the server's zone), and keeps the form as it was filled in.
 func (s *Server) parseInbox(v url.Values) (inboxQuery, store.LeadFilter, error) {
 	q := inboxQuery{Source: v.Get("source"), Stage: v.Get("stage"), Owner: v.Get("owner"), From: v.Get("from"),
-		To: v.Get("to"), Q: strings.TrimSpace(v.Get("q")), Dup: v.Get("dup") == "1"}
-	var f store.LeadFilter
-	var err error
-	if f.SourceID, err = formID(q.Source); err != nil {
-		return q, f, err
-	}
-	if f.StageID, err = formID(q.Stage); err != nil {
-		return q, f, err
-	}
-	if f.OwnerID, err = formID(q.Owner); err != nil {
-		return q, f, err
-	}
-	if f.From, err = day(q.From, 0); err != nil {
-		return q, f, err
-	}
-	if f.To, err = day(q.To, 1); err != nil {
-		return q, f, err
-	}
-	if b := v.Get("before"); b != "" {
-		if q.Before, err = strconv.ParseInt(b, 10, 64); err != nil || q.Before <= 0 {
-			return q, f, lead.Errorf(lead.EInvalid, "before", "Неверная страница.")
-		}
-	}
-	f.Before, f.DuplicatesOnly = q.Before, q.Dup
-	s.searchFilter(q.Q, &f)
-	return q, f, nil
-}
-
-func (s *Server) searchFilter(text string, f *store.LeadFilter) {
-	if text == "" {
-		return
-	}
-	digits := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, text)
-	phoneish := strings.Trim(text, "0123456789+()-. ") == ""
-	switch {
-	case phoneish && len(digits) >= 10:
-		if p, ok := s.decoder.NormalizePhone(text); ok {
-			f.Phone = p
-			return
-		}
-		f.Digits = digits
-	case phoneish && digits != "":
-		f.Digits = digits
-	default:
-		f.Text = text
-	}
-}
-
-// day reads a YYYY-MM-DD date as the unix time of its start, plus offset days.
-func day(s string, offset int) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	t, err := time.ParseInLocation("2006-01-02", s, time.Local)
-	if err != nil {
-		return 0, lead.Errorf(lead.EInvalid, "date", "Дата должна быть в виде ГГГГ-ММ-ДД.")
-	}
-	return t.AddDate(0, 0, offset).Unix(), nil
+		To: v.Get("to"), Q: strings.TrimSpace(v.Get("q"))}
+	f, err := store.ParseLeadFilter(v, store.FilterParams{Source: "source", Stage: "stage", Owner: "owner",
+		Duplicates: "dup", Cursor: "before", Zone: time.Local}, s.decoder.NormalizePhone)
+	q.Dup, q.Before = f.DuplicatesOnly, f.Before
+	return q, f, err
 }
 
 func (q inboxQuery) encode() string {

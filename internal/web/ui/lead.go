@@ -25,7 +25,7 @@ type leadCard struct {
 // request, other leads of the same contact, the history and the forms.
 func (s *Server) handleLead(w http.ResponseWriter, r *http.Request) {
 	ss := sessionOf(r)
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

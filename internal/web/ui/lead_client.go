@@ -3,6 +3,8 @@ package ui
 import (
 	"net/http"
 	"strings"
+
+	"leadbox/internal/lead"
 )
 
 // handleLeadClient creates a client from the lead (action=create) or links
@@ -11,7 +13,7 @@ import (
 func (s *Server) handleLeadClient(w http.ResponseWriter, r *http.Request) {
 	ss := sessionOf(r)
 	acct, uid := ss.User.AccountID, &ss.User.ID
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

@@ -3,6 +3,7 @@ package ui
 import (
 	"net/http"
 
+	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/web/respond"
 )
@@ -15,7 +16,7 @@ var editableFields = []string{"name", "phone", "email", "userIdOwner", "funnelSt
 // sender sends it, and an emptied field is cleared.
 func (s *Server) handleLeadEdit(w http.ResponseWriter, r *http.Request) {
 	ss := sessionOf(r)
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

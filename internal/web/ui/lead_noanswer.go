@@ -2,12 +2,14 @@ package ui
 
 import (
 	"net/http"
+
+	"leadbox/internal/lead"
 )
 
 // handleLeadNoAnswer records that the manager called and nobody answered.
 func (s *Server) handleLeadNoAnswer(w http.ResponseWriter, r *http.Request) {
 	ss := sessionOf(r)
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

@@ -1,6 +1,10 @@
 package ui
 
-import "net/http"
+import (
+	"net/http"
+
+	"leadbox/internal/lead"
+)
 
 // handleRefEdit renames an office or a city.
 func (s *Server) handleRefEdit(w http.ResponseWriter, r *http.Request) {
@@ -9,7 +13,7 @@ func (s *Server) handleRefEdit(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, err)
 		return
 	}
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
@@ -29,7 +33,7 @@ func (s *Server) handleRefDelete(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, err)
 		return
 	}
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

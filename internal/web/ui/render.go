@@ -175,15 +175,6 @@ func (s *Server) handleNotFoundPage(w http.ResponseWriter, r *http.Request) {
 	s.uiError(w, r, lead.Errorf(lead.ENotFound, "path", "Страница не найдена."))
 }
 
-// pathID reads a positive id from the path; anything else is a 404.
-func uiPathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, lead.Errorf(lead.ENotFound, name, "Не найдено.")
-	}
-	return id, nil
-}
-
 // formID reads an optional id from a form or query value: "" is nil.
 func formID(v string) (*int64, error) {
 	v = strings.TrimSpace(v)

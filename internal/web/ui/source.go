@@ -32,7 +32,7 @@ type sourceData struct {
 func (s *Server) handleSource(w http.ResponseWriter, r *http.Request) {
 	ss := sessionOf(r)
 	acct := ss.User.AccountID
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"net/http"
+
+	"leadbox/internal/lead"
 )
 
 // handleSourceEdit renames a source and sets its defaults.
 func (s *Server) handleSourceEdit(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

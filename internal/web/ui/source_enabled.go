@@ -2,12 +2,14 @@ package ui
 
 import (
 	"net/http"
+
+	"leadbox/internal/lead"
 )
 
 // handleSourceEnabled switches a source on or off; a disabled webhook
 // answers 410.
 func (s *Server) handleSourceEnabled(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

@@ -12,7 +12,7 @@ import (
 // handleSourceReading saves how a webhook source reads senders' requests:
 // preset, aliases, GET, CORS origins, thank-you page, honeypot and rate.
 func (s *Server) handleSourceReading(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

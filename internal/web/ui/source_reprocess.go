@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"leadbox/internal/lead"
 	"leadbox/internal/store"
 )
 
@@ -11,12 +12,12 @@ import (
 // into a lead, read by the source's settings now; a request that still
 // fails shows why and stays in quarantine.
 func (s *Server) handleDeliveryReprocess(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
 	}
-	did, err := uiPathID(r, "deliveryId")
+	did, err := lead.ParseID(r.PathValue("deliveryId"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
@@ -37,7 +38,7 @@ func (s *Server) handleDeliveryReprocess(w http.ResponseWriter, r *http.Request)
 // source, oldest first, up to store.MaxReprocess at a time, and says how many
 // became leads and how many still fail.
 func (s *Server) handleSourceReprocessAll(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

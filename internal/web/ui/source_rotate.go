@@ -2,12 +2,14 @@ package ui
 
 import (
 	"net/http"
+
+	"leadbox/internal/lead"
 )
 
 // handleSourceRotate gives a webhook source a new secret; the old URL stops
 // answering at once.
 func (s *Server) handleSourceRotate(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

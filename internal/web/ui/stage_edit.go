@@ -9,7 +9,7 @@ import (
 
 // handleStageEdit renames and recolours a stage.
 func (s *Server) handleStageEdit(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
@@ -23,7 +23,7 @@ func (s *Server) handleStageEdit(w http.ResponseWriter, r *http.Request) {
 
 // handleStageMove puts a stage at a position of the funnel (1 is first).
 func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
@@ -42,7 +42,7 @@ func (s *Server) handleStageMove(w http.ResponseWriter, r *http.Request) {
 
 // handleStageDelete deletes a stage no lead or source names.
 func (s *Server) handleStageDelete(w http.ResponseWriter, r *http.Request) {
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

@@ -12,7 +12,7 @@ import (
 // can undo mistakes.
 func (s *Server) handleUserEdit(w http.ResponseWriter, r *http.Request) {
 	me := sessionOf(r).User
-	id, err := uiPathID(r, "id")
+	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

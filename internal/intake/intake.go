@@ -1,5 +1,8 @@
-// Package intake turns a sender's payload into lead fields: decoding, type
-// leniency, phone/email normalisation, messages; no DB, no HTTP.
+// Package intake turns a sender's request into lead fields, in one call
+// (Decoder.ReadRequest, request.go): content type and charset (body.go),
+// the format's fields (payload.go), the source's mapping of names
+// (mapping.go), and decoding with its leniency, phone/email normalisation
+// and messages (this file); no DB, no HTTP.
 package intake
 
 import (

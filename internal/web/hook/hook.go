@@ -111,9 +111,8 @@ type webhookRequest struct {
 	readErr  error  // why the body was not read whole
 	delivery lead.Delivery
 	idem     *store.Idem
-	payload  intake.Payload
-	m        *intake.Mapping // see mapping
-	browser  bool            // an HTML form post from a browser: answered with a page or a redirect
+	read     intake.Read // the request as intake read it, in one call
+	browser  bool        // an HTML form post from a browser: answered with a page or a redirect
 }
 
 // webhook does the work of handleWebhook and returns the answer.
@@ -135,12 +134,14 @@ func (s *Server) webhook(ctx context.Context, r *http.Request, req *webhookReque
 			return a
 		}
 	}
-	in, err := s.read(req)
-	if err != nil {
-		return s.reject(ctx, req, err)
+	if req.read.Mapped != nil {
+		req.delivery.Mapped = req.read.Mapped // the fields as the source read them, when not the body itself
+	}
+	if req.read.Err != nil {
+		return s.reject(ctx, req, req.read.Err)
 	}
 	out, err := s.store.CreateLead(ctx, store.Intake{
-		Source: req.src, Input: in, Delivery: req.delivery, Idem: req.idem,
+		Source: req.src, Input: req.read.Input, Delivery: req.delivery, Idem: req.idem,
 		Render: respond.LeadBody,
 	})
 	if err != nil {
@@ -207,21 +208,18 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 		e.RetryAfter = wait
 		return e
 	}
-	var err2 error
-	if get {
-		req.payload, err2 = intake.ReadQuery(r.URL.RawQuery)
-	} else {
-		req.payload, err2 = intake.ReadBody(r.Header.Get("Content-Type"), body)
+	// One call reads the whole request: content type, charset, format, the
+	// source's mapping of names, and the lead's fields.
+	if req.read, err = s.decoder.ReadRequest(intake.Request{Method: r.Method,
+		ContentType: r.Header.Get("Content-Type"), Query: r.URL.RawQuery, Body: body}, req.src.Reading); err != nil {
+		return err
 	}
-	if err2 != nil {
-		return err2
-	}
-	req.delivery.Notes = strings.Join(req.payload.Notes, "\n")
+	req.delivery.Notes = strings.Join(req.read.Notes, "\n")
 	// A browser's HTML form post is answered with pages only when the source
 	// has a thank-you page to send it to; otherwise it gets the JSON answer
 	// like every sender.
-	req.browser = req.src.RedirectURL != "" && req.payload.Format != intake.FormatJSON &&
-		req.payload.Format != intake.FormatQuery && strings.Contains(r.Header.Get("Accept"), "text/html")
+	req.browser = req.src.RedirectURL != "" && req.read.Format != intake.FormatJSON &&
+		req.read.Format != intake.FormatQuery && strings.Contains(r.Header.Get("Accept"), "text/html")
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if utf8.RuneCountInString(key) > maxIdemKey {
 			return lead.Errorf(lead.EInvalid, "Idempotency-Key", lead.MsgMax, "Idempotency-Key", maxIdemKey)
@@ -232,7 +230,7 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 		sum := sha256.Sum256(body)
 		req.idem = &store.Idem{Key: key, BodyHash: hex.EncodeToString(sum[:])}
 		req.delivery.IdempotencyKey = &req.idem.Key
-	} else if id, ok := tildaSubmission(req); ok {
+	} else if id := req.read.Submission; id != "" {
 		// Tilda delivers one form submission again when it gets no answer in
 		// time; its tranid makes the repeats one lead. The hash is of the id,
 		// not the body, so a repeat with other technical fields still replays.

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/web/respond"
 )
@@ -19,36 +18,16 @@ import (
 // What the webhook does for senders that are not programmers writing JSON:
 // form builders, HTML forms in browsers, ad platforms that only send GET.
 
-// read maps the request's fields by the source's preset and aliases and
-// decodes them by the webhook's rules; the mapped fields go to the
-// delivery log when they differ from the body.
-func (s *Server) read(req *webhookRequest) (lead.Input, error) {
-	in, mapped, err := s.decoder.Read(req.payload, req.mapping(), req.src.Honeypot)
-	if mapped != nil {
-		req.delivery.Mapped = mapped
-	}
-	return in, err
-}
-
-// mapping is the source's mapping of incoming names, made once a request.
-func (req *webhookRequest) mapping() *intake.Mapping {
-	if req.m == nil {
-		req.m = intake.NewMapping(req.src.Preset, req.src.Aliases)
-	}
-	return req.m
-}
-
 // caught answers the requests that are kept in the delivery log but make no
 // lead: a form builder's connection check, and a bot that filled the
 // honeypot field (kept, marked spam, for an admin to re-process if a person
 // did fill it).
 func (s *Server) caught(ctx context.Context, req *webhookRequest) (answer, bool) {
-	m := req.mapping()
 	var mark, msg string
 	switch {
-	case (req.payload.Format != intake.FormatJSON || m.Preset().Tilda) && m.IsPing(req.payload):
+	case req.read.Ping:
 		mark, msg = lead.MarkTest, msgPing
-	case req.src.Honeypot != "" && filled(req.payload, req.src.Honeypot):
+	case req.read.Spam:
 		mark, msg = lead.MarkSpam, msgSpam
 	default:
 		return answer{}, false
@@ -68,32 +47,6 @@ const (
 	msgPing = "Проверка связи прошла: вебхук работает. Лид не создан."
 	msgSpam = "Заявка принята."
 )
-
-func filled(p intake.Payload, key string) bool {
-	v, ok := p.Get(key)
-	return ok && strings.TrimSpace(v) != ""
-}
-
-// tildaSubmission returns the submission id of a request from Tilda: on a
-// source with the Tilda preset, or a form post carrying Tilda's own
-// technical fields (tranid and formid) to any source.
-func tildaSubmission(req *webhookRequest) (string, bool) {
-	p := req.payload
-	tilda := req.src.Preset == "tilda"
-	if !tilda && p.Format == intake.FormatJSON {
-		return "", false // not Tilda's form: no need to walk a JSON body for its fields
-	}
-	id, ok := p.Get("tranid")
-	id = strings.TrimSpace(id)
-	if !ok || id == "" || utf8.RuneCountInString(id) > 200 {
-		return "", false
-	}
-	if tilda {
-		return id, true
-	}
-	_, form := p.Get("formid")
-	return id, form
-}
 
 // allowed is the Allow header of a source's URL.
 func allowed(src lead.Source) string {

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,7 +39,7 @@ func ParseLeadFilter(q url.Values, p FilterParams, normalize func(string) (strin
 	case "true", "1":
 		f.DuplicatesOnly = true
 	default:
-		bad.Add(p.Duplicates, fmt.Sprintf(lead.MsgBoolean, p.Duplicates))
+		bad.Addf(p.Duplicates, lead.MsgBoolean, p.Duplicates)
 	}
 	f.Search(q.Get("q"), normalize)
 	f.Limit, f.Before = QueryPage(q, p.Limit, p.Cursor, bad)
@@ -107,7 +106,7 @@ func queryTime(q url.Values, key, label string, end bool, zone *time.Location, b
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, zone)
 	if err != nil {
-		bad.Add(key, fmt.Sprintf(lead.MsgFormat, label))
+		bad.Addf(key, lead.MsgFormat, label)
 		return 0
 	}
 	if end {
@@ -127,7 +126,7 @@ func QueryPage(q url.Values, limitKey, cursor string, bad *lead.Error) (limit in
 	if v := q.Get(limitKey); limitKey != "" && v != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 1 || n > MaxPage {
-			bad.Add(limitKey, fmt.Sprintf(lead.MsgRange, limitKey, 1, MaxPage))
+			bad.Addf(limitKey, lead.MsgRange, limitKey, 1, MaxPage)
 		} else {
 			limit = n
 		}
@@ -135,7 +134,7 @@ func QueryPage(q url.Values, limitKey, cursor string, bad *lead.Error) (limit in
 	if v := q.Get(cursor); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			bad.Add(cursor, fmt.Sprintf(lead.MsgFormat, cursor))
+			bad.Addf(cursor, lead.MsgFormat, cursor)
 		} else {
 			before = n
 		}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -109,7 +108,7 @@ func unknownKeys(extra json.RawMessage) error {
 	_ = json.Unmarshal(extra, &keys) // the decoder built it
 	e := &lead.Error{Code: lead.EInvalid}
 	for k := range keys {
-		e.Add(k, fmt.Sprintf(lead.MsgUnknownKey, k))
+		e.Addf(k, lead.MsgUnknownKey, k)
 	}
 	return e
 }
@@ -142,7 +141,7 @@ func (s *Server) apiSetLeadClient(r *http.Request, c apiCaller) (int, any, error
 		return 0, nil, err
 	}
 	if !f.has("clientId") {
-		f.fail("clientId", fmt.Sprintf(lead.MsgRequired, "ID Клиента"))
+		f.fail("clientId", lead.MsgRequired, "ID Клиента")
 	}
 	client := f.id("clientId", "ID Клиента")
 	if err := f.err(); err != nil {

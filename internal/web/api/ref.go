@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 
 	"leadbox/internal/lead"
@@ -32,17 +31,17 @@ func userPassword(f *form, required bool) *string {
 	p := f.str("password", labelPassword, password.MaxLen)
 	if p == nil {
 		if required && (f.errs == nil || !f.errs.Has("password")) {
-			f.fail("password", fmt.Sprintf(lead.MsgRequired, labelPassword))
+			f.fail("password", lead.MsgRequired, labelPassword)
 		}
 		return nil
 	}
 	if len(*p) < password.MinLen {
-		f.fail("password", fmt.Sprintf(lead.MsgMinLen, labelPassword, password.MinLen))
+		f.fail("password", lead.MsgMinLen, labelPassword, password.MinLen)
 		return nil
 	}
 	hash, err := password.Hash(*p)
 	if err != nil {
-		f.fail("password", fmt.Sprintf(lead.MsgFormat, labelPassword))
+		f.fail("password", lead.MsgFormat, labelPassword)
 		return nil
 	}
 	return &hash

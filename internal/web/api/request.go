@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -58,7 +57,7 @@ func readForm(r *http.Request, allowed ...string) (*form, error) {
 	}
 	for k := range f.raw {
 		if !slices.Contains(allowed, k) {
-			f.fail(k, fmt.Sprintf(lead.MsgUnknownKey, k))
+			f.fail(k, lead.MsgUnknownKey, k)
 		}
 	}
 	return f, nil
@@ -80,8 +79,9 @@ func decodeObject(body []byte, v any) error {
 		if errors.As(err, &typeErr) {
 			return lead.Errorf(lead.EMalformed, "body", "Тело запроса должно быть JSON-объектом.")
 		}
-		return &lead.Error{Code: lead.EMalformed, Err: err, Fields: []lead.FieldError{{Field: "body",
-			Messages: []string{"Некорректный JSON: ошибка синтаксиса в позиции " + strconv.FormatInt(dec.InputOffset(), 10) + "."}}}}
+		e := lead.Errorf(lead.EMalformed, "body", "Некорректный JSON: ошибка синтаксиса в позиции %d.", dec.InputOffset())
+		e.Err = err
+		return e
 	}
 	if dec.More() {
 		return lead.Errorf(lead.EMalformed, "body", "Некорректный JSON: после объекта есть лишние данные (позиция %d).", dec.InputOffset())
@@ -92,11 +92,11 @@ func decodeObject(body []byte, v any) error {
 	return nil
 }
 
-func (f *form) fail(key, msg string) {
+func (f *form) fail(key, format string, args ...any) {
 	if f.errs == nil {
 		f.errs = &lead.Error{Code: lead.EInvalid}
 	}
-	f.errs.Add(key, msg)
+	f.errs.Addf(key, format, args...)
 }
 
 // err returns the messages collected so far, or nil.
@@ -120,12 +120,12 @@ func (f *form) str(key, label string, max int) *string {
 	}
 	var v string
 	if json.Unmarshal(raw, &v) != nil {
-		f.fail(key, fmt.Sprintf(lead.MsgString, label))
+		f.fail(key, lead.MsgString, label)
 		return nil
 	}
 	v = strings.TrimSpace(v)
 	if utf8.RuneCountInString(v) > max {
-		f.fail(key, fmt.Sprintf(lead.MsgMax, label, max))
+		f.fail(key, lead.MsgMax, label, max)
 		return nil
 	}
 	return &v
@@ -136,7 +136,7 @@ func (f *form) required(key, label string, max int) string {
 	v := f.str(key, label, max)
 	if v == nil || *v == "" {
 		if f.errs == nil || !f.errs.Has(key) {
-			f.fail(key, fmt.Sprintf(lead.MsgRequired, label))
+			f.fail(key, lead.MsgRequired, label)
 		}
 		return ""
 	}
@@ -151,11 +151,11 @@ func (f *form) id(key, label string) *int64 {
 	}
 	n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
 	if err != nil {
-		f.fail(key, fmt.Sprintf(lead.MsgInteger, label))
+		f.fail(key, lead.MsgInteger, label)
 		return nil
 	}
 	if n <= 0 {
-		f.fail(key, fmt.Sprintf(lead.MsgExists, label))
+		f.fail(key, lead.MsgExists, label)
 		return nil
 	}
 	return &n
@@ -169,7 +169,7 @@ func (f *form) integer(key, label string, lo, hi int) *int {
 	}
 	n, err := strconv.Atoi(string(bytes.TrimSpace(raw)))
 	if err != nil || n < lo || n > hi {
-		f.fail(key, fmt.Sprintf(lead.MsgRange, label, lo, hi))
+		f.fail(key, lead.MsgRange, label, lo, hi)
 		return nil
 	}
 	return &n
@@ -183,7 +183,7 @@ func (f *form) boolean(key, label string) *bool {
 	}
 	var v bool
 	if isNull(raw) || json.Unmarshal(raw, &v) != nil {
-		f.fail(key, fmt.Sprintf(lead.MsgBoolean, label))
+		f.fail(key, lead.MsgBoolean, label)
 		return nil
 	}
 	return &v

@@ -126,8 +126,9 @@ func (s *Server) webhook(ctx context.Context, r *http.Request, req *webhookReque
 	if req.idem != nil {
 		k := idemKey{req.src.ID, req.idem.Key}
 		if !s.claim(k) {
-			return s.reject(ctx, req, &lead.Error{Code: lead.EConflict, RetryAfter: 1, Fields: []lead.FieldError{{
-				Field: "Idempotency-Key", Messages: []string{"Запрос с этим Idempotency-Key ещё обрабатывается, повторите позже."}}}})
+			e := lead.Errorf(lead.EConflict, "Idempotency-Key", "Запрос с этим Idempotency-Key ещё обрабатывается, повторите позже.")
+			e.RetryAfter = 1
+			return s.reject(ctx, req, e)
 		}
 		defer s.release(k)
 		if a, ok := s.replay(ctx, req); ok {
@@ -193,8 +194,7 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 	req.delivery.Query = strings.ToValidUTF8(r.URL.RawQuery, "\uFFFD")
 	get := r.Method == http.MethodGet && req.src.AllowGet
 	if r.Method != http.MethodPost && !get {
-		return &lead.Error{Code: lead.EMethod, Fields: []lead.FieldError{{Field: "method",
-			Messages: []string{"Метод " + r.Method + " не поддерживается, используйте " + allowed(req.src) + "."}}}}
+		return lead.Errorf(lead.EMethod, "method", "Метод %s не поддерживается, используйте %s.", r.Method, allowed(req.src))
 	}
 	if !req.src.Enabled {
 		return lead.Errorf(lead.EGone, "token", "Источник отключён.")

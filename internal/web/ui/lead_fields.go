@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/web/i18n"
 )
 
 // leadKeys are the keys of a lead in the webhook's answer, in the seed's
@@ -28,7 +29,7 @@ type cardField struct {
 // fieldLabel names a lead key in lang: our own table first, else the
 // webhook's field label.
 func fieldLabel(key, lang string) string {
-	if t := tr(lang, "field."+key); t != "field."+key {
+	if t := i18n.T(lang, "field."+key); t != "field."+key {
 		return t
 	}
 	if f := lead.FieldByName(key); f != nil {
@@ -89,9 +90,9 @@ func (n *names) value(key string, v any, lang string) (text, link string) {
 		return formatPhone(&s), "tel:+" + s
 	case "notAnswer":
 		if v == true {
-			return tr(lang, "yes"), ""
+			return i18n.T(lang, "yes"), ""
 		}
-		return tr(lang, "no"), ""
+		return i18n.T(lang, "no"), ""
 	}
 	return fmt.Sprint(v), ""
 }
@@ -110,13 +111,13 @@ func (n *names) events(es []lead.Event, lang string) []eventRow {
 	out := make([]eventRow, 0, len(es))
 	for i := len(es) - 1; i >= 0; i-- { // newest first
 		e := es[i]
-		row := eventRow{At: e.At, Who: name(n.user, e.UserID), Action: tr(lang, "event."+e.Action)}
+		row := eventRow{At: e.At, Who: name(n.user, e.UserID), Action: i18n.T(lang, "event."+e.Action)}
 		if e.UserID == nil {
-			row.Who = tr(lang, "event.system")
+			row.Who = i18n.T(lang, "event.system")
 		}
 		if d, ok := e.Changes["delivery"]; ok && e.Action == "reprocess" {
 			// The change holds the request's answer then and its id.
-			row.Action = fmt.Sprintf(tr(lang, "event.reprocess"), fmt.Sprint(jsonNumber(d[1])), fmt.Sprint(jsonNumber(d[0])))
+			row.Action = fmt.Sprintf(i18n.T(lang, "event.reprocess"), fmt.Sprint(jsonNumber(d[1])), fmt.Sprint(jsonNumber(d[0])))
 			out = append(out, row)
 			continue
 		}

@@ -36,7 +36,7 @@ type view struct {
 }
 
 // T translates a key of the translation table into the user's language.
-func (v *view) T(key string) string { return tr(v.Lang, key) }
+func (v *view) T(key string) string { return i18n.T(v.Lang, key) }
 
 // Asset returns a static file's URL with its checksum, so browsers may cache
 // it forever.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/web/i18n"
 )
 
 // handleSourceReading saves how a webhook source reads senders' requests:
@@ -57,9 +58,9 @@ func readingForm(r *http.Request, lang string) (lead.Reading, error) {
 		}
 		switch {
 		case from == "":
-			e.Add("aliases", fmt.Sprintf(tr(lang, "reading.badLine"), n+1, line))
+			e.Add("aliases", fmt.Sprintf(i18n.T(lang, "reading.badLine"), n+1, line))
 		case hasKey(rd.Aliases, from):
-			e.Add("aliases", fmt.Sprintf(tr(lang, "reading.dupLine"), n+1, from))
+			e.Add("aliases", fmt.Sprintf(i18n.T(lang, "reading.dupLine"), n+1, from))
 		default:
 			rd.Aliases[from] = strings.TrimSpace(line[i+1:])
 		}
@@ -67,7 +68,7 @@ func readingForm(r *http.Request, lang string) (lead.Reading, error) {
 	if v := strings.TrimSpace(r.PostFormValue("ratePerMinute")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			e.Add("ratePerMinute", fmt.Sprintf(tr(lang, "reading.badRate"), lead.MaxRatePerMinute))
+			e.Add("ratePerMinute", fmt.Sprintf(i18n.T(lang, "reading.badRate"), lead.MaxRatePerMinute))
 		}
 		rd.RatePerMinute = n
 	}

@@ -6,6 +6,7 @@ import (
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/web/i18n"
 )
 
 // handleDeliveryReprocess turns one quarantined request of the delivery log
@@ -30,7 +31,7 @@ func (s *Server) handleDeliveryReprocess(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	s.hub.LeadCreated(l)
-	s.flash(w, "raw", fmt.Sprintf(tr(sessionOf(r).Lang, "log.reprocessedOne"), did, l.ID))
+	s.flash(w, "raw", fmt.Sprintf(i18n.T(sessionOf(r).Lang, "log.reprocessedOne"), did, l.ID))
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
@@ -58,9 +59,9 @@ func (s *Server) handleSourceReprocessAll(w http.ResponseWriter, r *http.Request
 	if done == 0 && len(failed) > 0 {
 		kind = "err"
 	}
-	msg := fmt.Sprintf(tr(ss.Lang, "log.reprocessedAll"), done, len(failed))
+	msg := fmt.Sprintf(i18n.T(ss.Lang, "log.reprocessedAll"), done, len(failed))
 	if len(failed) > 0 {
-		msg += " " + fmt.Sprintf(tr(ss.Lang, "log.firstFailure"), failed[0].DeliveryID, messages(ss.Lang, failed[0].Errors))
+		msg += " " + fmt.Sprintf(i18n.T(ss.Lang, "log.firstFailure"), failed[0].DeliveryID, messages(ss.Lang, failed[0].Errors))
 	}
 	if rs := []rune(msg); len(rs) > 500 { // the flash travels in a cookie
 		msg = string(rs[:500]) + "…"

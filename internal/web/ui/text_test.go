@@ -7,12 +7,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"leadbox/internal/web/i18n"
 )
 
 // TestUITranslations checks that every key a template or handler asks for
 // is in the table, in both languages.
 func TestUITranslations(t *testing.T) {
-	keyRe := regexp.MustCompile(`\.T "([^"]+)"|tr\([a-zA-Z.]+, "([^"]+)"\)|"((?:nav|login|lead|source|password|settings|user|dash|error)\.[a-zA-Z.]+)"`)
+	keyRe := regexp.MustCompile(`\.T "([^"]+)"|i18n\.T\([a-zA-Z.]+, "([^"]+)"\)|"((?:nav|login|lead|source|password|settings|user|dash|error)\.[a-zA-Z.]+)"`)
 	var missing []string
 	filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") || !(strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".go")) {
@@ -21,7 +23,7 @@ func TestUITranslations(t *testing.T) {
 		b, _ := os.ReadFile(p)
 		for _, m := range keyRe.FindAllSubmatch(b, -1) {
 			k := string(m[1]) + string(m[2]) + string(m[3])
-			if t, ok := uiText[k]; !ok || t[0] == "" || t[1] == "" {
+			if ru, en, ok := i18n.Lookup(k); !ok || ru == "" || en == "" {
 				missing = append(missing, p+": "+k)
 			}
 		}

@@ -2,8 +2,8 @@
 // (session.go), the login throttle, the inbox, lead cards, sources and
 // their delivery logs, reference data and the dashboard, one file per page
 // or action. Routes (ui.go) lists every page. Templates (templates/) and
-// static files (static/) are embedded and parsed once, at New; text.go is
-// the pages' own text in Russian and English.
+// static files (static/) are embedded and parsed once, at New; every text
+// they show is a key of the message catalogue (package i18n).
 package ui
 
 import (

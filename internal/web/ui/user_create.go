@@ -6,6 +6,7 @@ import (
 
 	"leadbox/internal/lead"
 	"leadbox/internal/password"
+	"leadbox/internal/web/i18n"
 )
 
 // handleUserCreate adds a user with a generated password, shown once to the
@@ -28,6 +29,6 @@ func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The password travels in the one-time notice only; it is never stored.
-	s.flash(w, "raw", tr(sessionOf(r).Lang, "user.created")+" "+u.Email+" / "+pw)
+	s.flash(w, "raw", i18n.T(sessionOf(r).Lang, "user.created")+" "+u.Email+" / "+pw)
 	http.Redirect(w, r, "/settings/users", http.StatusSeeOther)
 }

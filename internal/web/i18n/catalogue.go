@@ -1,9 +1,10 @@
-package ui
+package i18n
 
-// uiText is the UI's one translation table: every string a page shows
-// is a key here, with its Russian (the default) and English text. A test
-// checks that every key the templates use is here in both languages.
-var uiText = map[string][2]string{
+// catalogue is the one table of user-visible text: every string a page
+// shows is a key here, with its Russian (the default) and English text. A
+// test checks that every key the UI's templates and handlers use is here in
+// both languages.
+var catalogue = map[string][2]string{
 	"nav.inbox":     {"Входящие", "Inbox"},
 	"nav.dashboard": {"Дашборд", "Dashboard"},
 	"nav.sources":   {"Источники", "Sources"},
@@ -227,10 +228,10 @@ var uiText = map[string][2]string{
 	"deleted": {"Удалено.", "Deleted."},
 }
 
-// translate returns key in lang ("ru" or "en"); an unknown key comes back as
-// itself, which the translation test catches.
-func tr(lang, key string) string {
-	t, ok := uiText[key]
+// T returns key in lang ("ru" or "en"); an unknown key comes back as
+// itself, which the UI's translation test catches.
+func T(lang, key string) string {
+	t, ok := catalogue[key]
 	if !ok {
 		return key
 	}
@@ -238,4 +239,11 @@ func tr(lang, key string) string {
 		return t[1]
 	}
 	return t[0]
+}
+
+// Lookup returns key's Russian and English text, and whether the catalogue
+// has it.
+func Lookup(key string) (ru, en string, ok bool) {
+	t, ok := catalogue[key]
+	return t[0], t[1], ok
 }

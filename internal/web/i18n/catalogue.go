@@ -1,5 +1,7 @@
 package i18n
 
+import "leadbox/internal/lead"
+
 // catalogue is the one table of user-visible text: every string a page
 // shows is a key here, with its Russian (the default) and English text. A
 // test checks that every key the UI's templates and handlers use is here in
@@ -226,6 +228,103 @@ var catalogue = map[string][2]string{
 	"copy":    {"Копировать", "Copy"},
 	"saved":   {"Сохранено.", "Saved."},
 	"deleted": {"Удалено.", "Deleted."},
+
+	// Messages. Each is made below the web layer (lead, intake, store) or
+	// in a surface as its Russian template, the webhook's text (SPEC §2, the
+	// seed's wording); Translate finds the template's entry here. %s fills
+	// with a field label (translated by label.* and lead.Fields), %d a
+	// number, %q a quoted string. A test checks that every Russian message
+	// of the code is an entry.
+	"msg.required":     {lead.MsgRequired, "The %s field is required."},
+	"msg.integer":      {lead.MsgInteger, "The %s field must be an integer."},
+	"msg.string":       {lead.MsgString, "The %s field must be a string."},
+	"msg.max":          {lead.MsgMax, "The %s field must not be greater than %d characters."},
+	"msg.email":        {lead.MsgEmail, "The %s field must be a valid email address."},
+	"msg.format":       {lead.MsgFormat, "The %s field format is invalid."},
+	"msg.exists":       {lead.MsgExists, "The selected %s is invalid."},
+	"msg.range":        {lead.MsgRange, "The %s field must be an integer between %d and %d."},
+	"msg.positive":     {lead.MsgPositive, "The %s field must be greater than 0."},
+	"msg.negative":     {"Значение поля %s не может быть отрицательным.", "The %s field must not be negative."},
+	"msg.boolean":      {lead.MsgBoolean, "The %s field must be true or false."},
+	"msg.minLen":       {lead.MsgMinLen, "The %s field must be at least %d characters."},
+	"msg.unknownKey":   {lead.MsgUnknownKey, "The field %s is not supported."},
+	"msg.taken":        {"Такое значение поля %s уже существует.", "The %s has already been taken."},
+	"msg.emailTaken":   {"Такое значение поля Email уже существует.", "The Email has already been taken."},
+	"msg.unavailable":  {lead.MsgUnavailable, "The service is temporarily unavailable; retry later."},
+	"msg.notFound":     {"Не найдено.", "Not found."},
+	"msg.pageNotFound": {"Страница не найдена.", "Page not found."},
+	"msg.method":       {"Метод %s не поддерживается, используйте %s.", "Method %s is not allowed; use %s."},
+	"msg.rateLimited":  {"Слишком много запросов, повторите через %d с.", "Too many requests; retry in %d s."},
+	"msg.rateMisses":   {"Слишком много запросов к несуществующим URL, повторите через %d с.", "Too many requests for URLs that do not exist; retry in %d s."},
+	"msg.noSourceURL":  {"Источник с таким URL не найден.", "No source has this URL."},
+	"msg.sourceOff":    {"Источник отключён.", "The source is disabled."},
+	"msg.origin":       {"Запросы со страниц %s этому источнику не разрешены.", "Requests from pages on %s are not allowed for this source."},
+
+	"msg.idemBusy":      {"Запрос с этим Idempotency-Key ещё обрабатывается, повторите позже.", "A request with this Idempotency-Key is still being processed; retry later."},
+	"msg.idemReused":    {"Этот Idempotency-Key уже использован с другим телом запроса.", "This Idempotency-Key was used with another request body."},
+	"msg.ping":          {"Проверка связи прошла: вебхук работает. Лид не создан.", "The connection check passed: the webhook works. No lead was made."},
+	"msg.spam":          {"Заявка принята.", "Request received."},
+	"msg.bodyUTF8":      {"Тело запроса должно быть в кодировке UTF-8.", "The request body must be UTF-8."},
+	"msg.bodyEmpty":     {"Тело запроса пустое, ожидается JSON-объект.", "The request body is empty; a JSON object is expected."},
+	"msg.bodyNotObject": {"Тело запроса должно быть JSON-объектом.", "The request body must be a JSON object."},
+	"msg.jsonSyntax":    {"Некорректный JSON: ошибка синтаксиса в позиции %d.", "Malformed JSON: syntax error at offset %d."},
+	"msg.jsonTruncated": {"Некорректный JSON: тело запроса обрывается до конца объекта.", "Malformed JSON: the body ends before the object does."},
+	"msg.jsonTrailing":  {"Некорректный JSON: после объекта есть лишние данные (позиция %d).", "Malformed JSON: extra data after the object (offset %d)."},
+	"msg.jsonDepth":     {"Некорректный JSON: вложенность значений больше %d уровней.", "Malformed JSON: values are nested more than %d levels deep."},
+	"msg.jsonSurrogate": {"Некорректный JSON: одиночный суррогат UTF-16 в позиции %d, такого символа нет в Юникоде.", "Malformed JSON: a lone UTF-16 surrogate at offset %d, which is no Unicode character."},
+	"msg.jsonDupKey":    {"Ключ %q повторяется.", "The key %q appears more than once."},
+	"msg.bodyUnread":    {"Не удалось прочитать тело запроса.", "The request body could not be read."},
+	"msg.bodyTooLarge":  {"Тело запроса больше %d КБ.", "The request body is larger than %d KiB."},
+	"msg.typeAPI":       {"Тип содержимого %q не поддерживается, отправьте application/json в UTF-8.", "Content type %q is not supported; send application/json in UTF-8."},
+	"msg.typeHook": {"Тип содержимого %q не поддерживается, отправьте application/json, application/x-www-form-urlencoded или multipart/form-data в UTF-8.",
+		"Content type %q is not supported; send application/json, application/x-www-form-urlencoded or multipart/form-data in UTF-8."},
+	"msg.formSyntax":     {"Некорректные данные формы: %q не удаётся раскодировать.", "Malformed form data: %q cannot be decoded."},
+	"msg.formUTF8":       {"Данные формы должны быть в кодировке UTF-8 (поле %q).", "Form data must be UTF-8 (field %q)."},
+	"msg.formEmpty":      {"Запрос не содержит полей.", "The request has no fields."},
+	"msg.noBoundary":     {"Некорректные данные multipart/form-data: нет параметра boundary в Content-Type.", "Malformed multipart/form-data: the Content-Type has no boundary."},
+	"msg.badParts":       {"Некорректные данные multipart/form-data: части тела не удаётся разобрать.", "Malformed multipart/form-data: the parts of the body cannot be read."},
+	"msg.fileSkipped":    {"Файл %q в поле %q (%d байт) не сохранён: принимаются только поля.", "The file %q in the field %q (%d bytes) was not kept: only fields are read."},
+	"msg.tokenNeeded":    {"Нужен заголовок Authorization: Bearer <токен API>.", "An Authorization: Bearer <API token> header is required."},
+	"msg.tokenBad":       {"Неверный или отозванный токен API.", "The API token is invalid or revoked."},
+	"msg.inUse":          {"Запись используется (лидами или источниками), её нельзя удалить.", "The record is in use (by leads or sources) and cannot be deleted."},
+	"msg.role":           {"Роль должна быть admin или manager.", "The role must be admin or manager."},
+	"msg.sourceType":     {"Тип источника должен быть одним из: %s.", "The source type must be one of: %s."},
+	"msg.sourceTypeFix":  {"Тип источника нельзя изменить.", "The source type cannot be changed."},
+	"msg.sourceNoURL":    {"Только у источника типа webhook есть URL.", "Only a webhook source has a URL."},
+	"msg.preset":         {lead.MsgPreset, "The preset must be one of: %s."},
+	"msg.aliasName":      {lead.MsgAliasName, "An alias's incoming name must be 1 to %d characters."},
+	"msg.aliasTarget":    {lead.MsgAliasTarget, "The alias %q names an unknown lead field %q."},
+	"msg.aliasField":     {lead.MsgAliasField, "%q is a lead field already; it needs no alias."},
+	"msg.aliasCount":     {lead.MsgAliasCount, "There can be at most %d aliases."},
+	"msg.origin1":        {lead.MsgOrigin, "The origin %q must look like https://example.ru (scheme, host and port, no path) or *."},
+	"msg.origins":        {lead.MsgOrigins, "There can be at most %d allowed origins."},
+	"msg.redirect":       {lead.MsgRedirect, "The thank-you page must be a full http:// or https:// address."},
+	"msg.honeypot":       {lead.MsgHoneypot, "The honeypot must be a form field name of up to %d characters that is not a lead field."},
+	"msg.notQuarantined": {"Этот запрос уже стал лидом или не может быть обработан повторно.", "This request has made a lead already or cannot be re-processed."},
+	"msg.retried":        {"Отправитель уже повторил этот запрос, и лид по нему создан.", "The sender has retried this request and got a lead for it."},
+	"msg.aliasesShape":   {"Значение поля aliases должно быть объектом {\"входящее имя\": \"поле лида\"}.", "The aliases field must be an object {\"incoming name\": \"lead field\"}."},
+	"msg.originsShape":   {"Значение поля corsOrigins должно быть списком строк.", "The corsOrigins field must be a list of strings."},
+	"msg.statusFilter":   {"Значение поля status должно быть quarantined или пустым.", "The status field must be quarantined or empty."},
+	"msg.afterParam":     {"Неверный параметр after.", "The after parameter is invalid."},
+	"msg.lang":           {"Язык: ru или en.", "Language: ru or en."},
+	"msg.passwordWrong":  {"Неверный текущий пароль.", "The current password is wrong."},
+	"msg.passwordLen":    {"Пароль должен быть от %d до %d байт.", "The password must be %d to %d bytes long."},
+	"msg.stagePosition":  {"Позиция должна быть целым числом от 1.", "The position must be a whole number from 1."},
+	"msg.selfAdmin":      {"Нельзя снять с себя роль администратора или отключить себя.", "You cannot take the admin role from yourself or disable yourself."},
+	"msg.badID":          {"Неверный идентификатор.", "The id is invalid."},
+
+	// Labels that messages name fields by and that are not the lead's
+	// request fields (those are in lead.Fields, with their English).
+	"label.name":        {"Название", "Name"},
+	"label.clientId":    {"ID Клиента", "Client ID"},
+	"label.password":    {"Пароль", "Password"},
+	"label.role":        {"Роль", "Role"},
+	"label.type":        {"Тип", "Type"},
+	"label.color":       {"Цвет", "Colour"},
+	"label.position":    {"Позиция", "Position"},
+	"label.periodStart": {"Начало периода", "Period start"},
+	"label.periodEnd":   {"Конец периода", "Period end"},
+	"label.noOrigin":    {"без Origin", "no Origin"},
 }
 
 // T returns key in lang ("ru" or "en"); an unknown key comes back as

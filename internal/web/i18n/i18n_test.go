@@ -2,7 +2,12 @@ package i18n
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,26 +16,31 @@ import (
 
 var cyrillicRe = regexp.MustCompile(`\p{Cyrillic}`)
 
-// TestTranslations fills every Russian template with sample values and
+// TestTranslations fills every message template with sample values and
 // checks the English comes back with the values in place and no Cyrillic.
 func TestTranslations(t *testing.T) {
-	verb := regexp.MustCompile(`%[sdq]`)
-	for _, tr := range translations {
+	for key, tr := range catalogue {
+		if !strings.HasPrefix(key, "msg.") {
+			continue
+		}
 		var args []any
-		for _, v := range verb.FindAllString(tr[0], -1) {
+		for _, v := range verbsOf(tr[0]) {
 			switch v {
-			case "%d":
+			case 'd':
 				args = append(args, 42)
-			case "%q":
+			case 'q':
 				args = append(args, `a "b"`)
 			default:
 				args = append(args, "ID Офиса")
 			}
 		}
-		ru := fmt.Sprintf(tr[0], args...)
-		en := translateMessage(ru)
+		e := lead.Errorf(lead.EInvalid, "f", tr[0], args...)
+		en := Translate(e).Fields[0].Messages[0]
 		if cyrillicRe.MatchString(en) {
-			t.Errorf("%q → %q: still Russian", ru, en)
+			t.Errorf("%s: %q → %q: still Russian", key, e.Fields[0].Messages[0], en)
+		}
+		if got, want := verbsOf(tr[1]), verbsOf(tr[0]); string(got) != string(want) {
+			t.Errorf("%s: English verbs %q, Russian %q", key, got, want)
 		}
 		for _, a := range args {
 			want := fmt.Sprint(a)
@@ -41,29 +51,83 @@ func TestTranslations(t *testing.T) {
 				want = fmt.Sprintf("%q", s)
 			}
 			if !strings.Contains(en, want) {
-				t.Errorf("%q → %q: lost %q", ru, en, want)
+				t.Errorf("%s: %q → %q: lost %q", key, e.Fields[0].Messages[0], en, want)
 			}
 		}
 	}
 }
 
 func TestTranslateExamples(t *testing.T) {
-	for ru, en := range map[string]string{
-		"Поле Телефон обязательно для заполнения.":                             "The Phone field is required.",
-		"Значение поля ID Ответственного сотрудника должно быть целым числом.": "The Owner ID field must be an integer.",
-		"Количество символов в поле Название не может превышать 255.":          "The Name field must not be greater than 255 characters.",
-		"Выбранное значение для ID Клиента некорректно.":                       "The selected Client ID is invalid.",
-		"Что-то новое.": "Что-то новое.", // no template: left as it is
-	} {
-		if got := translateMessage(ru); got != en {
-			t.Errorf("%q → %q, want %q", ru, got, en)
-		}
+	e := lead.Invalid("phone", lead.MsgRequired)
+	e.AddField("userIdOwner", lead.MsgInteger)
+	e.Addf("name", lead.MsgMax, "Название", 255)
+	e.Addf("clientId", lead.MsgExists, "ID Клиента")
+	e.Add("server", lead.MsgUnavailable)
+	e.Add("x", "Что-то новое.")              // not in the catalogue: left as it is
+	e.Addf("key", lead.MsgUnknownKey, "Имя") // a key name that reads like a label is a label
+	want := []string{
+		"The Phone field is required.",
+		"The Owner ID field must be an integer.",
+		"The Name field must not be greater than 255 characters.",
+		"The selected Client ID is invalid.",
+		"The service is temporarily unavailable; retry later.",
+		"Что-то новое.",
+		"The field Name is not supported.",
+	}
+	en := Translate(e)
+	var got []string
+	for _, f := range en.Fields {
+		got = append(got, f.Messages...)
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The Russian stays as it was made: the webhook's contract.
+	if m := e.Fields[0].Messages[0]; m != "Поле Телефон обязательно для заполнения." {
+		t.Errorf("Russian %q", m)
 	}
 	// Every lead field's label has an English twin.
 	for _, f := range lead.Fields {
 		if f.LabelEn == "" || cyrillicRe.MatchString(f.LabelEn) {
 			t.Errorf("field %s: English label %q", f.Name, f.LabelEn)
 		}
+	}
+}
+
+// TestCatalogueHoldsEveryMessage reads the code of the packages that make
+// user-visible messages: every Russian sentence in it must be a message of
+// the catalogue, so that it has a key and its English.
+func TestCatalogueHoldsEveryMessage(t *testing.T) {
+	sentence := regexp.MustCompile(`^\p{Lu}.*\p{Cyrillic}.*\.$`)
+	known := map[string]bool{}
+	for key, tr := range catalogue {
+		if strings.HasPrefix(key, "msg.") {
+			known[tr[0]] = true
+		}
+	}
+	var missing []string
+	for _, dir := range []string{"../../lead", "../../intake", "../../store", "../hook", "../api", "../respond", "../ratelimit", "../ui"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, p := range files {
+			if strings.HasSuffix(p, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), p, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if s, err := strconv.Unquote(lit.Value); err == nil && sentence.MatchString(s) && !known[s] {
+						missing = append(missing, p+": "+s)
+					}
+				}
+				return true
+			})
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("messages not in the catalogue (internal/web/i18n/catalogue.go):\n%s", strings.Join(missing, "\n"))
 	}
 }
 

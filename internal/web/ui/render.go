@@ -119,8 +119,8 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // messages joins an error's user-facing messages, in English for a user who
-// chose it (the domain's validation messages are Russian; api_i18n.go
-// translates them for the API too).
+// chose it (messages are made in Russian; the catalogue says them in
+// English for the API too).
 func messages(lang string, e *lead.Error) string {
 	if lang == "en" {
 		e = i18n.Translate(e)

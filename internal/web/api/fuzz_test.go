@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/web/api"
 	"leadbox/internal/web/webtest"
 )
 
@@ -25,10 +26,10 @@ func FuzzLeadFilter(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	s := &Server{decoder: intake.New("")}
+	s := api.NewParser(intake.New(""))
 	f.Fuzz(func(t *testing.T, query string) {
 		q, _ := url.ParseQuery(query)
-		flt, err := s.leadFilter(q)
+		flt, err := s.LeadFilter(q)
 		if err != nil {
 			webtest.WantError(t, err, lead.EInvalid)
 			return
@@ -58,7 +59,7 @@ func FuzzDecodeObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var m map[string]json.RawMessage
-		err := decodeObject(body, &m)
+		err := api.DecodeObject(body, &m)
 		if err != nil {
 			webtest.WantError(t, err, lead.EMalformed)
 			return

@@ -1,4 +1,4 @@
-package ui
+package ui_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/web/ui"
 	"leadbox/internal/web/webtest"
 )
 
@@ -26,10 +27,10 @@ func FuzzParseInbox(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	s := &Server{decoder: intake.New("")}
+	s := ui.NewParser(intake.New(""))
 	f.Fuzz(func(t *testing.T, query string) {
 		v, _ := url.ParseQuery(query)
-		q, flt, err := s.parseInbox(v)
+		q, flt, err := s.ParseInbox(v)
 		if err != nil {
 			webtest.WantError(t, err, lead.EInvalid)
 			return
@@ -37,13 +38,13 @@ func FuzzParseInbox(f *testing.F) {
 		if flt.Before < 0 {
 			t.Fatalf("before %d", flt.Before)
 		}
-		v2, err := url.ParseQuery(q.encode())
+		v2, err := url.ParseQuery(q.Encode())
 		if err != nil {
-			t.Fatalf("encode() = %q does not parse: %v", q.encode(), err)
+			t.Fatalf("encode() = %q does not parse: %v", q.Encode(), err)
 		}
-		q2, flt2, err := s.parseInbox(v2)
+		q2, flt2, err := s.ParseInbox(v2)
 		if err != nil {
-			t.Fatalf("re-reading %q: %v", q.encode(), err)
+			t.Fatalf("re-reading %q: %v", q.Encode(), err)
 		}
 		q.Before, flt.Before = 0, 0
 		if q2 != q || !sameFilter(flt, flt2) {
@@ -70,16 +71,16 @@ func FuzzLocalPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
-		got := localPath(p)
+		got := ui.LocalPath(p)
 		seen := strings.NewReplacer("\t", "", "\n", "", "\r", "", "\\", "/").Replace(got)
 		if !strings.HasPrefix(seen, "/") || strings.HasPrefix(seen, "//") {
-			t.Fatalf("localPath(%q) = %q, which a browser reads as %q: another site", p, got, seen)
+			t.Fatalf("ui.LocalPath(%q) = %q, which a browser reads as %q: another site", p, got, seen)
 		}
 		if u, err := url.Parse(got); err == nil && (u.Scheme != "" || u.Host != "") {
-			t.Fatalf("localPath(%q) = %q: scheme %q, host %q", p, got, u.Scheme, u.Host)
+			t.Fatalf("ui.LocalPath(%q) = %q: scheme %q, host %q", p, got, u.Scheme, u.Host)
 		}
 		if strings.IndexFunc(got, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-			t.Fatalf("localPath(%q) = %q holds a control character", p, got)
+			t.Fatalf("ui.LocalPath(%q) = %q holds a control character", p, got)
 		}
 	})
 }

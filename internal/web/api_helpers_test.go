@@ -19,6 +19,7 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 // apiEnv is an env with an API token for each account and a lead and a client
@@ -37,13 +38,8 @@ func newAPIEnv(t *testing.T, engine string, configure ...func(*web.Config)) *api
 	e := newEnv(t, engine, configure...)
 	ctx := context.Background()
 	a := &apiEnv{env: e}
-	var err error
-	if a.tokenRow, a.token, err = e.s.CreateAPIToken(ctx, e.acct.ID, "test", &e.admin.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, a.otherToken, err = e.s.CreateAPIToken(ctx, e.other.acct.ID, "rival", &e.other.user.ID); err != nil {
-		t.Fatal(err)
-	}
+	a.tokenRow, a.token = webtest.APIToken(t, e.s, e.acct.ID, &e.admin.ID, "test")
+	_, a.otherToken = webtest.APIToken(t, e.s, e.other.acct.ID, &e.other.user.ID, "rival")
 	phone := "79990001122"
 	a.otherLead = must[lead.Lead](t)(e.s.AddLead(ctx, store.NewLead{AccountID: e.other.acct.ID, Input: lead.Input{Phone: &phone}}))
 	a.otherClnt = must[lead.Client](t)(e.s.CreateClient(ctx, lead.Client{AccountID: e.other.acct.ID, Name: "Rival client"}))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
@@ -108,21 +106,6 @@ type env struct {
 	}
 }
 
-// openStore opens a migrated store on engine and returns it with its DSN.
-func openStore(t *testing.T, engine string) (*store.Store, string) {
-	t.Helper()
-	dsn := storetest.DSN(t, engine)
-	s, err := store.Open(context.Background(), dsn)
-	if err != nil {
-		t.Fatalf("open %s: %v", engine, err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("migrate %s: %v", engine, err)
-	}
-	return s, dsn
-}
-
 // must returns a function that returns v, or fails the test on err.
 func must[T any](t testing.TB) func(v T, err error) T {
 	return func(v T, err error) T {
@@ -147,7 +130,7 @@ func newEnvServer(t *testing.T, engine string, setup func(*httptest.Server), con
 	t.Helper()
 	ctx := context.Background()
 	e := &env{engine: engine, log: &webtest.SyncBuffer{}}
-	e.s, e.dsn = openStore(t, engine)
+	e.s, e.dsn = storetest.OpenDSN(t, engine)
 	var created bool
 	var err error
 	e.acct, e.admin, created, err = e.s.Bootstrap(ctx, "Acme", lead.User{Name: "Admin", Email: "admin@example.com", PasswordHash: "x"})
@@ -174,21 +157,8 @@ func newEnvServer(t *testing.T, engine string, setup func(*httptest.Server), con
 	o.city = must[lead.Ref](t)(e.s.CreateRef(ctx, store.Cities, o.acct.ID, "Rival city"))
 	o.stage = must[lead.Stage](t)(e.s.CreateStage(ctx, o.acct.ID, "Rival stage", ""))
 
-	cfg := web.Config{
-		Store:   e.s,
-		Decoder: intake.New(""),
-		Logger:  slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	}
-	for _, f := range configure {
-		f(&cfg)
-	}
-	e.srv = httptest.NewUnstartedServer(web.NewServer(cfg))
-	if setup != nil {
-		setup(e.srv)
-	}
-	e.srv.Start()
+	e.srv = webtest.Serve(t, e.s, e.log, setup, configure...)
 	e.client = e.srv.Client()
-	t.Cleanup(e.srv.Close) // before the store closes: cleanups run last-in first-out
 	return e
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"leadbox/internal/password"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 const testPassword = "correct horse battery"
@@ -42,20 +42,13 @@ func setPasswords(t *testing.T, e *env) {
 }
 
 func newBrowser(t *testing.T, e *env) *browser {
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, Transport: e.client.Transport, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-	return &browser{t: t, e: e, c: c}
+	return &browser{t: t, e: e, c: webtest.BrowserClient(e.client.Transport)}
 }
 
 // login signs in and fails the test unless it works.
 func login(t *testing.T, e *env, email string) *browser {
 	t.Helper()
-	b := newBrowser(t, e)
-	if r := b.post("/login", url.Values{"email": {email}, "password": {testPassword}}); r.status != http.StatusSeeOther {
-		t.Fatalf("login %s: %d %s", email, r.status, r.body)
-	}
+	b := &browser{t: t, e: e, c: webtest.SignIn(t, e.srv.URL, e.client.Transport, email, testPassword)}
 	b.get("/") // picks up the CSRF token
 	return b
 }

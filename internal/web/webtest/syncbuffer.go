@@ -1,9 +1,12 @@
 // Package webtest holds what tests of leadbox's servers and processes
-// share, so that no test package keeps a copy: an output buffer tests may
-// read while a server writes to it, and the check that a parser refused
-// with an error a handler can answer. Databases (engines, a store, a held
-// write lock) come from storetest. It imports no server package, so the
-// surfaces' own tests can use it.
+// share, so that no test package keeps a copy: a started server over a store
+// (Serve), a browser signed in to the UI (SignIn, BrowserClient), an API
+// token (APIToken), an output buffer tests may read while a server writes to
+// it (SyncBuffer), and the check that a parser refused with an error a
+// handler can answer (WantError). Databases (engines, a store, a held write
+// lock) come from storetest. The surfaces' own tests use it from their
+// external test packages (package api_test, ui_test), as it imports the
+// server.
 package webtest
 
 import (

@@ -160,16 +160,5 @@ func formName(m *intake.Mapping, field string) string {
 	return field
 }
 
-var snippetTmpl = template.Must(template.New("snippet").Parse(`<form method="post" action="{{.URL}}" accept-charset="utf-8">
-  <p><label>Имя<br><input name="{{.Name}}" autocomplete="name"></label></p>
-  <p><label>Телефон<br><input type="tel" name="{{.Phone}}" required autocomplete="tel"></label></p>
-  <p><label>Email<br><input type="email" name="{{.Email}}" autocomplete="email"></label></p>
-  <p><label>Комментарий<br><textarea name="comment" rows="3"></textarea></label></p>
-{{- if .Honeypot}}
-  <div style="position:absolute;left:-10000px;top:auto;width:1px;height:1px;overflow:hidden" aria-hidden="true">
-    <input name="{{.Honeypot}}" tabindex="-1" autocomplete="off" value="">
-  </div>
-{{- end}}
-  <p><button type="submit">Отправить</button></p>
-</form>
-`))
+// snippetTmpl is the ready HTML form a source's page offers for a site.
+var snippetTmpl = template.Must(template.ParseFS(templateFS, "templates/snippet/form.html"))

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/web/i18n"
 	"leadbox/internal/web/respond"
 )
 
@@ -115,7 +116,8 @@ func (s *Server) browserAnswer(w http.ResponseWriter, r *http.Request, src lead.
 		http.Redirect(w, r, src.RedirectURL, http.StatusSeeOther)
 		return
 	}
-	page := formPage{Title: "Заявка не отправлена"}
+	// The visitor's page: in Russian, the webhook's language.
+	page := formPage{Title: i18n.T("ru", "form.notSent"), BackText: i18n.T("ru", "form.back")}
 	var e struct {
 		Errors map[string][]string `json:"errors"`
 	}
@@ -143,6 +145,7 @@ type formPage struct {
 	Title    string
 	Messages []string
 	Back     string
+	BackText string
 }
 
 // formPageTmpl is the page a browser gets when its form post was refused.

@@ -220,6 +220,10 @@ var catalogue = map[string][2]string{
 	"dash.noStage":    {"Без этапа", "No stage"},
 	"dash.empty":      {"За период лидов нет.", "No leads in the period."},
 
+	// The page a visitor's browser gets when the webhook refused its form.
+	"form.notSent": {"Заявка не отправлена", "The request was not sent"},
+	"form.back":    {"Вернуться к форме", "Back to the form"},
+
 	"yes":     {"да", "yes"},
 	"no":      {"нет", "no"},
 	"save":    {"Сохранить", "Save"},

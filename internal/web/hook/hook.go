@@ -115,7 +115,7 @@ type webhookRequest struct {
 	browser  bool        // an HTML form post from a browser: answered with a page or a redirect
 }
 
-// webhook does the work of handleWebhook and returns the answer.
+// webhook does the work of ServeHTTP and returns the answer.
 func (s *Server) webhook(ctx context.Context, r *http.Request, req *webhookRequest) answer {
 	if err := s.checkRequest(r, req); err != nil {
 		return s.reject(ctx, req, err)

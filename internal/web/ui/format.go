@@ -84,7 +84,7 @@ func percent(part, whole int64) string {
 }
 
 // defaultsForm is what the "defaults" partial needs: the view for its
-// uiText, the account's names and the source whose defaults it shows.
+// text, the account's names and the source whose defaults it shows.
 type defaultsForm struct {
 	*view
 	Names *names

@@ -22,35 +22,35 @@ import (
 	"leadbox/internal/web/webtest"
 )
 
-// apiEnv is an env with an API token for each account and a lead and a client
+// APIEnv is an env with an API token for each account and a lead and a client
 // in the other account, whose ids the first account's token must never reach.
-type apiEnv struct {
-	*env
-	token      string // the account's token
-	tokenRow   store.APIToken
-	otherToken string
-	otherLead  lead.Lead
-	otherClnt  lead.Client
+type APIEnv struct {
+	*Env
+	Token       string // the account's token
+	TokenRow    store.APIToken
+	OtherToken  string
+	OtherLead   lead.Lead
+	OtherClient lead.Client
 }
 
-func newAPIEnv(t *testing.T, engine string, configure ...func(*web.Config)) *apiEnv {
+func NewAPIEnv(t *testing.T, engine string, configure ...func(*web.Config)) *APIEnv {
 	t.Helper()
-	e := newEnv(t, engine, configure...)
+	e := NewEnv(t, engine, configure...)
 	ctx := context.Background()
-	a := &apiEnv{env: e}
-	a.tokenRow, a.token = webtest.APIToken(t, e.s, e.acct.ID, &e.admin.ID, "test")
-	_, a.otherToken = webtest.APIToken(t, e.s, e.other.acct.ID, &e.other.user.ID, "rival")
+	a := &APIEnv{Env: e}
+	a.TokenRow, a.Token = webtest.APIToken(t, e.Store, e.Acct.ID, &e.Admin.ID, "test")
+	_, a.OtherToken = webtest.APIToken(t, e.Store, e.Other.Acct.ID, &e.Other.User.ID, "rival")
 	phone := "79990001122"
-	a.otherLead = must[lead.Lead](t)(e.s.AddLead(ctx, store.NewLead{AccountID: e.other.acct.ID, Input: lead.Input{Phone: &phone}}))
-	a.otherClnt = must[lead.Client](t)(e.s.CreateClient(ctx, lead.Client{AccountID: e.other.acct.ID, Name: "Rival client"}))
+	a.OtherLead = Must[lead.Lead](t)(e.Store.AddLead(ctx, store.NewLead{AccountID: e.Other.Acct.ID, Input: lead.Input{Phone: &phone}}))
+	a.OtherClient = Must[lead.Client](t)(e.Store.CreateClient(ctx, lead.Client{AccountID: e.Other.Acct.ID, Name: "Rival client"}))
 	return a
 }
 
-// call sends an API request with the account's token (unless headers set
+// Call sends an API request with the account's token (unless headers set
 // Authorization) and checks the answer against the OpenAPI document.
-func (a *apiEnv) call(t testing.TB, method, path, body string, headers ...string) response {
+func (a *APIEnv) Call(t testing.TB, method, path, body string, headers ...string) Response {
 	t.Helper()
-	h := []string{"Authorization", "Bearer " + a.token}
+	h := []string{"Authorization", "Bearer " + a.Token}
 	if body != "" {
 		h = append(h, "Content-Type", "application/json")
 	}
@@ -58,51 +58,51 @@ func (a *apiEnv) call(t testing.TB, method, path, body string, headers ...string
 	if body != "" {
 		b = []byte(body)
 	}
-	r := a.do(t, method, a.srv.URL+path, b, append(h, headers...)...)
+	r := a.Do(t, method, a.Srv.URL+path, b, append(h, headers...)...)
 	checkAnswer(t, method, path, r)
 	return r
 }
 
-// get is call for a GET that must answer 200; it returns the decoded body.
-func (a *apiEnv) get(t testing.TB, path string) map[string]any {
+// Get is call for a GET that must answer 200; it returns the decoded body.
+func (a *APIEnv) Get(t testing.TB, path string) map[string]any {
 	t.Helper()
-	r := a.call(t, "GET", path, "")
-	if r.status != http.StatusOK {
-		t.Fatalf("GET %s: %d %s", path, r.status, r.body)
+	r := a.Call(t, "GET", path, "")
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", path, r.Status, r.Body)
 	}
-	return decode(t, r.body)
+	return Decode(t, r.Body)
 }
 
-// want checks the status of an answer and returns its decoded body.
-func want(t testing.TB, r response, status int) map[string]any {
+// Want checks the status of an answer and returns its decoded body.
+func Want(t testing.TB, r Response, status int) map[string]any {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
-	if len(r.body) == 0 {
+	if len(r.Body) == 0 {
 		return nil
 	}
-	return decode(t, r.body)
+	return Decode(t, r.Body)
 }
 
-// wantError checks an error answer's status and that it names exactly
+// WantAPIError checks an error answer's status and that it names exactly
 // the given keys.
-func wantError(t testing.TB, r response, status int, keys ...string) map[string][]string {
+func WantAPIError(t testing.TB, r Response, status int, keys ...string) map[string][]string {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
-	fields := errorsOf(t, r.body)
-	got := keysOf(fields)
+	fields := ErrorsOf(t, r.Body)
+	got := KeysOf(fields)
 	sort.Strings(got)
 	sort.Strings(keys)
 	if strings.Join(got, ",") != strings.Join(keys, ",") {
-		t.Fatalf("errors name %v, want %v: %s", got, keys, r.body)
+		t.Fatalf("errors name %v, want %v: %s", got, keys, r.Body)
 	}
 	return fields
 }
 
-func decode(t testing.TB, b []byte) map[string]any {
+func Decode(t testing.TB, b []byte) map[string]any {
 	t.Helper()
 	var v map[string]any
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -113,8 +113,8 @@ func decode(t testing.TB, b []byte) map[string]any {
 	return v
 }
 
-// dataOf returns the "data" object of an answer.
-func dataOf(t testing.TB, v map[string]any) map[string]any {
+// DataOf returns the "data" object of an answer.
+func DataOf(t testing.TB, v map[string]any) map[string]any {
 	t.Helper()
 	d, ok := v["data"].(map[string]any)
 	if !ok {
@@ -123,8 +123,8 @@ func dataOf(t testing.TB, v map[string]any) map[string]any {
 	return d
 }
 
-// listOf returns the "data" array of an answer.
-func listOf(t testing.TB, v map[string]any) []map[string]any {
+// ListOf returns the "data" array of an answer.
+func ListOf(t testing.TB, v map[string]any) []map[string]any {
 	t.Helper()
 	items, ok := v["data"].([]any)
 	if !ok {
@@ -137,7 +137,7 @@ func listOf(t testing.TB, v map[string]any) []map[string]any {
 	return out
 }
 
-func num(t testing.TB, v any) int64 {
+func Num(t testing.TB, v any) int64 {
 	t.Helper()
 	n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64)
 	if err != nil {
@@ -146,21 +146,21 @@ func num(t testing.TB, v any) int64 {
 	return n
 }
 
-func idOf(t testing.TB, v map[string]any) int64 { t.Helper(); return num(t, dataOf(t, v)["id"]) }
+func IDOf(t testing.TB, v map[string]any) int64 { t.Helper(); return Num(t, DataOf(t, v)["id"]) }
 
 // The OpenAPI document, its routes and compiled response schemas.
 
-type docRoute struct {
-	method, path string // "get", "/api/v1/leads/{id}"
+type DocRoute struct {
+	Method, Path string // "get", "/api/v1/leads/{id}"
 	re           *regexp.Regexp
-	op           map[string]any
+	Op           map[string]any
 }
 
-var openapi struct {
+var OpenAPI struct {
 	once    sync.Once
 	raw     []byte
-	doc     map[string]any
-	routes  []docRoute
+	Doc     map[string]any
+	Routes  []DocRoute
 	mu      sync.Mutex
 	comp    *jsonschema.Compiler
 	schemas map[string]*jsonschema.Schema
@@ -169,47 +169,47 @@ var openapi struct {
 
 const docURL = "mem://leadbox/openapi.json"
 
-// loadDoc reads the document the package embeds, through the server, so the
+// LoadDoc reads the document the package embeds, through the server, so the
 // served document is the one checked.
-func loadDoc(t testing.TB) {
+func LoadDoc(t testing.TB) {
 	t.Helper()
-	openapi.once.Do(func() {
+	OpenAPI.once.Do(func() {
 		srv := web.NewServer(web.Config{})
 		req, _ := http.NewRequest("GET", "/api/v1/openapi.json", nil)
 		rec := &recorder{header: http.Header{}}
 		srv.ServeHTTP(rec, req)
 		if rec.status != http.StatusOK {
-			openapi.err = fmt.Errorf("GET /api/v1/openapi.json: %d %s", rec.status, rec.body.String())
+			OpenAPI.err = fmt.Errorf("GET /api/v1/openapi.json: %d %s", rec.status, rec.body.String())
 			return
 		}
-		openapi.raw = rec.body.Bytes()
-		if openapi.err = json.Unmarshal(openapi.raw, &openapi.doc); openapi.err != nil {
+		OpenAPI.raw = rec.body.Bytes()
+		if OpenAPI.err = json.Unmarshal(OpenAPI.raw, &OpenAPI.Doc); OpenAPI.err != nil {
 			return
 		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(openapi.raw))
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(OpenAPI.raw))
 		if err != nil {
-			openapi.err = err
+			OpenAPI.err = err
 			return
 		}
-		openapi.comp = jsonschema.NewCompiler()
-		if openapi.err = openapi.comp.AddResource(docURL, doc); openapi.err != nil {
+		OpenAPI.comp = jsonschema.NewCompiler()
+		if OpenAPI.err = OpenAPI.comp.AddResource(docURL, doc); OpenAPI.err != nil {
 			return
 		}
-		openapi.schemas = map[string]*jsonschema.Schema{}
-		paths, _ := openapi.doc["paths"].(map[string]any)
+		OpenAPI.schemas = map[string]*jsonschema.Schema{}
+		paths, _ := OpenAPI.Doc["paths"].(map[string]any)
 		for p, item := range paths {
 			pattern := regexp.QuoteMeta(p)
 			pattern = regexp.MustCompile(`\\\{[a-zA-Z]+\\\}`).ReplaceAllString(pattern, `[^/]+`)
 			for m, op := range item.(map[string]any) {
-				openapi.routes = append(openapi.routes, docRoute{method: m, path: p, re: regexp.MustCompile("^" + pattern + "$"), op: op.(map[string]any)})
+				OpenAPI.Routes = append(OpenAPI.Routes, DocRoute{Method: m, Path: p, re: regexp.MustCompile("^" + pattern + "$"), Op: op.(map[string]any)})
 			}
 		}
-		sort.Slice(openapi.routes, func(i, j int) bool {
-			return openapi.routes[i].path+openapi.routes[i].method < openapi.routes[j].path+openapi.routes[j].method
+		sort.Slice(OpenAPI.Routes, func(i, j int) bool {
+			return OpenAPI.Routes[i].Path+OpenAPI.Routes[i].Method < OpenAPI.Routes[j].Path+OpenAPI.Routes[j].Method
 		})
 	})
-	if openapi.err != nil {
-		t.Fatalf("openapi document: %v", openapi.err)
+	if OpenAPI.err != nil {
+		t.Fatalf("openapi document: %v", OpenAPI.err)
 	}
 }
 
@@ -231,13 +231,13 @@ func (r *recorder) WriteHeader(s int) { r.status = s }
 
 // findRoute returns the documented operation for a request path, preferring
 // a literal segment over a parameter.
-func findRoute(method, path string) *docRoute {
+func findRoute(method, path string) *DocRoute {
 	path, _, _ = strings.Cut(path, "?")
-	var best *docRoute
-	for i := range openapi.routes {
-		r := &openapi.routes[i]
-		if r.method == strings.ToLower(method) && r.re.MatchString(path) {
-			if best == nil || strings.Count(r.path, "{") < strings.Count(best.path, "{") {
+	var best *DocRoute
+	for i := range OpenAPI.Routes {
+		r := &OpenAPI.Routes[i]
+		if r.Method == strings.ToLower(method) && r.re.MatchString(path) {
+			if best == nil || strings.Count(r.Path, "{") < strings.Count(best.Path, "{") {
 				best = r
 			}
 		}
@@ -256,54 +256,54 @@ func jsonPointer(parts ...string) string {
 
 // checkAnswer validates an answer against the documented response of its
 // operation: its status must be documented and its body must match.
-func checkAnswer(t testing.TB, method, path string, r response) {
+func checkAnswer(t testing.TB, method, path string, r Response) {
 	t.Helper()
-	loadDoc(t)
+	LoadDoc(t)
 	rt := findRoute(method, path)
 	if rt == nil {
 		return // an undocumented route: the tests check it answers 404 or 405
 	}
-	code := strconv.Itoa(r.status)
-	responses := rt.op["responses"].(map[string]any)
+	code := strconv.Itoa(r.Status)
+	responses := rt.Op["responses"].(map[string]any)
 	resp, ok := responses[code].(map[string]any)
 	if !ok {
-		t.Fatalf("%s %s answered %d, which the document does not list for %s %s: %s", method, path, r.status, rt.method, rt.path, r.body)
+		t.Fatalf("%s %s answered %d, which the document does not list for %s %s: %s", method, path, r.Status, rt.Method, rt.Path, r.Body)
 	}
-	ptr := jsonPointer("paths", rt.path, rt.method, "responses", code)
+	ptr := jsonPointer("paths", rt.Path, rt.Method, "responses", code)
 	if ref, ok := resp["$ref"].(string); ok {
 		ptr = strings.TrimPrefix(ref, "#")
-		resp = lookup(ptr)
+		resp = Lookup(ptr)
 	}
 	content, _ := resp["content"].(map[string]any)
 	if content == nil {
-		if len(r.body) != 0 {
-			t.Fatalf("%s %s: %d documented without a body, got %s", method, path, r.status, r.body)
+		if len(r.Body) != 0 {
+			t.Fatalf("%s %s: %d documented without a body, got %s", method, path, r.Status, r.Body)
 		}
 		return
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("%s %s: Content-Type %q", method, path, ct)
 	}
 	sch := compiled(t, ptr+jsonPointer("content", "application/json", "schema"))
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.body))
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(r.Body))
 	if err != nil {
-		t.Fatalf("%s %s: body is not JSON: %v\n%s", method, path, err, r.body)
+		t.Fatalf("%s %s: body is not JSON: %v\n%s", method, path, err, r.Body)
 	}
 	if err := sch.Validate(inst); err != nil {
-		t.Fatalf("%s %s: %d answer does not match the documented schema: %v\n%s", method, path, r.status, err, r.body)
+		t.Fatalf("%s %s: %d answer does not match the documented schema: %v\n%s", method, path, r.Status, err, r.Body)
 	}
 	if hs, ok := resp["headers"].(map[string]any); ok {
 		for h := range hs {
-			if r.header.Get(h) == "" {
-				t.Fatalf("%s %s: %d answer lacks the documented header %s", method, path, r.status, h)
+			if r.Header.Get(h) == "" {
+				t.Fatalf("%s %s: %d answer lacks the documented header %s", method, path, r.Status, h)
 			}
 		}
 	}
 }
 
-// lookup follows a JSON pointer into the document.
-func lookup(ptr string) map[string]any {
-	var cur any = openapi.doc
+// Lookup follows a JSON pointer into the document.
+func Lookup(ptr string) map[string]any {
+	var cur any = OpenAPI.Doc
 	for _, p := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
 		p = strings.NewReplacer("~1", "/", "~0", "~").Replace(p)
 		cur = cur.(map[string]any)[p]
@@ -313,16 +313,16 @@ func lookup(ptr string) map[string]any {
 
 func compiled(t testing.TB, ptr string) *jsonschema.Schema {
 	t.Helper()
-	openapi.mu.Lock()
-	defer openapi.mu.Unlock()
-	if s, ok := openapi.schemas[ptr]; ok {
+	OpenAPI.mu.Lock()
+	defer OpenAPI.mu.Unlock()
+	if s, ok := OpenAPI.schemas[ptr]; ok {
 		return s
 	}
-	s, err := openapi.comp.Compile(docURL + "#" + ptr)
+	s, err := OpenAPI.comp.Compile(docURL + "#" + ptr)
 	if err != nil {
 		t.Fatalf("compile schema %s: %v", ptr, err)
 	}
-	openapi.schemas[ptr] = s
+	OpenAPI.schemas[ptr] = s
 	return s
 }
 
@@ -336,8 +336,8 @@ func readAll(t testing.TB, r io.Reader) []byte {
 	return b
 }
 
-type storeToken = store.APIToken
+type StoreToken = store.APIToken
 
-func listTokens(a *apiEnv) ([]store.APIToken, error) {
-	return a.s.ListAPITokens(context.Background(), a.acct.ID)
+func ListTokens(a *APIEnv) ([]store.APIToken, error) {
+	return a.Store.ListAPITokens(context.Background(), a.Acct.ID)
 }

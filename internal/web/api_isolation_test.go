@@ -43,12 +43,12 @@ var isolationBodies = map[string]string{
 // other account's references is refused.
 func TestAPIIsolation(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
+		a := NewAPIEnv(t, engine)
 		ctx := context.Background()
 		phone := "79990003344"
-		mine := must[lead.Lead](t)(a.s.AddLead(ctx, store.NewLead{AccountID: a.acct.ID, Input: lead.Input{Phone: &phone}}))
-		myClient := must[lead.Client](t)(a.s.CreateClient(ctx, lead.Client{AccountID: a.acct.ID, Name: "Мой клиент"}))
-		o := a.other
+		mine := Must[lead.Lead](t)(a.Store.AddLead(ctx, store.NewLead{AccountID: a.Acct.ID, Input: lead.Input{Phone: &phone}}))
+		myClient := Must[lead.Client](t)(a.Store.CreateClient(ctx, lead.Client{AccountID: a.Acct.ID, Name: "Мой клиент"}))
+		o := a.Other
 		sides := []struct {
 			name          string
 			token         string
@@ -58,30 +58,30 @@ func TestAPIIsolation(t *testing.T) {
 			vars          func(string) string
 			before, after func() string
 		}{
-			{name: "OtherIDs", token: a.token, account: a.acct.ID, peer: o.acct.ID,
-				ids: map[string]int64{"leads": a.otherLead.ID, "sources": o.src.ID, "users": o.user.ID, "offices": o.office.ID,
-					"cities": o.city.ID, "funnel-stages": o.stage.ID, "clients": a.otherClnt.ID},
-				peerLeadIDs: []int64{a.otherLead.ID}, vars: a.vars},
-			{name: "MyIDsFromOtherAccount", token: a.otherToken, account: o.acct.ID, peer: a.acct.ID,
-				ids: map[string]int64{"leads": mine.ID, "sources": a.src.ID, "users": a.manager.ID, "offices": a.office.ID,
-					"cities": a.city.ID, "funnel-stages": a.stage.ID, "clients": myClient.ID},
+			{name: "OtherIDs", token: a.Token, account: a.Acct.ID, peer: o.Acct.ID,
+				ids: map[string]int64{"leads": a.OtherLead.ID, "sources": o.Src.ID, "users": o.User.ID, "offices": o.Office.ID,
+					"cities": o.City.ID, "funnel-stages": o.Stage.ID, "clients": a.OtherClient.ID},
+				peerLeadIDs: []int64{a.OtherLead.ID}, vars: a.Vars},
+			{name: "MyIDsFromOtherAccount", token: a.OtherToken, account: o.Acct.ID, peer: a.Acct.ID,
+				ids: map[string]int64{"leads": mine.ID, "sources": a.Src.ID, "users": a.Manager.ID, "offices": a.Office.ID,
+					"cities": a.City.ID, "funnel-stages": a.Stage.ID, "clients": myClient.ID},
 				peerLeadIDs: []int64{mine.ID},
-				vars: strings.NewReplacer("{{otherUser}}", fmt.Sprint(a.manager.ID), "{{otherStage}}", fmt.Sprint(a.stage.ID),
-					"{{otherOffice}}", fmt.Sprint(a.office.ID)).Replace},
+				vars: strings.NewReplacer("{{otherUser}}", fmt.Sprint(a.Manager.ID), "{{otherStage}}", fmt.Sprint(a.Stage.ID),
+					"{{otherOffice}}", fmt.Sprint(a.Office.ID)).Replace},
 		}
-		loadDoc(t)
+		LoadDoc(t)
 		for _, side := range sides {
 			t.Run(side.name, func(t *testing.T) {
-				snapshot := accountSnapshot(t, a.s, side.peer)
-				for _, rt := range openapi.routes {
-					method := strings.ToUpper(rt.method)
-					key := method + " " + rt.path
+				snapshot := accountSnapshot(t, a.Store, side.peer)
+				for _, rt := range OpenAPI.Routes {
+					method := strings.ToUpper(rt.Method)
+					key := method + " " + rt.Path
 					body, hasBody := isolationBodies[key]
-					if (method == "PATCH" || method == "PUT" || (method == "POST" && !strings.Contains(rt.path, "{id}/"))) && !hasBody {
+					if (method == "PATCH" || method == "PUT" || (method == "POST" && !strings.Contains(rt.Path, "{id}/"))) && !hasBody {
 						t.Errorf("%s: add a body to isolationBodies", key)
 						continue
 					}
-					path := rt.path
+					path := rt.Path
 					if strings.Contains(path, "{id}") {
 						coll := strings.Split(strings.TrimPrefix(path, "/api/v1/"), "/")[0]
 						id, ok := side.ids[coll]
@@ -94,28 +94,28 @@ func TestAPIIsolation(t *testing.T) {
 						// source's id already belongs to the other account.
 						path = strings.ReplaceAll(path, "{deliveryId}", "1")
 					}
-					r := a.call(t, method, path, side.vars(body), "Authorization", "Bearer "+side.token)
+					r := a.Call(t, method, path, side.vars(body), "Authorization", "Bearer "+side.token)
 					switch {
-					case strings.Contains(rt.path, "{id}"):
-						if r.status != http.StatusNotFound && r.status != http.StatusForbidden {
-							t.Errorf("%s %s: %d, want 404: %s", method, path, r.status, r.body)
+					case strings.Contains(rt.Path, "{id}"):
+						if r.Status != http.StatusNotFound && r.Status != http.StatusForbidden {
+							t.Errorf("%s %s: %d, want 404: %s", method, path, r.Status, r.Body)
 						}
-					case rt.path == "/api/v1/openapi.json":
+					case rt.Path == "/api/v1/openapi.json":
 					case method == "GET":
-						if r.status != 200 {
-							t.Errorf("%s: %d", key, r.status)
+						if r.Status != 200 {
+							t.Errorf("%s: %d", key, r.Status)
 						}
-						checkOwnRows(t, key, decode(t, r.body), side.account, side.peerLeadIDs)
+						checkOwnRows(t, key, Decode(t, r.Body), side.account, side.peerLeadIDs)
 					case method == "POST":
-						if r.status/100 == 2 {
-							checkOwnRows(t, key, decode(t, r.body), side.account, side.peerLeadIDs)
+						if r.Status/100 == 2 {
+							checkOwnRows(t, key, Decode(t, r.Body), side.account, side.peerLeadIDs)
 						}
-						if (rt.path == "/api/v1/leads" || rt.path == "/api/v1/sources") && r.status != 422 {
-							t.Errorf("%s with the other account's references: %d, want 422: %s", key, r.status, r.body)
+						if (rt.Path == "/api/v1/leads" || rt.Path == "/api/v1/sources") && r.Status != 422 {
+							t.Errorf("%s with the other account's references: %d, want 422: %s", key, r.Status, r.Body)
 						}
 					}
 				}
-				if after := accountSnapshot(t, a.s, side.peer); after != snapshot {
+				if after := accountSnapshot(t, a.Store, side.peer); after != snapshot {
 					t.Errorf("the other account changed:\nbefore %s\nafter  %s", snapshot, after)
 				}
 			})
@@ -131,7 +131,7 @@ func checkOwnRows(t *testing.T, key string, v any, account int64, peerLeads []in
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
-			if id, ok := v["accountId"]; ok && num(t, id) != account {
+			if id, ok := v["accountId"]; ok && Num(t, id) != account {
 				t.Errorf("%s: answer holds a row of account %v", key, id)
 			}
 			for _, x := range v {
@@ -145,9 +145,9 @@ func checkOwnRows(t *testing.T, key string, v any, account int64, peerLeads []in
 	}
 	walk(v)
 	if strings.HasPrefix(key, "GET /api/v1/leads") {
-		for _, l := range listOf(t, v.(map[string]any)) {
+		for _, l := range ListOf(t, v.(map[string]any)) {
 			for _, p := range peerLeads {
-				if num(t, l["id"]) == p {
+				if Num(t, l["id"]) == p {
 					t.Errorf("%s: lists the other account's lead %d", key, p)
 				}
 			}
@@ -160,25 +160,25 @@ func accountSnapshot(t *testing.T, s *store.Store, account int64) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	leads := must[[]lead.Lead](t)(s.ListLeads(ctx, account, store.LeadFilter{Limit: 500}))
+	leads := Must[[]lead.Lead](t)(s.ListLeads(ctx, account, store.LeadFilter{Limit: 500}))
 	for _, l := range leads {
 		fmt.Fprintf(&b, "lead %d %v %v %v %v %d;", l.ID, l.Name, l.ClientID, l.NotAnswer, l.UserIDUpdate, l.DtUpdate)
 	}
-	for _, src := range must[[]store.SourceStats](t)(s.ListSources(ctx, account)) {
+	for _, src := range Must[[]store.SourceStats](t)(s.ListSources(ctx, account)) {
 		fmt.Fprintf(&b, "source %d %s %v %s;", src.ID, src.Name, src.Enabled, src.Token)
 	}
-	for _, u := range must[[]lead.User](t)(s.ListUsers(ctx, account)) {
+	for _, u := range Must[[]lead.User](t)(s.ListUsers(ctx, account)) {
 		fmt.Fprintf(&b, "user %d %s %v %s;", u.ID, u.Name, u.Active, u.PasswordHash)
 	}
 	for _, k := range []store.RefKind{store.Offices, store.Cities} {
-		for _, r := range must[[]lead.Ref](t)(s.ListRefs(ctx, k, account)) {
+		for _, r := range Must[[]lead.Ref](t)(s.ListRefs(ctx, k, account)) {
 			fmt.Fprintf(&b, "%s %d %s;", k, r.ID, r.Name)
 		}
 	}
-	for _, st := range must[[]lead.Stage](t)(s.ListStages(ctx, account)) {
+	for _, st := range Must[[]lead.Stage](t)(s.ListStages(ctx, account)) {
 		fmt.Fprintf(&b, "stage %d %s %d;", st.ID, st.Name, st.Position)
 	}
-	for _, c := range must[[]lead.Client](t)(s.ListClients(ctx, account, "", 0, 500)) {
+	for _, c := range Must[[]lead.Client](t)(s.ListClients(ctx, account, "", 0, 500)) {
 		fmt.Fprintf(&b, "client %d %s;", c.ID, c.Name)
 	}
 	return b.String()

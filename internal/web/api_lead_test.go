@@ -14,107 +14,107 @@ import (
 
 func TestAPIAuth(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
+		a := NewAPIEnv(t, engine)
 		for name, auth := range map[string]string{
 			"Missing":   "",
-			"NotBearer": "Basic " + a.token,
+			"NotBearer": "Basic " + a.Token,
 			"Unknown":   "Bearer lbx_nope",
 			"Empty":     "Bearer ",
 		} {
 			t.Run(name, func(t *testing.T) {
-				r := a.call(t, "GET", "/api/v1/leads", "", "Authorization", auth)
-				wantError(t, r, http.StatusUnauthorized, "token")
-				if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
-					t.Errorf("WWW-Authenticate %q", r.header.Get("WWW-Authenticate"))
+				r := a.Call(t, "GET", "/api/v1/leads", "", "Authorization", auth)
+				WantAPIError(t, r, http.StatusUnauthorized, "token")
+				if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
 				}
 			})
 		}
 		t.Run("LastUsed", func(t *testing.T) {
-			want(t, a.call(t, "GET", "/api/v1/leads", ""), 200)
-			toks := must[[]storeToken](t)(listTokens(a))
+			Want(t, a.Call(t, "GET", "/api/v1/leads", ""), 200)
+			toks := Must[[]StoreToken](t)(ListTokens(a))
 			if toks[0].LastUsed == nil {
 				t.Fatal("last-used time not recorded")
 			}
 		})
 		t.Run("Revoked", func(t *testing.T) {
-			if err := a.s.RevokeAPIToken(context.Background(), a.acct.ID, a.tokenRow.ID); err != nil {
+			if err := a.Store.RevokeAPIToken(context.Background(), a.Acct.ID, a.TokenRow.ID); err != nil {
 				t.Fatal(err)
 			}
-			wantError(t, a.call(t, "GET", "/api/v1/leads", ""), http.StatusUnauthorized, "token")
+			WantAPIError(t, a.Call(t, "GET", "/api/v1/leads", ""), http.StatusUnauthorized, "token")
 		})
 	})
 }
 
 func TestAPIRouting(t *testing.T) {
-	a := newAPIEnv(t, "sqlite")
+	a := NewAPIEnv(t, "sqlite")
 	t.Run("MethodNotAllowed", func(t *testing.T) {
-		r := a.call(t, "PUT", "/api/v1/leads", "{}")
-		wantError(t, r, http.StatusMethodNotAllowed, "method")
-		if allow := r.header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") {
+		r := a.Call(t, "PUT", "/api/v1/leads", "{}")
+		WantAPIError(t, r, http.StatusMethodNotAllowed, "method")
+		if allow := r.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") {
 			t.Errorf("Allow %q", allow)
 		}
 	})
 	t.Run("UnknownPath", func(t *testing.T) {
-		wantError(t, a.call(t, "GET", "/api/v1/nothing", ""), http.StatusNotFound, "path")
+		WantAPIError(t, a.Call(t, "GET", "/api/v1/nothing", ""), http.StatusNotFound, "path")
 	})
 	t.Run("BadID", func(t *testing.T) {
-		wantError(t, a.call(t, "GET", "/api/v1/leads/abc", ""), http.StatusNotFound, "id")
+		WantAPIError(t, a.Call(t, "GET", "/api/v1/leads/abc", ""), http.StatusNotFound, "id")
 	})
 }
 
 func TestAPILeadCreate(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
+		a := NewAPIEnv(t, engine)
 		t.Run("OK", func(t *testing.T) {
-			r := a.call(t, "POST", "/api/v1/leads", a.vars(`{"name":"Иван <b>","phone":79998888888,"email":"fff@mail.ru",
+			r := a.Call(t, "POST", "/api/v1/leads", a.Vars(`{"name":"Иван <b>","phone":79998888888,"email":"fff@mail.ru",
 				"userIdOwner":"{{manager}}","funnelStageId":{{stage}},"utmCampaign":"spring","custom":1}`))
-			d := wantCreated(t, r)
-			if strOf(t, "phone", d["phone"]) != "79998888888" || strOf(t, "name", d["name"]) != "Иван <b>" {
-				t.Errorf("lead %s", r.body)
+			d := WantCreated(t, r)
+			if StrOf(t, "phone", d["phone"]) != "79998888888" || StrOf(t, "name", d["name"]) != "Иван <b>" {
+				t.Errorf("lead %s", r.Body)
 			}
-			if intOf(t, "userIdCreate", d["userIdCreate"]) != a.admin.ID {
-				t.Errorf("userIdCreate %s, want the token's creator %d", d["userIdCreate"], a.admin.ID)
+			if IntOf(t, "userIdCreate", d["userIdCreate"]) != a.Admin.ID {
+				t.Errorf("userIdCreate %s, want the token's creator %d", d["userIdCreate"], a.Admin.ID)
 			}
 			if string(d["sourceId"]) != "null" || string(d["firstId"]) != "null" {
 				t.Errorf("sourceId %s firstId %s", d["sourceId"], d["firstId"])
 			}
 			// The same phone in another format is a duplicate.
-			d2 := wantCreated(t, a.call(t, "POST", "/api/v1/leads", `{"phone":"+7 (999) 888-88-88"}`))
+			d2 := WantCreated(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":"+7 (999) 888-88-88"}`))
 			if string(d2["firstId"]) != string(d["id"]) || string(d2["otherCount"]) != "1" {
 				t.Errorf("duplicate: firstId %s otherCount %s, want %s 1", d2["firstId"], d2["otherCount"], d["id"])
 			}
 		})
 		t.Run("ErrPhoneRequired", func(t *testing.T) {
-			r := a.call(t, "POST", "/api/v1/leads", `{"name":"x"}`)
-			if r.status != 422 || string(r.body) != `{"errors":{"phone":["Поле Телефон обязательно для заполнения."]}}` {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := a.Call(t, "POST", "/api/v1/leads", `{"name":"x"}`)
+			if r.Status != 422 || string(r.Body) != `{"errors":{"phone":["Поле Телефон обязательно для заполнения."]}}` {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("ErrPhoneRequiredEnglish", func(t *testing.T) {
-			r := a.call(t, "POST", "/api/v1/leads", `{"name":"x"}`, "Accept-Language", "en-US,en;q=0.9")
-			if r.status != 422 || string(r.body) != `{"errors":{"phone":["The Phone field is required."]}}` {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := a.Call(t, "POST", "/api/v1/leads", `{"name":"x"}`, "Accept-Language", "en-US,en;q=0.9")
+			if r.Status != 422 || string(r.Body) != `{"errors":{"phone":["The Phone field is required."]}}` {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 		})
 		t.Run("ErrFields", func(t *testing.T) {
-			r := a.call(t, "POST", "/api/v1/leads", a.vars(`{"phone":"abc","userIdOwner":"{{otherUser}}","cost":1.5}`))
-			wantError(t, r, 422, "phone", "cost")
-			r = a.call(t, "POST", "/api/v1/leads", a.vars(`{"phone":"79990000000","userIdOwner":{{otherUser}},"sourceId":{{otherSrc}}}`))
-			wantError(t, r, 422, "userIdOwner", "sourceId")
+			r := a.Call(t, "POST", "/api/v1/leads", a.Vars(`{"phone":"abc","userIdOwner":"{{otherUser}}","cost":1.5}`))
+			WantAPIError(t, r, 422, "phone", "cost")
+			r = a.Call(t, "POST", "/api/v1/leads", a.Vars(`{"phone":"79990000000","userIdOwner":{{otherUser}},"sourceId":{{otherSrc}}}`))
+			WantAPIError(t, r, 422, "userIdOwner", "sourceId")
 		})
 		t.Run("ErrMalformed", func(t *testing.T) {
-			wantError(t, a.call(t, "POST", "/api/v1/leads", `{"phone":`), 400, "body")
-			wantError(t, a.call(t, "POST", "/api/v1/leads", `[1]`), 400, "body")
+			WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":`), 400, "body")
+			WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `[1]`), 400, "body")
 		})
 		t.Run("ErrContentType", func(t *testing.T) {
-			wantError(t, a.call(t, "POST", "/api/v1/leads", `{"phone":"79990000001"}`, "Content-Type", "application/xml"), 415, "Content-Type")
+			WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":"79990000001"}`, "Content-Type", "application/xml"), 415, "Content-Type")
 		})
 		t.Run("ErrTooLarge", func(t *testing.T) {
 			big := `{"phone":"79990000002","pad":"` + strings.Repeat("x", web.MaxAPIBody) + `"}`
-			wantError(t, a.call(t, "POST", "/api/v1/leads", big), 413, "body")
+			WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", big), 413, "body")
 		})
 		t.Run("NotDelivered", func(t *testing.T) {
-			if n := len(a.deliveries(t, a.src)); n != 0 {
+			if n := len(a.Deliveries(t, a.Src)); n != 0 {
 				t.Errorf("API leads wrote %d delivery-log rows", n)
 			}
 		})
@@ -122,12 +122,12 @@ func TestAPILeadCreate(t *testing.T) {
 }
 
 // addLeads creates n leads through the API and returns their ids.
-func (a *apiEnv) addLeads(t *testing.T, n int, body func(i int) string) []int64 {
+func (a *APIEnv) addLeads(t *testing.T, n int, body func(i int) string) []int64 {
 	t.Helper()
 	var ids []int64
 	for i := range n {
-		d := wantCreated(t, a.call(t, "POST", "/api/v1/leads", body(i)))
-		ids = append(ids, intOf(t, "id", d["id"]))
+		d := WantCreated(t, a.Call(t, "POST", "/api/v1/leads", body(i)))
+		ids = append(ids, IntOf(t, "id", d["id"]))
 	}
 	return ids
 }
@@ -135,17 +135,17 @@ func (a *apiEnv) addLeads(t *testing.T, n int, body func(i int) string) []int64 
 func leadIDs(t testing.TB, v map[string]any) []int64 {
 	t.Helper()
 	var out []int64
-	for _, l := range listOf(t, v) {
-		out = append(out, num(t, l["id"]))
+	for _, l := range ListOf(t, v) {
+		out = append(out, Num(t, l["id"]))
 	}
 	return out
 }
 
 func TestAPILeadList(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
+		a := NewAPIEnv(t, engine)
 		ivan := a.addLeads(t, 1, func(int) string {
-			return a.vars(`{"name":"Иван Петров","phone":"8 (912) 345-67-89","sourceId":{{src}},"funnelStageId":{{stage}},"userIdOwner":{{manager}}}`)
+			return a.Vars(`{"name":"Иван Петров","phone":"8 (912) 345-67-89","sourceId":{{src}},"funnelStageId":{{stage}},"userIdOwner":{{manager}}}`)
 		})[0]
 		maria := a.addLeads(t, 1, func(int) string { return `{"name":"Maria","email":"Maria@Example.com"}` })[0]
 		dup := a.addLeads(t, 1, func(int) string { return `{"phone":"+79123456789"}` })[0]
@@ -154,9 +154,9 @@ func TestAPILeadList(t *testing.T) {
 			want        []int64
 		}{
 			{"All", "", []int64{dup, maria, ivan}},
-			{"Source", a.vars("sourceId={{src}}"), []int64{ivan}},
-			{"Stage", a.vars("funnelStageId={{stage}}"), []int64{ivan}},
-			{"Owner", a.vars("userIdOwner={{manager}}"), []int64{ivan}},
+			{"Source", a.Vars("sourceId={{src}}"), []int64{ivan}},
+			{"Stage", a.Vars("funnelStageId={{stage}}"), []int64{ivan}},
+			{"Owner", a.Vars("userIdOwner={{manager}}"), []int64{ivan}},
 			{"Duplicates", "duplicates=true", []int64{dup}},
 			{"PhoneOtherFormat", "q=" + urlq("+7 912 345-67-89"), []int64{dup, ivan}},
 			{"PhoneLocalFormat", "q=" + urlq("8(912)3456789"), []int64{dup, ivan}},
@@ -166,18 +166,18 @@ func TestAPILeadList(t *testing.T) {
 			{"PeriodFuture", "from=" + fmt.Sprint(time.Now().Add(48*time.Hour).Unix()), nil},
 			{"PeriodToday", "from=" + time.Now().UTC().Format("2006-01-02") + "&to=" + time.Now().UTC().Format("2006-01-02"), []int64{dup, maria, ivan}},
 			{"PeriodPast", "to=2001-01-01", nil},
-			{"OtherAccountSource", a.vars("sourceId={{otherSrc}}"), nil},
+			{"OtherAccountSource", a.Vars("sourceId={{otherSrc}}"), nil},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				got := leadIDs(t, a.get(t, "/api/v1/leads?"+c.query))
+				got := leadIDs(t, a.Get(t, "/api/v1/leads?"+c.query))
 				if fmt.Sprint(got) != fmt.Sprint(c.want) {
 					t.Errorf("got %v, want %v", got, c.want)
 				}
 			})
 		}
 		t.Run("OtherAccountLeadsNeverListed", func(t *testing.T) {
-			got := leadIDs(t, a.get(t, "/api/v1/leads?q=79990001122"))
+			got := leadIDs(t, a.Get(t, "/api/v1/leads?q=79990001122"))
 			if len(got) != 0 {
 				t.Errorf("listed %v", got)
 			}
@@ -187,11 +187,11 @@ func TestAPILeadList(t *testing.T) {
 			{"sourceId=abc", "sourceId"}, {"from=yesterday", "from"}, {"to=2024-13-01", "to"}, {"duplicates=maybe", "duplicates"},
 		} {
 			t.Run("Err_"+bad.query, func(t *testing.T) {
-				wantError(t, a.call(t, "GET", "/api/v1/leads?"+bad.query, ""), 422, bad.key)
+				WantAPIError(t, a.Call(t, "GET", "/api/v1/leads?"+bad.query, ""), 422, bad.key)
 			})
 		}
 		t.Run("Limit500", func(t *testing.T) {
-			v := a.get(t, "/api/v1/leads?limit=500")
+			v := a.Get(t, "/api/v1/leads?limit=500")
 			if v["nextCursor"] != nil {
 				t.Errorf("nextCursor %v on the only page", v["nextCursor"])
 			}
@@ -207,7 +207,7 @@ func urlq(s string) string {
 // new leads keep arriving between pages.
 func TestAPILeadCursor(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
+		a := NewAPIEnv(t, engine)
 		ids := a.addLeads(t, 7, func(i int) string { return fmt.Sprintf(`{"phone":"7999100%04d"}`, i) })
 		var seen []int64
 		path := "/api/v1/leads?limit=3"
@@ -215,7 +215,7 @@ func TestAPILeadCursor(t *testing.T) {
 			if pages > 5 {
 				t.Fatal("too many pages")
 			}
-			v := a.get(t, path)
+			v := a.Get(t, path)
 			seen = append(seen, leadIDs(t, v)...)
 			// A new lead arrives between pages: it must not shift the pages.
 			a.addLeads(t, 1, func(int) string { return fmt.Sprintf(`{"phone":"7999200%04d"}`, pages) })
@@ -237,64 +237,64 @@ func TestAPILeadCursor(t *testing.T) {
 
 func TestAPILeadEdit(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
+		a := NewAPIEnv(t, engine)
 		id := a.addLeads(t, 1, func(int) string { return `{"name":"Олег","phone":"79995550000"}` })[0]
 		path := fmt.Sprintf("/api/v1/leads/%d", id)
 		t.Run("Get", func(t *testing.T) {
-			r := a.call(t, "GET", path, "")
-			if intOf(t, "id", leadData(t, r.body)["id"]) != id {
-				t.Fatal(string(r.body))
+			r := a.Call(t, "GET", path, "")
+			if IntOf(t, "id", LeadData(t, r.Body)["id"]) != id {
+				t.Fatal(string(r.Body))
 			}
 		})
 		t.Run("UpdateStage", func(t *testing.T) {
-			r := a.call(t, "PATCH", path, a.vars(`{"funnelStageId":{{stage}},"email":"oleg@example.com"}`))
-			d := leadData(t, r.body)
-			if intOf(t, "funnelStageId", d["funnelStageId"]) != a.stage.ID || strOf(t, "email", d["email"]) != "oleg@example.com" {
-				t.Errorf("%s", r.body)
+			r := a.Call(t, "PATCH", path, a.Vars(`{"funnelStageId":{{stage}},"email":"oleg@example.com"}`))
+			d := LeadData(t, r.Body)
+			if IntOf(t, "funnelStageId", d["funnelStageId"]) != a.Stage.ID || StrOf(t, "email", d["email"]) != "oleg@example.com" {
+				t.Errorf("%s", r.Body)
 			}
-			if intOf(t, "userIdUpdate", d["userIdUpdate"]) != a.admin.ID || intOf(t, "dtUpdate", d["dtUpdate"]) == 0 {
+			if IntOf(t, "userIdUpdate", d["userIdUpdate"]) != a.Admin.ID || IntOf(t, "dtUpdate", d["dtUpdate"]) == 0 {
 				t.Errorf("userIdUpdate %s dtUpdate %s", d["userIdUpdate"], d["dtUpdate"])
 			}
-			if strOf(t, "name", d["name"]) != "Олег" {
+			if StrOf(t, "name", d["name"]) != "Олег" {
 				t.Errorf("an absent field changed: %s", d["name"])
 			}
 		})
 		t.Run("ClearField", func(t *testing.T) {
-			d := leadData(t, a.call(t, "PATCH", path, `{"name":null,"phone":"8 999 555-00-01"}`).body)
-			if string(d["name"]) != "null" || strOf(t, "phone", d["phone"]) != "79995550001" {
+			d := LeadData(t, a.Call(t, "PATCH", path, `{"name":null,"phone":"8 999 555-00-01"}`).Body)
+			if string(d["name"]) != "null" || StrOf(t, "phone", d["phone"]) != "79995550001" {
 				t.Errorf("name %s phone %s", d["name"], d["phone"])
 			}
 		})
 		t.Run("ErrUnknownKey", func(t *testing.T) {
-			wantError(t, a.call(t, "PATCH", path, `{"stage":1,"notAnswer":true}`), 422, "stage", "notAnswer")
+			WantAPIError(t, a.Call(t, "PATCH", path, `{"stage":1,"notAnswer":true}`), 422, "stage", "notAnswer")
 		})
 		t.Run("ErrFields", func(t *testing.T) {
-			wantError(t, a.call(t, "PATCH", path, a.vars(`{"userIdOwner":"abc","funnelStageId":{{otherStage}}}`)), 422, "userIdOwner")
-			wantError(t, a.call(t, "PATCH", path, a.vars(`{"funnelStageId":{{otherStage}}}`)), 422, "funnelStageId")
-			wantError(t, a.call(t, "PATCH", path, `{"phone":null,"email":null}`), 422, "phone")
-			wantError(t, a.call(t, "PATCH", path, `{"name":`), 400, "body")
+			WantAPIError(t, a.Call(t, "PATCH", path, a.Vars(`{"userIdOwner":"abc","funnelStageId":{{otherStage}}}`)), 422, "userIdOwner")
+			WantAPIError(t, a.Call(t, "PATCH", path, a.Vars(`{"funnelStageId":{{otherStage}}}`)), 422, "funnelStageId")
+			WantAPIError(t, a.Call(t, "PATCH", path, `{"phone":null,"email":null}`), 422, "phone")
+			WantAPIError(t, a.Call(t, "PATCH", path, `{"name":`), 400, "body")
 		})
 		t.Run("NoAnswer", func(t *testing.T) {
-			d := leadData(t, want2(t, a.call(t, "POST", path+"/no-answer", ""), 200))
+			d := LeadData(t, want2(t, a.Call(t, "POST", path+"/no-answer", ""), 200))
 			if string(d["notAnswer"]) != "true" || string(d["dtNotAnswer"]) == "null" {
 				t.Errorf("notAnswer %s dtNotAnswer %s", d["notAnswer"], d["dtNotAnswer"])
 			}
 		})
 		t.Run("Client", func(t *testing.T) {
-			c := idOf(t, want(t, a.call(t, "POST", "/api/v1/clients", `{"name":"ООО Ромашка"}`), 201))
-			d := leadData(t, want2(t, a.call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, c)), 200))
-			if intOf(t, "clientId", d["clientId"]) != c {
+			c := IDOf(t, Want(t, a.Call(t, "POST", "/api/v1/clients", `{"name":"ООО Ромашка"}`), 201))
+			d := LeadData(t, want2(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, c)), 200))
+			if IntOf(t, "clientId", d["clientId"]) != c {
 				t.Errorf("clientId %s", d["clientId"])
 			}
-			wantError(t, a.call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, a.otherClnt.ID)), 422, "clientId")
-			wantError(t, a.call(t, "PUT", path+"/client", `{}`), 422, "clientId")
-			d = leadData(t, want2(t, a.call(t, "PUT", path+"/client", `{"clientId":null}`), 200))
+			WantAPIError(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, a.OtherClient.ID)), 422, "clientId")
+			WantAPIError(t, a.Call(t, "PUT", path+"/client", `{}`), 422, "clientId")
+			d = LeadData(t, want2(t, a.Call(t, "PUT", path+"/client", `{"clientId":null}`), 200))
 			if string(d["clientId"]) != "null" {
 				t.Errorf("clientId %s after unlinking", d["clientId"])
 			}
 		})
 		t.Run("Events", func(t *testing.T) {
-			events := listOf(t, a.get(t, path+"/events"))
+			events := ListOf(t, a.Get(t, path+"/events"))
 			var actions []string
 			for _, e := range events {
 				actions = append(actions, e["action"].(string))
@@ -304,40 +304,40 @@ func TestAPILeadEdit(t *testing.T) {
 			}
 		})
 		t.Run("Delete", func(t *testing.T) {
-			want(t, a.call(t, "DELETE", path, ""), 204)
-			wantError(t, a.call(t, "GET", path, ""), 404, "lead")
-			wantError(t, a.call(t, "DELETE", path, ""), 404, "lead")
+			Want(t, a.Call(t, "DELETE", path, ""), 204)
+			WantAPIError(t, a.Call(t, "GET", path, ""), 404, "lead")
+			WantAPIError(t, a.Call(t, "DELETE", path, ""), 404, "lead")
 		})
 	})
 }
 
 // want2 checks the status and returns the raw body.
-func want2(t testing.TB, r response, status int) []byte {
+func want2(t testing.TB, r Response, status int) []byte {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
-	return r.body
+	return r.Body
 }
 
 func TestAPIRateLimit(t *testing.T) {
-	a := newAPIEnv(t, "sqlite", func(c *web.Config) { c.APIRate, c.APIBurst = 1, 3 })
+	a := NewAPIEnv(t, "sqlite", func(c *web.Config) { c.APIRate, c.APIBurst = 1, 3 })
 	for range 3 {
-		want(t, a.call(t, "GET", "/api/v1/users", ""), 200)
+		Want(t, a.Call(t, "GET", "/api/v1/users", ""), 200)
 	}
-	r := a.call(t, "GET", "/api/v1/users", "")
-	wantError(t, r, http.StatusTooManyRequests, "rate")
-	if r.header.Get("Retry-After") == "" {
+	r := a.Call(t, "GET", "/api/v1/users", "")
+	WantAPIError(t, r, http.StatusTooManyRequests, "rate")
+	if r.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
 	// Another token has its own bucket.
-	want(t, a.call(t, "GET", "/api/v1/users", "", "Authorization", "Bearer "+a.otherToken), 200)
+	Want(t, a.Call(t, "GET", "/api/v1/users", "", "Authorization", "Bearer "+a.OtherToken), 200)
 }
 
 // TestAPIEnglish: with Accept-Language: en every error message is English,
 // field labels included; without it, Russian.
 func TestAPIEnglish(t *testing.T) {
-	a := newAPIEnv(t, "sqlite")
+	a := NewAPIEnv(t, "sqlite")
 	en := []string{"Accept-Language", "en"}
 	cases := []struct {
 		name         string
@@ -351,7 +351,7 @@ func TestAPIEnglish(t *testing.T) {
 		{"NotFound", "GET", "/api/v1/leads/99999", "", nil, 404, "Not found."},
 		{"Malformed", "POST", "/api/v1/leads", "{", nil, 400, "Malformed JSON"},
 		{"FieldType", "POST", "/api/v1/leads", `{"phone":"79990000000","userIdOwner":"x"}`, nil, 422, "The Owner ID field must be an integer."},
-		{"UnknownRef", "POST", "/api/v1/leads", a.vars(`{"phone":"79990000000","locationCityId":{{otherCity}}}`), nil, 422, "The selected City ID is invalid."},
+		{"UnknownRef", "POST", "/api/v1/leads", a.Vars(`{"phone":"79990000000","locationCityId":{{otherCity}}}`), nil, 422, "The selected City ID is invalid."},
 		{"NameRequired", "POST", "/api/v1/offices", `{}`, nil, 422, "The Name field is required."},
 		{"Query", "GET", "/api/v1/leads?limit=1000", "", nil, 422, "between 1 and 500"},
 		{"Method", "PUT", "/api/v1/leads", "{}", nil, 405, "Method PUT is not allowed"},
@@ -359,13 +359,13 @@ func TestAPIEnglish(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := a.call(t, c.method, c.path, c.body, append(c.headers, en...)...)
-			if r.status != c.status || !strings.Contains(string(r.body), c.contains) || cyrillic.Match(r.body) {
-				t.Errorf("%d %s, want %d with %q in English", r.status, r.body, c.status, c.contains)
+			r := a.Call(t, c.method, c.path, c.body, append(c.headers, en...)...)
+			if r.Status != c.status || !strings.Contains(string(r.Body), c.contains) || Cyrillic.Match(r.Body) {
+				t.Errorf("%d %s, want %d with %q in English", r.Status, r.Body, c.status, c.contains)
 			}
-			r = a.call(t, c.method, c.path, c.body, c.headers...)
-			if !cyrillic.Match(r.body) {
-				t.Errorf("without Accept-Language: %s, want Russian", r.body)
+			r = a.Call(t, c.method, c.path, c.body, c.headers...)
+			if !Cyrillic.Match(r.Body) {
+				t.Errorf("without Accept-Language: %s, want Russian", r.Body)
 			}
 		})
 	}

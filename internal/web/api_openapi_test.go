@@ -14,10 +14,10 @@ import (
 // TestOpenAPIRoutes: every route the server has is in the document, and
 // every documented route is one the server has.
 func TestOpenAPIRoutes(t *testing.T) {
-	loadDoc(t)
+	LoadDoc(t)
 	var documented []string
-	for _, r := range openapi.routes {
-		documented = append(documented, strings.ToUpper(r.method)+" "+r.path)
+	for _, r := range OpenAPI.Routes {
+		documented = append(documented, strings.ToUpper(r.Method)+" "+r.Path)
 	}
 	slices.Sort(documented)
 	served := web.NewServer(web.Config{}).APIRoutePatterns()
@@ -36,19 +36,19 @@ func TestOpenAPIRoutes(t *testing.T) {
 // TestOpenAPIDocument checks the document's shape: OpenAPI 3.1, every
 // operation has an id, a success answer and, unless public, the 401.
 func TestOpenAPIDocument(t *testing.T) {
-	loadDoc(t)
-	if v := openapi.doc["openapi"]; v != "3.1.0" {
+	LoadDoc(t)
+	if v := OpenAPI.Doc["openapi"]; v != "3.1.0" {
 		t.Errorf("openapi = %v, want 3.1.0", v)
 	}
 	ids := map[string]bool{}
-	for _, r := range openapi.routes {
-		name := strings.ToUpper(r.method) + " " + r.path
-		id, _ := r.op["operationId"].(string)
+	for _, r := range OpenAPI.Routes {
+		name := strings.ToUpper(r.Method) + " " + r.Path
+		id, _ := r.Op["operationId"].(string)
 		if id == "" || ids[id] {
 			t.Errorf("%s: operationId %q missing or repeated", name, id)
 		}
 		ids[id] = true
-		responses := r.op["responses"].(map[string]any)
+		responses := r.Op["responses"].(map[string]any)
 		var ok bool
 		for code := range responses {
 			ok = ok || strings.HasPrefix(code, "2")
@@ -56,11 +56,11 @@ func TestOpenAPIDocument(t *testing.T) {
 		if !ok {
 			t.Errorf("%s documents no success answer", name)
 		}
-		public := r.op["security"] != nil
+		public := r.Op["security"] != nil
 		if _, has := responses["401"]; !has && !public {
 			t.Errorf("%s needs a token but does not document 401", name)
 		}
-		if strings.Contains(r.path, "{id}") && responses["404"] == nil {
+		if strings.Contains(r.Path, "{id}") && responses["404"] == nil {
 			t.Errorf("%s takes an id but does not document 404", name)
 		}
 	}
@@ -76,7 +76,7 @@ func TestOpenAPIDocument(t *testing.T) {
 							t.Errorf("$ref %s does not resolve", ref)
 						}
 					}()
-					lookup(strings.TrimPrefix(ref, "#"))
+					Lookup(strings.TrimPrefix(ref, "#"))
 				}()
 			}
 			for _, x := range v {
@@ -88,7 +88,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 		}
 	}
-	walk(openapi.doc)
+	walk(OpenAPI.Doc)
 }
 
 // TestOpenAPIServed: the document is served without a token, as JSON, and
@@ -96,24 +96,24 @@ func TestOpenAPIDocument(t *testing.T) {
 // 405 (so it exists), on both engines.
 func TestOpenAPIServed(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
-		r := a.do(t, "GET", a.srv.URL+"/api/v1/openapi.json", nil)
-		if r.status != http.StatusOK || r.header.Get("Content-Type") != "application/json" {
-			t.Fatalf("openapi.json: %d %q", r.status, r.header.Get("Content-Type"))
+		a := NewAPIEnv(t, engine)
+		r := a.Do(t, "GET", a.Srv.URL+"/api/v1/openapi.json", nil)
+		if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/json" {
+			t.Fatalf("openapi.json: %d %q", r.Status, r.Header.Get("Content-Type"))
 		}
 		var doc map[string]any
-		if err := json.Unmarshal(r.body, &doc); err != nil || doc["openapi"] != "3.1.0" {
+		if err := json.Unmarshal(r.Body, &doc); err != nil || doc["openapi"] != "3.1.0" {
 			t.Fatalf("openapi.json is not an OpenAPI 3.1 document: %v", err)
 		}
-		for _, rt := range openapi.routes {
-			path := strings.ReplaceAll(rt.path, "{id}", "999999999")
-			r := a.call(t, strings.ToUpper(rt.method), path, "{}")
-			if r.status == http.StatusMethodNotAllowed {
-				t.Errorf("%s %s: 405", rt.method, path)
+		for _, rt := range OpenAPI.Routes {
+			path := strings.ReplaceAll(rt.Path, "{id}", "999999999")
+			r := a.Call(t, strings.ToUpper(rt.Method), path, "{}")
+			if r.Status == http.StatusMethodNotAllowed {
+				t.Errorf("%s %s: 405", rt.Method, path)
 			}
-			if r.status == http.StatusNotFound {
-				if fields := errorsOf(t, r.body); fields["path"] != nil {
-					t.Errorf("%s %s: the router has no such route", rt.method, path)
+			if r.Status == http.StatusNotFound {
+				if fields := ErrorsOf(t, r.Body); fields["path"] != nil {
+					t.Errorf("%s %s: the router has no such route", rt.Method, path)
 				}
 			}
 		}

@@ -66,48 +66,48 @@ func leakedGoroutines(d time.Duration) string {
 	}
 }
 
-// leadKeys are the keys of a lead in the webhook's answer, in the seed's order.
-var leadKeys = strings.Fields(`id firstId name sourceId clientId phone email notAnswer userIdCreate userIdUpdate
+// LeadKeys are the keys of a lead in the webhook's answer, in the seed's order.
+var LeadKeys = strings.Fields(`id firstId name sourceId clientId phone email notAnswer userIdCreate userIdUpdate
 	dtCreate dtUpdate dtNotAnswer locationUnitId locationCityId funnelStageId userIdOwner otherCount cost remoteId
 	utmSource utmMedium utmCampaign utmContent utmTerm utmReferrer openstatService openstatCampaign openstatAd
 	openstatSource from yclid ymclid ymClientId gclid yqrid fbclid roistatId referrer ip`)
 
-// markKeys are the string fields after remoteId.
-var markKeys = leadKeys[20:]
+// MarkKeys are the string fields after remoteId.
+var MarkKeys = LeadKeys[20:]
 
-// env is a running leadbox HTTP server over a real store, with an account
+// Env is a running leadbox HTTP server over a real store, with an account
 // holding an admin, an enabled and a disabled webhook source, and a second
 // account whose rows the first must never reach.
-type env struct {
-	engine string
-	dsn    string
-	s      *store.Store
-	srv    *httptest.Server
-	client *http.Client
-	log    *webtest.SyncBuffer
+type Env struct {
+	Engine string
+	DSN    string
+	Store  *store.Store
+	Srv    *httptest.Server
+	Client *http.Client
+	Log    *webtest.SyncBuffer
 
-	acct     lead.Account
-	admin    lead.User
-	manager  lead.User
-	src      lead.Source // enabled webhook
-	disabled lead.Source // disabled webhook
-	manual   lead.Source // another source of the account, type manual
-	office   lead.Ref
-	city     lead.Ref
-	stage    lead.Stage
+	Acct     lead.Account
+	Admin    lead.User
+	Manager  lead.User
+	Src      lead.Source // enabled webhook
+	Disabled lead.Source // disabled webhook
+	Manual   lead.Source // another source of the account, type manual
+	Office   lead.Ref
+	City     lead.Ref
+	Stage    lead.Stage
 
-	other struct {
-		acct   lead.Account
-		user   lead.User
-		src    lead.Source
-		office lead.Ref
-		city   lead.Ref
-		stage  lead.Stage
+	Other struct {
+		Acct   lead.Account
+		User   lead.User
+		Src    lead.Source
+		Office lead.Ref
+		City   lead.Ref
+		Stage  lead.Stage
 	}
 }
 
-// must returns a function that returns v, or fails the test on err.
-func must[T any](t testing.TB) func(v T, err error) T {
+// Must returns a function that returns v, or fails the test on err.
+func Must[T any](t testing.TB) func(v T, err error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
@@ -117,112 +117,112 @@ func must[T any](t testing.TB) func(v T, err error) T {
 	}
 }
 
-// newEnv starts a server on engine; configure may change the web.Config (the
+// NewEnv starts a server on engine; configure may change the web.Config (the
 // rate limits are off unless it sets them).
-func newEnv(t *testing.T, engine string, configure ...func(*web.Config)) *env {
+func NewEnv(t *testing.T, engine string, configure ...func(*web.Config)) *Env {
 	t.Helper()
-	return newEnvServer(t, engine, nil, configure...)
+	return NewEnvServer(t, engine, nil, configure...)
 }
 
-// newEnvServer is newEnv with a hook that may set up the HTTP server before
+// NewEnvServer is newEnv with a hook that may set up the HTTP server before
 // it starts.
-func newEnvServer(t *testing.T, engine string, setup func(*httptest.Server), configure ...func(*web.Config)) *env {
+func NewEnvServer(t *testing.T, engine string, setup func(*httptest.Server), configure ...func(*web.Config)) *Env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{engine: engine, log: &webtest.SyncBuffer{}}
-	e.s, e.dsn = storetest.OpenDSN(t, engine)
+	e := &Env{Engine: engine, Log: &webtest.SyncBuffer{}}
+	e.Store, e.DSN = storetest.OpenDSN(t, engine)
 	var created bool
 	var err error
-	e.acct, e.admin, created, err = e.s.Bootstrap(ctx, "Acme", lead.User{Name: "Admin", Email: "admin@example.com", PasswordHash: "x"})
+	e.Acct, e.Admin, created, err = e.Store.Bootstrap(ctx, "Acme", lead.User{Name: "Admin", Email: "admin@example.com", PasswordHash: "x"})
 	if err != nil || !created {
 		t.Fatalf("bootstrap: created=%v err=%v", created, err)
 	}
-	e.manager = must[lead.User](t)(e.s.CreateUser(ctx, lead.User{AccountID: e.acct.ID, Name: "Manager", Email: "manager@example.com", Role: lead.RoleManager}))
-	e.office = must[lead.Ref](t)(e.s.CreateRef(ctx, store.Offices, e.acct.ID, "Офис на Тверской"))
-	e.city = must[lead.Ref](t)(e.s.CreateRef(ctx, store.Cities, e.acct.ID, "Москва"))
-	e.stage = must[lead.Stage](t)(e.s.CreateStage(ctx, e.acct.ID, "Новый", "#3b82f6"))
-	e.src = must[lead.Source](t)(e.s.CreateSource(ctx, lead.Source{AccountID: e.acct.ID, Name: "Сайт", Type: lead.SourceWebhook}))
-	e.disabled = must[lead.Source](t)(e.s.CreateSource(ctx, lead.Source{AccountID: e.acct.ID, Name: "Old site", Type: lead.SourceWebhook}))
-	e.disabled = must[lead.Source](t)(e.s.SetSourceEnabled(ctx, e.acct.ID, e.disabled.ID, false))
-	if e.disabled.Token == "" {
+	e.Manager = Must[lead.User](t)(e.Store.CreateUser(ctx, lead.User{AccountID: e.Acct.ID, Name: "Manager", Email: "manager@example.com", Role: lead.RoleManager}))
+	e.Office = Must[lead.Ref](t)(e.Store.CreateRef(ctx, store.Offices, e.Acct.ID, "Офис на Тверской"))
+	e.City = Must[lead.Ref](t)(e.Store.CreateRef(ctx, store.Cities, e.Acct.ID, "Москва"))
+	e.Stage = Must[lead.Stage](t)(e.Store.CreateStage(ctx, e.Acct.ID, "Новый", "#3b82f6"))
+	e.Src = Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Сайт", Type: lead.SourceWebhook}))
+	e.Disabled = Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Old site", Type: lead.SourceWebhook}))
+	e.Disabled = Must[lead.Source](t)(e.Store.SetSourceEnabled(ctx, e.Acct.ID, e.Disabled.ID, false))
+	if e.Disabled.Token == "" {
 		t.Fatal("SetSourceEnabled returned the source without its token")
 	}
-	e.manual = must[lead.Source](t)(e.s.CreateSource(ctx, lead.Source{AccountID: e.acct.ID, Name: "Звонок", Type: lead.SourcePhone}))
+	e.Manual = Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Звонок", Type: lead.SourcePhone}))
 
-	o := &e.other
-	o.acct = must[lead.Account](t)(e.s.CreateAccount(ctx, "Rival"))
-	o.user = must[lead.User](t)(e.s.CreateUser(ctx, lead.User{AccountID: o.acct.ID, Name: "Rival admin", Email: "boss@rival.example", Role: lead.RoleAdmin}))
-	o.src = must[lead.Source](t)(e.s.CreateSource(ctx, lead.Source{AccountID: o.acct.ID, Name: "Rival site", Type: lead.SourceWebhook}))
-	o.office = must[lead.Ref](t)(e.s.CreateRef(ctx, store.Offices, o.acct.ID, "Rival office"))
-	o.city = must[lead.Ref](t)(e.s.CreateRef(ctx, store.Cities, o.acct.ID, "Rival city"))
-	o.stage = must[lead.Stage](t)(e.s.CreateStage(ctx, o.acct.ID, "Rival stage", ""))
+	o := &e.Other
+	o.Acct = Must[lead.Account](t)(e.Store.CreateAccount(ctx, "Rival"))
+	o.User = Must[lead.User](t)(e.Store.CreateUser(ctx, lead.User{AccountID: o.Acct.ID, Name: "Rival admin", Email: "boss@rival.example", Role: lead.RoleAdmin}))
+	o.Src = Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: o.Acct.ID, Name: "Rival site", Type: lead.SourceWebhook}))
+	o.Office = Must[lead.Ref](t)(e.Store.CreateRef(ctx, store.Offices, o.Acct.ID, "Rival office"))
+	o.City = Must[lead.Ref](t)(e.Store.CreateRef(ctx, store.Cities, o.Acct.ID, "Rival city"))
+	o.Stage = Must[lead.Stage](t)(e.Store.CreateStage(ctx, o.Acct.ID, "Rival stage", ""))
 
-	e.srv = webtest.Serve(t, e.s, e.log, setup, configure...)
-	e.client = e.srv.Client()
+	e.Srv = webtest.Serve(t, e.Store, e.Log, setup, configure...)
+	e.Client = e.Srv.Client()
 	return e
 }
 
-// hook returns the webhook URL of src.
-func (e *env) hook(src lead.Source) string { return e.srv.URL + "/hooks/" + src.Token }
+// Hook returns the webhook URL of src.
+func (e *Env) Hook(src lead.Source) string { return e.Srv.URL + "/hooks/" + src.Token }
 
-// vars fills {{name}} placeholders in a request body with the env's ids.
-func (e *env) vars(s string) string {
+// Vars fills {{name}} placeholders in a request body with the env's ids.
+func (e *Env) Vars(s string) string {
 	id := func(n int64) string { return strconv.FormatInt(n, 10) }
 	return strings.NewReplacer(
-		"{{admin}}", id(e.admin.ID), "{{manager}}", id(e.manager.ID), "{{src}}", id(e.src.ID),
-		"{{manual}}", id(e.manual.ID), "{{office}}", id(e.office.ID), "{{city}}", id(e.city.ID),
-		"{{stage}}", id(e.stage.ID),
-		"{{otherUser}}", id(e.other.user.ID), "{{otherSrc}}", id(e.other.src.ID),
-		"{{otherOffice}}", id(e.other.office.ID), "{{otherCity}}", id(e.other.city.ID),
-		"{{otherStage}}", id(e.other.stage.ID),
+		"{{admin}}", id(e.Admin.ID), "{{manager}}", id(e.Manager.ID), "{{src}}", id(e.Src.ID),
+		"{{manual}}", id(e.Manual.ID), "{{office}}", id(e.Office.ID), "{{city}}", id(e.City.ID),
+		"{{stage}}", id(e.Stage.ID),
+		"{{otherUser}}", id(e.Other.User.ID), "{{otherSrc}}", id(e.Other.Src.ID),
+		"{{otherOffice}}", id(e.Other.Office.ID), "{{otherCity}}", id(e.Other.City.ID),
+		"{{otherStage}}", id(e.Other.Stage.ID),
 	).Replace(s)
 }
 
-// response is an answer read whole.
-type response struct {
-	status int
-	header http.Header
-	body   []byte
+// Response is an answer read whole.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
 }
 
-// noType as a Content-Type sends the request without the header.
-const noType = "\x00none"
+// NoType as a Content-Type sends the request without the header.
+const NoType = "\x00none"
 
-// do sends one request; headers come in name, value pairs. A POST without a
+// Do sends one request; headers come in name, value pairs. A POST without a
 // Content-Type pair is sent as application/json.
-func (e *env) do(t testing.TB, method, url string, body []byte, headers ...string) response {
+func (e *Env) Do(t testing.TB, method, url string, body []byte, headers ...string) Response {
 	t.Helper()
-	return doRequest(t, e.client, method, url, body, headers...)
+	return DoRequest(t, e.Client, method, url, body, headers...)
 }
 
-func (e *env) post(t testing.TB, src lead.Source, body string, headers ...string) response {
+func (e *Env) Post(t testing.TB, src lead.Source, body string, headers ...string) Response {
 	t.Helper()
-	return e.do(t, http.MethodPost, e.hook(src), []byte(body), headers...)
+	return e.Do(t, http.MethodPost, e.Hook(src), []byte(body), headers...)
 }
 
-func doRequest(t testing.TB, c *http.Client, method, url string, body []byte, headers ...string) response {
+func DoRequest(t testing.TB, c *http.Client, method, url string, body []byte, headers ...string) Response {
 	t.Helper()
-	r, err := send(c, method, url, body, headers...)
+	r, err := Send(c, method, url, body, headers...)
 	if err != nil {
 		t.Fatalf("%s: %v", method, err)
 	}
 	return r
 }
 
-func send(c *http.Client, method, url string, body []byte, headers ...string) (response, error) {
+func Send(c *http.Client, method, url string, body []byte, headers ...string) (Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
-		return response{}, err
+		return Response{}, err
 	}
 	if method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i] == "Content-Type" && headers[i+1] == noType {
+		if headers[i] == "Content-Type" && headers[i+1] == NoType {
 			req.Header.Del("Content-Type")
 			continue
 		}
@@ -230,39 +230,39 @@ func send(c *http.Client, method, url string, body []byte, headers ...string) (r
 	}
 	res, err := c.Do(req)
 	if err != nil {
-		return response{}, err
+		return Response{}, err
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		return response{}, err
+		return Response{}, err
 	}
-	return response{status: res.StatusCode, header: res.Header, body: b}, nil
+	return Response{Status: res.StatusCode, Header: res.Header, Body: b}, nil
 }
 
-// deliveries returns src's delivery log, newest first.
-func (e *env) deliveries(t testing.TB, src lead.Source) []lead.Delivery {
+// Deliveries returns src's delivery log, newest first.
+func (e *Env) Deliveries(t testing.TB, src lead.Source) []lead.Delivery {
 	t.Helper()
-	ds, err := e.s.ListDeliveries(context.Background(), src.AccountID, src.ID, 0, 10000)
+	ds, err := e.Store.ListDeliveries(context.Background(), src.AccountID, src.ID, 0, 10000)
 	if err != nil {
 		t.Fatalf("list deliveries: %v", err)
 	}
 	return ds
 }
 
-func (e *env) countLeads(t testing.TB) int64 {
+func (e *Env) CountLeads(t testing.TB) int64 {
 	t.Helper()
-	n, err := e.s.CountLeads(context.Background(), e.acct.ID)
+	n, err := e.Store.CountLeads(context.Background(), e.Acct.ID)
 	if err != nil {
 		t.Fatalf("count leads: %v", err)
 	}
 	return n
 }
 
-// errorsOf checks that body is exactly {"errors": {FIELD: [MESSAGE, ...], ...}}
+// ErrorsOf checks that body is exactly {"errors": {FIELD: [MESSAGE, ...], ...}}
 // with at least one field, each with at least one non-empty message, and
 // returns the fields.
-func errorsOf(t testing.TB, body []byte) map[string][]string {
+func ErrorsOf(t testing.TB, body []byte) map[string][]string {
 	t.Helper()
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil {
@@ -291,25 +291,25 @@ func errorsOf(t testing.TB, body []byte) map[string][]string {
 	return fields
 }
 
-var cyrillic = regexp.MustCompile(`\p{Cyrillic}`)
+var Cyrillic = regexp.MustCompile(`\p{Cyrillic}`)
 
-// wantFieldError checks a 4xx answer: JSON content type, the errors shape,
+// WantFieldError checks a 4xx answer: JSON content type, the errors shape,
 // exactly one field, named field, whose message is Russian and contains
 // label.
-func wantFieldError(t testing.TB, r response, status int, field, label string) string {
+func WantFieldError(t testing.TB, r Response, status int, field, label string) string {
 	t.Helper()
-	if r.status != status {
-		t.Fatalf("status %d, want %d; body %s", r.status, status, r.body)
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("Content-Type %q, want application/json", ct)
 	}
-	fields := errorsOf(t, r.body)
+	fields := ErrorsOf(t, r.Body)
 	if len(fields) != 1 || fields[field] == nil {
-		t.Fatalf("errors name %v, want only %q: %s", keysOf(fields), field, r.body)
+		t.Fatalf("errors name %v, want only %q: %s", KeysOf(fields), field, r.Body)
 	}
 	msg := strings.Join(fields[field], " ")
-	if !cyrillic.MatchString(msg) {
+	if !Cyrillic.MatchString(msg) {
 		t.Fatalf("message %q for %q is not in Russian", msg, field)
 	}
 	if label != "" && !strings.Contains(msg, label) {
@@ -318,7 +318,7 @@ func wantFieldError(t testing.TB, r response, status int, field, label string) s
 	return msg
 }
 
-func keysOf[V any](m map[string]V) []string {
+func KeysOf[V any](m map[string]V) []string {
 	var out []string
 	for k := range m {
 		out = append(out, k)
@@ -326,10 +326,10 @@ func keysOf[V any](m map[string]V) []string {
 	return out
 }
 
-// leadData reads a {"data": LEAD} answer with json.Decoder tokens, so the
+// LeadData reads a {"data": LEAD} answer with json.Decoder tokens, so the
 // order of the keys is checked as sent: it must be exactly leadKeys. It
 // returns every value as sent.
-func leadData(t testing.TB, body []byte) map[string]json.RawMessage {
+func LeadData(t testing.TB, body []byte) map[string]json.RawMessage {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -343,7 +343,7 @@ func leadData(t testing.TB, body []byte) map[string]json.RawMessage {
 	next(json.Delim('{'))
 	next("data")
 	next(json.Delim('{'))
-	vals := make(map[string]json.RawMessage, len(leadKeys))
+	vals := make(map[string]json.RawMessage, len(LeadKeys))
 	var keys []string
 	for dec.More() {
 		tok, err := dec.Token()
@@ -366,15 +366,15 @@ func leadData(t testing.TB, body []byte) map[string]json.RawMessage {
 	if tok, err := dec.Token(); err != io.EOF {
 		t.Fatalf("answer: %v (%v) after the object\n%s", tok, err, body)
 	}
-	if strings.Join(keys, " ") != strings.Join(leadKeys, " ") {
-		t.Fatalf("answer keys:\n got %v\nwant %v", keys, leadKeys)
+	if strings.Join(keys, " ") != strings.Join(LeadKeys, " ") {
+		t.Fatalf("answer keys:\n got %v\nwant %v", keys, LeadKeys)
 	}
 	return vals
 }
 
-// intOf reads a JSON integer value; it fails on anything else, quoted
+// IntOf reads a JSON integer value; it fails on anything else, quoted
 // numbers and fractions included.
-func intOf(t testing.TB, key string, raw json.RawMessage) int64 {
+func IntOf(t testing.TB, key string, raw json.RawMessage) int64 {
 	t.Helper()
 	n, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil {
@@ -383,7 +383,7 @@ func intOf(t testing.TB, key string, raw json.RawMessage) int64 {
 	return n
 }
 
-func strOf(t testing.TB, key string, raw json.RawMessage) string {
+func StrOf(t testing.TB, key string, raw json.RawMessage) string {
 	t.Helper()
 	var s string
 	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
@@ -392,30 +392,30 @@ func strOf(t testing.TB, key string, raw json.RawMessage) string {
 	return s
 }
 
-// wantCreated checks a 201 answer and returns its data.
-func wantCreated(t testing.TB, r response) map[string]json.RawMessage {
+// WantCreated checks a 201 answer and returns its data.
+func WantCreated(t testing.TB, r Response) map[string]json.RawMessage {
 	t.Helper()
-	if r.status != http.StatusCreated {
-		t.Fatalf("status %d, want 201; body %s", r.status, r.body)
+	if r.Status != http.StatusCreated {
+		t.Fatalf("status %d, want 201; body %s", r.Status, r.Body)
 	}
-	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("Content-Type %q, want application/json", ct)
 	}
-	return leadData(t, r.body)
+	return LeadData(t, r.Body)
 }
 
-// checkDelivery checks that the newest row of src's delivery log is the
+// CheckDelivery checks that the newest row of src's delivery log is the
 // request just answered: its status, its errors (the answer's body, or none
 // for a 201), the body sent byte for byte, and that it is the only new row.
-func (e *env) checkDelivery(t testing.TB, src lead.Source, before int, method, contentType string, sent []byte, r response) lead.Delivery {
+func (e *Env) CheckDelivery(t testing.TB, src lead.Source, before int, method, contentType string, sent []byte, r Response) lead.Delivery {
 	t.Helper()
-	ds := e.deliveries(t, src)
+	ds := e.Deliveries(t, src)
 	if len(ds) != before+1 {
 		t.Fatalf("delivery log of source %d has %d rows, want %d", src.ID, len(ds), before+1)
 	}
 	d := ds[0]
-	if d.Status != r.status {
-		t.Errorf("delivery status %d, want %d", d.Status, r.status)
+	if d.Status != r.Status {
+		t.Errorf("delivery status %d, want %d", d.Status, r.Status)
 	}
 	if d.SourceID != src.ID || d.AccountID != src.AccountID {
 		t.Errorf("delivery source %d account %d, want %d %d", d.SourceID, d.AccountID, src.ID, src.AccountID)
@@ -429,23 +429,23 @@ func (e *env) checkDelivery(t testing.TB, src lead.Source, before int, method, c
 	if now := time.Now().UnixMilli(); d.Received < now-60_000 || d.Received > now+1000 {
 		t.Errorf("delivery received at %d, now is %d", d.Received, now)
 	}
-	if r.status == http.StatusCreated {
+	if r.Status == http.StatusCreated {
 		if len(d.Errors) != 0 {
 			t.Errorf("delivery of a 201 has errors %s", d.Errors)
 		}
-		data := leadData(t, r.body)
-		if d.LeadID == nil || *d.LeadID != intOf(t, "id", data["id"]) {
+		data := LeadData(t, r.Body)
+		if d.LeadID == nil || *d.LeadID != IntOf(t, "id", data["id"]) {
 			t.Errorf("delivery lead id %v, want %s", d.LeadID, data["id"])
 		}
 	} else {
-		if !bytes.Equal(d.Errors, r.body) {
-			t.Errorf("delivery errors\n %s\nwant the answer\n %s", d.Errors, r.body)
+		if !bytes.Equal(d.Errors, r.Body) {
+			t.Errorf("delivery errors\n %s\nwant the answer\n %s", d.Errors, r.Body)
 		}
 		if d.LeadID != nil {
 			t.Errorf("rejected delivery has lead %d", *d.LeadID)
 		}
 	}
-	if r.status == http.StatusRequestEntityTooLarge {
+	if r.Status == http.StatusRequestEntityTooLarge {
 		if !d.BodyTruncated || len(d.Body) == 0 || len(d.Body) > web.MaxWebhookBody || !bytes.HasPrefix(sent, d.Body) {
 			t.Errorf("413 delivery: truncated=%v, %d bytes kept of %d sent; want a non-empty prefix of at most %d bytes",
 				d.BodyTruncated, len(d.Body), len(sent), web.MaxWebhookBody)

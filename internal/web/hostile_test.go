@@ -103,38 +103,38 @@ func hostileCases() []hostileCase {
 // first 64 KiB marked truncated when it was over the limit.
 func TestWebhookHostileInput(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+		e := NewEnv(t, engine)
 		for _, c := range hostileCases() {
 			t.Run(c.name, func(t *testing.T) {
-				before := len(e.deliveries(t, e.src))
-				leads := e.countLeads(t)
-				var r response
+				before := len(e.Deliveries(t, e.Src))
+				leads := e.CountLeads(t)
+				var r Response
 				if c.chunked {
-					r = sendChunked(t, e.client, e.hook(e.src), c.body)
+					r = sendChunked(t, e.Client, e.Hook(e.Src), c.body)
 				} else {
-					r = e.do(t, http.MethodPost, e.hook(e.src), c.body)
+					r = e.Do(t, http.MethodPost, e.Hook(e.Src), c.body)
 				}
-				if r.status >= 500 || r.status != c.status {
-					t.Fatalf("status %d, want %d: %.300s", r.status, c.status, r.body)
+				if r.Status >= 500 || r.Status != c.status {
+					t.Fatalf("status %d, want %d: %.300s", r.Status, c.status, r.Body)
 				}
-				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 					t.Fatalf("Content-Type %q", ct)
 				}
 				if c.status == 201 {
-					wantCreated(t, r)
+					WantCreated(t, r)
 				} else if c.field != "" {
-					wantFieldError(t, r, c.status, c.field, "")
+					WantFieldError(t, r, c.status, c.field, "")
 				} else {
-					errorsOf(t, r.body)
+					ErrorsOf(t, r.Body)
 				}
 				wantLeads := leads
 				if c.status == 201 {
 					wantLeads++
 				}
-				if n := e.countLeads(t); n != wantLeads {
+				if n := e.CountLeads(t); n != wantLeads {
 					t.Errorf("%d leads, want %d", n, wantLeads)
 				}
-				d := e.checkDelivery(t, e.src, before, http.MethodPost, "application/json", c.body, r)
+				d := e.CheckDelivery(t, e.Src, before, http.MethodPost, "application/json", c.body, r)
 				if len(c.body) > web.MaxWebhookBody && (len(d.Body) != web.MaxWebhookBody || !d.BodyTruncated) {
 					t.Errorf("delivery of a %d-byte body keeps %d bytes, truncated=%v; want the first %d",
 						len(c.body), len(d.Body), d.BodyTruncated, web.MaxWebhookBody)
@@ -143,26 +143,26 @@ func TestWebhookHostileInput(t *testing.T) {
 		}
 		t.Run("LogReadable", func(t *testing.T) {
 			// Admins read every hostile row, in the UI and over the API.
-			setPasswords(t, e)
-			b := login(t, e, "admin@example.com")
+			SetPasswords(t, e)
+			b := Login(t, e, "admin@example.com")
 			pages := 0
-			for next := "/sources/" + id(e.src.ID); next != ""; pages++ {
-				r := b.get(next)
-				wantStatus(t, r, http.StatusOK, "delivery log page "+next)
+			for next := "/sources/" + ID(e.Src.ID); next != ""; pages++ {
+				r := b.Get(next)
+				WantStatus(t, r, http.StatusOK, "delivery log page "+next)
 				next = ""
-				if m := olderPage.FindSubmatch(r.body); m != nil {
+				if m := olderPage.FindSubmatch(r.Body); m != nil {
 					next = html.UnescapeString(string(m[1]))
 				}
 			}
-			_, token, err := e.s.CreateAPIToken(context.Background(), e.acct.ID, "hostile", &e.admin.ID)
+			_, token, err := e.Store.CreateAPIToken(context.Background(), e.Acct.ID, "hostile", &e.Admin.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := e.do(t, http.MethodGet, e.srv.URL+"/api/v1/sources/"+id(e.src.ID)+"/deliveries?limit=200", nil, "Authorization", "Bearer "+token)
-			if r.status != 200 || !json.Valid(r.body) {
-				t.Fatalf("API delivery log: %d %.300s", r.status, r.body)
+			r := e.Do(t, http.MethodGet, e.Srv.URL+"/api/v1/sources/"+ID(e.Src.ID)+"/deliveries?limit=200", nil, "Authorization", "Bearer "+token)
+			if r.Status != 200 || !json.Valid(r.Body) {
+				t.Fatalf("API delivery log: %d %.300s", r.Status, r.Body)
 			}
-			t.Logf("%d rows: %d UI pages, API %d bytes", len(hostileCases()), pages, len(r.body))
+			t.Logf("%d rows: %d UI pages, API %d bytes", len(hostileCases()), pages, len(r.Body))
 		})
 	})
 }
@@ -171,7 +171,7 @@ var olderPage = regexp.MustCompile(`<a href="(/sources/\d+\?before=[^"]+)"`)
 
 // sendChunked posts body with no Content-Length, so the client sends it in
 // chunks, in pieces of 4 KiB.
-func sendChunked(t testing.TB, c *http.Client, url string, body []byte) response {
+func sendChunked(t testing.TB, c *http.Client, url string, body []byte) Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, &trickle{r: bytes.NewReader(body)})
 	if err != nil {
@@ -193,7 +193,7 @@ func sendChunked(t testing.TB, c *http.Client, url string, body []byte) response
 	if err != nil {
 		t.Fatal(err)
 	}
-	return response{status: res.StatusCode, header: res.Header, body: b}
+	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
 // trickle hands out at most 4 KiB per Read and hides its length from

@@ -17,33 +17,33 @@ import (
 
 func TestIdempotencyKey(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+		e := NewEnv(t, engine)
 		const body = `{"phone": "79991112233", "name": "Повтор"}`
 
-		first := e.post(t, e.src, body, "Idempotency-Key", "order-1")
-		wantCreated(t, first)
-		if h := first.header.Get("Idempotent-Replayed"); h != "" {
+		first := e.Post(t, e.Src, body, "Idempotency-Key", "order-1")
+		WantCreated(t, first)
+		if h := first.Header.Get("Idempotent-Replayed"); h != "" {
 			t.Fatalf("a first answer says Idempotent-Replayed: %q", h)
 		}
 
 		t.Run("a retry gets the same answer and creates nothing", func(t *testing.T) {
 			for i := 0; i < 3; i++ {
-				before := len(e.deliveries(t, e.src))
-				r := e.post(t, e.src, body, "Idempotency-Key", "order-1")
-				if r.status != first.status || !bytes.Equal(r.body, first.body) {
-					t.Fatalf("replay %d: %d %s\nwant %d %s", i, r.status, r.body, first.status, first.body)
+				before := len(e.Deliveries(t, e.Src))
+				r := e.Post(t, e.Src, body, "Idempotency-Key", "order-1")
+				if r.Status != first.Status || !bytes.Equal(r.Body, first.Body) {
+					t.Fatalf("replay %d: %d %s\nwant %d %s", i, r.Status, r.Body, first.Status, first.Body)
 				}
-				if r.header.Get("Idempotent-Replayed") != "true" {
-					t.Fatalf("replay %d: Idempotent-Replayed = %q, want true", i, r.header.Get("Idempotent-Replayed"))
+				if r.Header.Get("Idempotent-Replayed") != "true" {
+					t.Fatalf("replay %d: Idempotent-Replayed = %q, want true", i, r.Header.Get("Idempotent-Replayed"))
 				}
-				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 					t.Fatalf("replay: Content-Type %q", ct)
 				}
-				if n := e.countLeads(t); n != 1 {
+				if n := e.CountLeads(t); n != 1 {
 					t.Fatalf("%d leads after a replay, want 1", n)
 				}
 				// The replay is logged too, marked as one, with no lead of its own.
-				ds := e.deliveries(t, e.src)
+				ds := e.Deliveries(t, e.Src)
 				if len(ds) != before+1 {
 					t.Fatalf("replay not in the delivery log")
 				}
@@ -61,25 +61,25 @@ func TestIdempotencyKey(t *testing.T) {
 		})
 
 		t.Run("the same key with another body is a 422", func(t *testing.T) {
-			r := e.post(t, e.src, `{"phone": "79991112233", "name": "Другое"}`, "Idempotency-Key", "order-1")
-			wantFieldError(t, r, 422, "Idempotency-Key", "")
-			if r.header.Get("Idempotent-Replayed") != "" {
+			r := e.Post(t, e.Src, `{"phone": "79991112233", "name": "Другое"}`, "Idempotency-Key", "order-1")
+			WantFieldError(t, r, 422, "Idempotency-Key", "")
+			if r.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatalf("a refused key says Idempotent-Replayed")
 			}
-			if n := e.countLeads(t); n != 1 {
+			if n := e.CountLeads(t); n != 1 {
 				t.Fatalf("%d leads, want 1", n)
 			}
 			// The key still answers its own body.
-			again := e.post(t, e.src, body, "Idempotency-Key", "order-1")
-			if !bytes.Equal(again.body, first.body) || again.header.Get("Idempotent-Replayed") != "true" {
-				t.Fatalf("after a mismatch the key answers %d %s", again.status, again.body)
+			again := e.Post(t, e.Src, body, "Idempotency-Key", "order-1")
+			if !bytes.Equal(again.Body, first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("after a mismatch the key answers %d %s", again.Status, again.Body)
 			}
 		})
 
 		t.Run("another key creates another lead", func(t *testing.T) {
-			r := e.post(t, e.src, body, "Idempotency-Key", "order-2")
-			data := wantCreated(t, r)
-			if r.header.Get("Idempotent-Replayed") != "" || bytes.Equal(r.body, first.body) {
+			r := e.Post(t, e.Src, body, "Idempotency-Key", "order-2")
+			data := WantCreated(t, r)
+			if r.Header.Get("Idempotent-Replayed") != "" || bytes.Equal(r.Body, first.Body) {
 				t.Fatalf("a new key was replayed")
 			}
 			if string(data["otherCount"]) != "1" {
@@ -88,73 +88,73 @@ func TestIdempotencyKey(t *testing.T) {
 		})
 
 		t.Run("keys are per source", func(t *testing.T) {
-			src, err := e.s.CreateSource(context.Background(), lead.Source{AccountID: e.acct.ID, Name: "Second", Type: lead.SourceWebhook})
+			src, err := e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Second", Type: lead.SourceWebhook})
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := e.post(t, src, body, "Idempotency-Key", "order-1")
-			wantCreated(t, r)
-			if r.header.Get("Idempotent-Replayed") != "" {
+			r := e.Post(t, src, body, "Idempotency-Key", "order-1")
+			WantCreated(t, r)
+			if r.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatalf("another source's key was replayed")
 			}
 		})
 
 		t.Run("a key of 255 characters is taken", func(t *testing.T) {
-			r := e.post(t, e.src, `{"phone": "79991112234"}`, "Idempotency-Key", strings.Repeat("ключ", 63)+"abc")
-			wantCreated(t, r)
+			r := e.Post(t, e.Src, `{"phone": "79991112234"}`, "Idempotency-Key", strings.Repeat("ключ", 63)+"abc")
+			WantCreated(t, r)
 		})
 
 		t.Run("a key of 256 characters is a 422", func(t *testing.T) {
-			n := e.countLeads(t)
-			before := len(e.deliveries(t, e.src))
+			n := e.CountLeads(t)
+			before := len(e.Deliveries(t, e.Src))
 			b := `{"phone": "79991112235"}`
-			r := e.post(t, e.src, b, "Idempotency-Key", strings.Repeat("k", 256))
-			wantFieldError(t, r, 422, "Idempotency-Key", "255")
-			if e.countLeads(t) != n {
+			r := e.Post(t, e.Src, b, "Idempotency-Key", strings.Repeat("k", 256))
+			WantFieldError(t, r, 422, "Idempotency-Key", "255")
+			if e.CountLeads(t) != n {
 				t.Fatalf("an over-long key created a lead")
 			}
-			e.checkDelivery(t, e.src, before, http.MethodPost, "application/json", []byte(b), r)
+			e.CheckDelivery(t, e.Src, before, http.MethodPost, "application/json", []byte(b), r)
 		})
 
 		t.Run("a 422 is replayed", func(t *testing.T) {
 			b := `{"name": "без контактов"}`
-			r1 := e.post(t, e.src, b, "Idempotency-Key", "bad-1")
-			if r1.status != 422 || string(r1.body) != phoneRequired() {
-				t.Fatalf("first: %d %s", r1.status, r1.body)
+			r1 := e.Post(t, e.Src, b, "Idempotency-Key", "bad-1")
+			if r1.Status != 422 || string(r1.Body) != phoneRequired() {
+				t.Fatalf("first: %d %s", r1.Status, r1.Body)
 			}
-			r2 := e.post(t, e.src, b, "Idempotency-Key", "bad-1")
-			if r2.status != 422 || !bytes.Equal(r2.body, r1.body) || r2.header.Get("Idempotent-Replayed") != "true" {
-				t.Fatalf("replay: %d %q %s", r2.status, r2.header.Get("Idempotent-Replayed"), r2.body)
+			r2 := e.Post(t, e.Src, b, "Idempotency-Key", "bad-1")
+			if r2.Status != 422 || !bytes.Equal(r2.Body, r1.Body) || r2.Header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("replay: %d %q %s", r2.Status, r2.Header.Get("Idempotent-Replayed"), r2.Body)
 			}
 			// Another body under the key is refused rather than run.
-			r3 := e.post(t, e.src, `{"phone": "79991112236"}`, "Idempotency-Key", "bad-1")
-			wantFieldError(t, r3, 422, "Idempotency-Key", "")
+			r3 := e.Post(t, e.Src, `{"phone": "79991112236"}`, "Idempotency-Key", "bad-1")
+			WantFieldError(t, r3, 422, "Idempotency-Key", "")
 		})
 
 		t.Run("a 400 is replayed", func(t *testing.T) {
 			b := `{"phone": `
-			r1 := e.post(t, e.src, b, "Idempotency-Key", "bad-2")
-			r2 := e.post(t, e.src, b, "Idempotency-Key", "bad-2")
-			if r1.status != 400 || r2.status != 400 || !bytes.Equal(r1.body, r2.body) || r2.header.Get("Idempotent-Replayed") != "true" {
-				t.Fatalf("400 then %d %q %s", r2.status, r2.header.Get("Idempotent-Replayed"), r2.body)
+			r1 := e.Post(t, e.Src, b, "Idempotency-Key", "bad-2")
+			r2 := e.Post(t, e.Src, b, "Idempotency-Key", "bad-2")
+			if r1.Status != 400 || r2.Status != 400 || !bytes.Equal(r1.Body, r2.Body) || r2.Header.Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("400 then %d %q %s", r2.Status, r2.Header.Get("Idempotent-Replayed"), r2.Body)
 			}
 		})
 
 		t.Run("a 410 is not kept: enabling the source lets the retry through", func(t *testing.T) {
 			ctx := context.Background()
-			src, err := e.s.CreateSource(ctx, lead.Source{AccountID: e.acct.ID, Name: "Flaky", Type: lead.SourceWebhook})
+			src, err := e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Flaky", Type: lead.SourceWebhook})
 			if err != nil {
 				t.Fatal(err)
 			}
-			e.s.SetSourceEnabled(ctx, e.acct.ID, src.ID, false)
+			e.Store.SetSourceEnabled(ctx, e.Acct.ID, src.ID, false)
 			b := `{"phone": "79991112237"}`
-			if r := e.post(t, src, b, "Idempotency-Key", "k"); r.status != 410 {
-				t.Fatalf("disabled: %d %s", r.status, r.body)
+			if r := e.Post(t, src, b, "Idempotency-Key", "k"); r.Status != 410 {
+				t.Fatalf("disabled: %d %s", r.Status, r.Body)
 			}
-			e.s.SetSourceEnabled(ctx, e.acct.ID, src.ID, true)
-			r := e.post(t, src, b, "Idempotency-Key", "k")
-			wantCreated(t, r)
-			if r.header.Get("Idempotent-Replayed") != "" {
+			e.Store.SetSourceEnabled(ctx, e.Acct.ID, src.ID, true)
+			r := e.Post(t, src, b, "Idempotency-Key", "k")
+			WantCreated(t, r)
+			if r.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatalf("the 201 after the 410 says replayed")
 			}
 		})
@@ -165,13 +165,13 @@ func TestIdempotencyKey(t *testing.T) {
 // lead is created, and every answer is that lead's 201 or a 409 to retry.
 func TestIdempotencyConcurrent(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+		e := NewEnv(t, engine)
 		const n = 24
 		body := []byte(`{"phone": "79995556677"}`)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
 		defer client.CloseIdleConnections()
 		start := make(chan struct{})
-		answers := make([]response, n)
+		answers := make([]Response, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -179,7 +179,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				answers[i], errs[i] = send(client, http.MethodPost, e.hook(e.src), body, "Idempotency-Key", "same")
+				answers[i], errs[i] = Send(client, http.MethodPost, e.Hook(e.Src), body, "Idempotency-Key", "same")
 			}()
 		}
 		close(start)
@@ -189,32 +189,32 @@ func TestIdempotencyConcurrent(t *testing.T) {
 			if errs[i] != nil {
 				t.Fatalf("request %d: %v", i, errs[i])
 			}
-			switch r.status {
+			switch r.Status {
 			case 201:
 				if created == nil {
-					created = r.body
-				} else if !bytes.Equal(created, r.body) {
-					t.Fatalf("two different 201s for one key:\n%s\n%s", created, r.body)
+					created = r.Body
+				} else if !bytes.Equal(created, r.Body) {
+					t.Fatalf("two different 201s for one key:\n%s\n%s", created, r.Body)
 				}
 			case 409:
-				wantFieldError(t, r, 409, "Idempotency-Key", "")
-				if r.header.Get("Retry-After") != "1" {
-					t.Fatalf("409 Retry-After = %q, want 1", r.header.Get("Retry-After"))
+				WantFieldError(t, r, 409, "Idempotency-Key", "")
+				if r.Header.Get("Retry-After") != "1" {
+					t.Fatalf("409 Retry-After = %q, want 1", r.Header.Get("Retry-After"))
 				}
 			default:
-				t.Fatalf("request %d: %d %s", i, r.status, r.body)
+				t.Fatalf("request %d: %d %s", i, r.Status, r.Body)
 			}
 		}
 		if created == nil {
 			t.Fatal("no request got the 201")
 		}
-		if c := e.countLeads(t); c != 1 {
+		if c := e.CountLeads(t); c != 1 {
 			t.Fatalf("%d leads for one key, want 1", c)
 		}
 		// The key now answers with the lead.
-		r := e.post(t, e.src, string(body), "Idempotency-Key", "same")
-		if !bytes.Equal(r.body, created) || r.header.Get("Idempotent-Replayed") != "true" {
-			t.Fatalf("after the race: %d %s", r.status, r.body)
+		r := e.Post(t, e.Src, string(body), "Idempotency-Key", "same")
+		if !bytes.Equal(r.Body, created) || r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("after the race: %d %s", r.Status, r.Body)
 		}
 	})
 }
@@ -230,7 +230,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 		active.Add(2)
 		var mu sync.Mutex
 		conns := map[net.Conn]bool{}
-		e := newEnvServer(t, engine, func(srv *httptest.Server) {
+		e := NewEnvServer(t, engine, func(srv *httptest.Server) {
 			srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -244,11 +244,11 @@ func TestIdempotencyInFlight(t *testing.T) {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 		defer client.CloseIdleConnections()
 
-		release := storetest.HoldWrites(t, e.engine, e.dsn)
-		answers := make(chan response, 2)
+		release := storetest.HoldWrites(t, e.Engine, e.DSN)
+		answers := make(chan Response, 2)
 		for range 2 {
 			go func() {
-				r, err := send(client, http.MethodPost, e.hook(e.src), body, "Idempotency-Key", "slow")
+				r, err := Send(client, http.MethodPost, e.Hook(e.Src), body, "Idempotency-Key", "slow")
 				if err != nil {
 					t.Errorf("post: %v", err)
 				}
@@ -261,26 +261,26 @@ func TestIdempotencyInFlight(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		release()
 		a, b := <-answers, <-answers
-		if a.status == 409 {
+		if a.Status == 409 {
 			a, b = b, a
 		}
-		if a.status != 201 || b.status != 409 {
-			t.Fatalf("answers %d and %d, want 201 and 409:\n%s\n%s", a.status, b.status, a.body, b.body)
+		if a.Status != 201 || b.Status != 409 {
+			t.Fatalf("answers %d and %d, want 201 and 409:\n%s\n%s", a.Status, b.Status, a.Body, b.Body)
 		}
-		wantFieldError(t, b, 409, "Idempotency-Key", "")
-		if b.header.Get("Retry-After") != "1" {
-			t.Fatalf("409 Retry-After = %q, want 1", b.header.Get("Retry-After"))
+		WantFieldError(t, b, 409, "Idempotency-Key", "")
+		if b.Header.Get("Retry-After") != "1" {
+			t.Fatalf("409 Retry-After = %q, want 1", b.Header.Get("Retry-After"))
 		}
-		r := e.post(t, e.src, string(body), "Idempotency-Key", "slow")
-		if r.status != 201 || !bytes.Equal(r.body, a.body) || r.header.Get("Idempotent-Replayed") != "true" {
-			t.Fatalf("retry after the 409: %d %q %s", r.status, r.header.Get("Idempotent-Replayed"), r.body)
+		r := e.Post(t, e.Src, string(body), "Idempotency-Key", "slow")
+		if r.Status != 201 || !bytes.Equal(r.Body, a.Body) || r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("retry after the 409: %d %q %s", r.Status, r.Header.Get("Idempotent-Replayed"), r.Body)
 		}
-		if n := e.countLeads(t); n != 1 {
+		if n := e.CountLeads(t); n != 1 {
 			t.Fatalf("%d leads, want 1", n)
 		}
 		// The 409 is logged but does not take the key: its answer is not the key's.
 		var saw409 bool
-		for _, d := range e.deliveries(t, e.src) {
+		for _, d := range e.Deliveries(t, e.Src) {
 			saw409 = saw409 || d.Status == 409
 		}
 		if !saw409 {

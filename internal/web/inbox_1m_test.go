@@ -247,7 +247,7 @@ func (b *bench1M) raw(load bool) *sql.DB {
 // refs creates the account's admin, managers, stages and sources.
 func (b *bench1M) refs() {
 	t, ctx, s := b.t, context.Background(), b.s
-	hash, err := password.Hash(testPassword)
+	hash, err := password.Hash(TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,34 +255,34 @@ func (b *bench1M) refs() {
 	if err != nil || !created {
 		t.Fatalf("bootstrap: created=%v err=%v", created, err)
 	}
-	acct := must[lead.User](t)(s.UserByEmail(ctx, "admin@example.com")).AccountID
+	acct := Must[lead.User](t)(s.UserByEmail(ctx, "admin@example.com")).AccountID
 	for i, name := range []string{"Анна Смирнова", "Борис Кузнецов", "Вера Попова", "Глеб Васильев", "Дарья Петрова",
 		"Егор Соколов", "Жанна Михайлова", "Илья Новиков", "Ксения Фёдорова"} {
-		must[lead.User](t)(s.CreateUser(ctx, lead.User{AccountID: acct, Name: name, Email: fmt.Sprintf("m%d@example.com", i), Role: lead.RoleManager}))
+		Must[lead.User](t)(s.CreateUser(ctx, lead.User{AccountID: acct, Name: name, Email: fmt.Sprintf("m%d@example.com", i), Role: lead.RoleManager}))
 	}
 	for _, name := range []string{"Новый", "Звонок", "Встреча", "КП", "Договор", "Оплата", "Отказ", "Спам"} {
-		must[lead.Stage](t)(s.CreateStage(ctx, acct, name, "#3b82f6"))
+		Must[lead.Stage](t)(s.CreateStage(ctx, acct, name, "#3b82f6"))
 	}
 	for _, src := range []lead.Source{{Name: "Сайт", Type: lead.SourceWebhook}, {Name: "Лендинг", Type: lead.SourceWebhook},
 		{Name: "Яндекс.Директ", Type: lead.SourceWebhook}, {Name: "Звонки", Type: lead.SourcePhone}, {Name: "Вручную", Type: lead.SourceManual}} {
 		src.AccountID = acct
-		must[lead.Source](t)(s.CreateSource(ctx, src))
+		Must[lead.Source](t)(s.CreateSource(ctx, src))
 	}
 	b.readRefs()
 }
 
 func (b *bench1M) readRefs() {
 	t, ctx, s := b.t, context.Background(), b.s
-	u := must[lead.User](t)(s.UserByEmail(ctx, "admin@example.com"))
+	u := Must[lead.User](t)(s.UserByEmail(ctx, "admin@example.com"))
 	b.acct = u.AccountID
 	b.sources, b.stages, b.users = nil, nil, nil
-	for _, x := range must[[]lead.Source](t)(s.ListSourcesPlain(ctx, b.acct)) {
+	for _, x := range Must[[]lead.Source](t)(s.ListSourcesPlain(ctx, b.acct)) {
 		b.sources = append(b.sources, x.ID)
 	}
-	for _, x := range must[[]lead.Stage](t)(s.ListStages(ctx, b.acct)) {
+	for _, x := range Must[[]lead.Stage](t)(s.ListStages(ctx, b.acct)) {
 		b.stages = append(b.stages, x.ID)
 	}
-	for _, x := range must[[]lead.User](t)(s.ListUsers(ctx, b.acct)) {
+	for _, x := range Must[[]lead.User](t)(s.ListUsers(ctx, b.acct)) {
 		b.users = append(b.users, x.ID)
 	}
 	slices.Sort(b.sources)
@@ -299,7 +299,7 @@ func (b *bench1M) readRefs() {
 func (b *bench1M) startServer() {
 	t := b.t
 	b.srv = web.NewServer(web.Config{Store: b.s, Decoder: intake.New(""), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	form := url.Values{"email": {"admin@example.com"}, "password": {testPassword}}
+	form := url.Values{"email": {"admin@example.com"}, "password": {TestPassword}}
 	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()

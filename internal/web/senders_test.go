@@ -61,7 +61,7 @@ func loadSender(t *testing.T, name string) senderRequest {
 }
 
 // send posts a testdata request to src's URL, with extra headers.
-func (e *env) send(t *testing.T, src lead.Source, name string, extra ...string) response {
+func (e *Env) send(t *testing.T, src lead.Source, name string, extra ...string) Response {
 	t.Helper()
 	req := loadSender(t, name)
 	target := strings.Replace(req.target, "{{token}}", src.Token, 1)
@@ -75,9 +75,9 @@ func (e *env) send(t *testing.T, src lead.Source, name string, extra ...string) 
 		ctype = ctype || strings.EqualFold(h[0], "Content-Type")
 	}
 	if !ctype && req.method == http.MethodPost {
-		headers = append(headers, "Content-Type", noType)
+		headers = append(headers, "Content-Type", NoType)
 	}
-	return e.do(t, req.method, e.srv.URL+target, req.body, append(headers, extra...)...)
+	return e.Do(t, req.method, e.Srv.URL+target, req.body, append(headers, extra...)...)
 }
 
 // overridden reports whether name is among the names of headers (name,
@@ -92,9 +92,9 @@ func overridden(name string, headers []string) bool {
 }
 
 // setReading changes how a source reads requests.
-func (e *env) setReading(t *testing.T, src *lead.Source, r lead.Reading) {
+func (e *Env) setReading(t *testing.T, src *lead.Source, r lead.Reading) {
 	t.Helper()
-	got, err := e.s.SetSourceReading(context.Background(), src.AccountID, src.ID, r)
+	got, err := e.Store.SetSourceReading(context.Background(), src.AccountID, src.ID, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,9 +102,9 @@ func (e *env) setReading(t *testing.T, src *lead.Source, r lead.Reading) {
 }
 
 // lastDelivery returns the newest row of src's delivery log.
-func (e *env) lastDelivery(t *testing.T, src lead.Source) lead.Delivery {
+func (e *Env) lastDelivery(t *testing.T, src lead.Source) lead.Delivery {
 	t.Helper()
-	ds, err := e.s.ListDeliveries(context.Background(), src.AccountID, src.ID, 0, 1)
+	ds, err := e.Store.ListDeliveries(context.Background(), src.AccountID, src.ID, 0, 1)
 	if err != nil || len(ds) == 0 {
 		t.Fatalf("delivery log: %v, %d rows", err, len(ds))
 	}
@@ -112,9 +112,9 @@ func (e *env) lastDelivery(t *testing.T, src lead.Source) lead.Delivery {
 }
 
 func TestSenders(t *testing.T) {
-	type check func(t *testing.T, e *env, l map[string]any, d lead.Delivery)
+	type check func(t *testing.T, e *Env, l map[string]any, d lead.Delivery)
 	field := func(name string, want any) check {
-		return func(t *testing.T, e *env, l map[string]any, d lead.Delivery) {
+		return func(t *testing.T, e *Env, l map[string]any, d lead.Delivery) {
 			t.Helper()
 			if got := l[name]; got != want {
 				t.Errorf("%s = %#v, want %#v", name, got, want)
@@ -122,9 +122,9 @@ func TestSenders(t *testing.T) {
 		}
 	}
 	extra := func(key, want string) check {
-		return func(t *testing.T, e *env, l map[string]any, d lead.Delivery) {
+		return func(t *testing.T, e *Env, l map[string]any, d lead.Delivery) {
 			t.Helper()
-			got, err := e.s.GetLead(context.Background(), e.acct.ID, num(t, l["id"]))
+			got, err := e.Store.GetLead(context.Background(), e.Acct.ID, Num(t, l["id"]))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +164,7 @@ func TestSenders(t *testing.T) {
 		{name: "GET from an ad platform, allowed", file: "get_query", reading: lead.Reading{AllowGet: true}, status: 201,
 			checks: []check{field("name", "Дмитрий"), field("phone", "79035551234"), field("utmMedium", "leadform"),
 				field("yclid", "8812345678901234567"),
-				func(t *testing.T, e *env, l map[string]any, d lead.Delivery) {
+				func(t *testing.T, e *Env, l map[string]any, d lead.Delivery) {
 					if d.Method != "GET" || !strings.Contains(d.Query, "yclid=8812345678901234567") {
 						t.Errorf("delivery log keeps method %q query %q", d.Method, d.Query)
 					}
@@ -174,7 +174,7 @@ func TestSenders(t *testing.T) {
 			checks: []check{field("name", "Василий"), field("phone", "79990002233")}},
 		{name: "multipart with a file", file: "multipart_file", status: 201,
 			checks: []check{field("name", "Алексей"), field("phone", "79152223344"), extra("comment", "Смета во вложении"),
-				func(t *testing.T, e *env, l map[string]any, d lead.Delivery) {
+				func(t *testing.T, e *Env, l map[string]any, d lead.Delivery) {
 					if !strings.Contains(d.Notes, "smeta.pdf") {
 						t.Errorf("notes %q do not mention the skipped file", d.Notes)
 					}
@@ -187,16 +187,16 @@ func TestSenders(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				e := newEnv(t, engine)
-				e.setReading(t, &e.src, tc.reading)
-				r := e.send(t, e.src, tc.file, "Accept", "application/json") // browser answers: TestSendersBrowser
-				if r.status != tc.status {
-					t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
+				e := NewEnv(t, engine)
+				e.setReading(t, &e.Src, tc.reading)
+				r := e.send(t, e.Src, tc.file, "Accept", "application/json") // browser answers: TestSendersBrowser
+				if r.Status != tc.status {
+					t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 				}
-				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 					t.Errorf("Content-Type %q", ct)
 				}
-				d := e.lastDelivery(t, e.src)
+				d := e.lastDelivery(t, e.Src)
 				if !bytes.Equal(d.Body, loadSender(t, tc.file).body) {
 					t.Errorf("delivery log body differs from what was sent:\n%q", d.Body)
 				}
@@ -206,11 +206,11 @@ func TestSenders(t *testing.T) {
 					}
 					return
 				}
-				l := dataOf(t, decode(t, r.body))
-				if len(l) != len(leadKeys) {
-					t.Errorf("answer has %d keys, want the contract's %d", len(l), len(leadKeys))
+				l := DataOf(t, Decode(t, r.Body))
+				if len(l) != len(LeadKeys) {
+					t.Errorf("answer has %d keys, want the contract's %d", len(l), len(LeadKeys))
 				}
-				if d.LeadID == nil || *d.LeadID != num(t, l["id"]) {
+				if d.LeadID == nil || *d.LeadID != Num(t, l["id"]) {
 					t.Errorf("delivery points at lead %v, want %v", d.LeadID, l["id"])
 				}
 				for _, c := range tc.checks {
@@ -228,27 +228,27 @@ func TestSendersTilda(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		for _, preset := range []string{"tilda", "leadbox"} {
 			t.Run(preset, func(t *testing.T) {
-				e := newEnv(t, engine)
-				e.setReading(t, &e.src, lead.Reading{Preset: preset})
-				r := e.send(t, e.src, "tilda_test")
-				if r.status != 200 {
-					t.Fatalf("connection check: %d %s", r.status, r.body)
+				e := NewEnv(t, engine)
+				e.setReading(t, &e.Src, lead.Reading{Preset: preset})
+				r := e.send(t, e.Src, "tilda_test")
+				if r.Status != 200 {
+					t.Fatalf("connection check: %d %s", r.Status, r.Body)
 				}
-				if v := decode(t, r.body); v["data"] != nil || v["message"] == nil {
-					t.Errorf("connection check answer %s", r.body)
+				if v := Decode(t, r.Body); v["data"] != nil || v["message"] == nil {
+					t.Errorf("connection check answer %s", r.Body)
 				}
-				if d := e.lastDelivery(t, e.src); d.Mark != lead.MarkTest || d.Status != 200 || d.Quarantined() {
+				if d := e.lastDelivery(t, e.Src); d.Mark != lead.MarkTest || d.Status != 200 || d.Quarantined() {
 					t.Errorf("connection check logged as %+v", d)
 				}
-				first := e.send(t, e.src, "tilda_form")
-				again := e.send(t, e.src, "tilda_form")
-				if first.status != 201 || again.status != 201 || !bytes.Equal(first.body, again.body) {
-					t.Fatalf("repeat of one submission: %d %s / %d %s", first.status, first.body, again.status, again.body)
+				first := e.send(t, e.Src, "tilda_form")
+				again := e.send(t, e.Src, "tilda_form")
+				if first.Status != 201 || again.Status != 201 || !bytes.Equal(first.Body, again.Body) {
+					t.Fatalf("repeat of one submission: %d %s / %d %s", first.Status, first.Body, again.Status, again.Body)
 				}
-				if again.header.Get("Idempotent-Replayed") != "true" {
+				if again.Header.Get("Idempotent-Replayed") != "true" {
 					t.Error("the repeat is not marked as replayed")
 				}
-				if n, _ := e.s.CountLeads(context.Background(), e.acct.ID); n != 1 {
+				if n, _ := e.Store.CountLeads(context.Background(), e.Acct.ID); n != 1 {
 					t.Errorf("%d leads, want 1", n)
 				}
 			})
@@ -260,69 +260,69 @@ func TestSendersTilda(t *testing.T) {
 // thank-you redirect, the honeypot, and an origin that is not allowed.
 func TestSendersBrowser(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		e.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		e.setReading(t, &e.src, lead.Reading{Preset: "form", CORSOrigins: []string{"https://shop.example.ru"},
+		e := NewEnv(t, engine)
+		e.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		e.setReading(t, &e.Src, lead.Reading{Preset: "form", CORSOrigins: []string{"https://shop.example.ru"},
 			RedirectURL: "https://shop.example.ru/thanks", Honeypot: "website"})
 		t.Run("preflight from an allowed origin", func(t *testing.T) {
-			r := e.do(t, "OPTIONS", e.hook(e.src), nil, "Origin", "https://shop.example.ru",
+			r := e.Do(t, "OPTIONS", e.Hook(e.Src), nil, "Origin", "https://shop.example.ru",
 				"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type")
-			if r.status != 204 || r.header.Get("Access-Control-Allow-Origin") != "https://shop.example.ru" ||
-				!strings.Contains(r.header.Get("Access-Control-Allow-Headers"), "Content-Type") {
-				t.Fatalf("preflight: %d %v", r.status, r.header)
+			if r.Status != 204 || r.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.ru" ||
+				!strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
+				t.Fatalf("preflight: %d %v", r.Status, r.Header)
 			}
 		})
 		t.Run("preflight from another origin", func(t *testing.T) {
-			r := e.do(t, "OPTIONS", e.hook(e.src), nil, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
-			if r.status != 403 || r.header.Get("Access-Control-Allow-Origin") != "" {
-				t.Fatalf("preflight: %d %v", r.status, r.header)
+			r := e.Do(t, "OPTIONS", e.Hook(e.Src), nil, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
+			if r.Status != 403 || r.Header.Get("Access-Control-Allow-Origin") != "" {
+				t.Fatalf("preflight: %d %v", r.Status, r.Header)
 			}
 		})
 		t.Run("HTML form redirects to the thank-you page", func(t *testing.T) {
-			r := e.send(t, e.src, "html_form")
-			if r.status != http.StatusSeeOther || r.header.Get("Location") != "https://shop.example.ru/thanks" {
-				t.Fatalf("%d Location %q: %s", r.status, r.header.Get("Location"), r.body)
+			r := e.send(t, e.Src, "html_form")
+			if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "https://shop.example.ru/thanks" {
+				t.Fatalf("%d Location %q: %s", r.Status, r.Header.Get("Location"), r.Body)
 			}
-			if d := e.lastDelivery(t, e.src); d.Status != 201 || d.LeadID == nil {
+			if d := e.lastDelivery(t, e.Src); d.Status != 201 || d.LeadID == nil {
 				t.Errorf("delivery %+v", d)
 			}
 		})
 		t.Run("script on an allowed origin reads the answer", func(t *testing.T) {
-			r := e.send(t, e.src, "json_text_plain", "Origin", "https://shop.example.ru")
-			if r.status != 201 || r.header.Get("Access-Control-Allow-Origin") != "https://shop.example.ru" {
-				t.Fatalf("%d %v %s", r.status, r.header, r.body)
+			r := e.send(t, e.Src, "json_text_plain", "Origin", "https://shop.example.ru")
+			if r.Status != 201 || r.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.ru" {
+				t.Fatalf("%d %v %s", r.Status, r.Header, r.Body)
 			}
 		})
 		t.Run("origin not allowed is kept, marked and can be re-processed", func(t *testing.T) {
-			r := e.send(t, e.src, "json_text_plain") // Origin: https://landing.example.ru
-			if r.status != 403 {
-				t.Fatalf("%d %s", r.status, r.body)
+			r := e.send(t, e.Src, "json_text_plain") // Origin: https://landing.example.ru
+			if r.Status != 403 {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
-			d := e.lastDelivery(t, e.src)
+			d := e.lastDelivery(t, e.Src)
 			if d.Mark != lead.MarkOrigin || !d.Quarantined() {
 				t.Fatalf("delivery %+v", d)
 			}
 		})
 		t.Run("honeypot", func(t *testing.T) {
-			before, _ := e.s.CountLeads(context.Background(), e.acct.ID)
-			r := e.send(t, e.src, "honeypot")
-			if r.status != 200 {
-				t.Fatalf("%d %s", r.status, r.body)
+			before, _ := e.Store.CountLeads(context.Background(), e.Acct.ID)
+			r := e.send(t, e.Src, "honeypot")
+			if r.Status != 200 {
+				t.Fatalf("%d %s", r.Status, r.Body)
 			}
-			if n, _ := e.s.CountLeads(context.Background(), e.acct.ID); n != before {
+			if n, _ := e.Store.CountLeads(context.Background(), e.Acct.ID); n != before {
 				t.Errorf("a lead was made from a bot's request")
 			}
-			if d := e.lastDelivery(t, e.src); d.Mark != lead.MarkSpam || !d.Quarantined() {
+			if d := e.lastDelivery(t, e.Src); d.Mark != lead.MarkSpam || !d.Quarantined() {
 				t.Errorf("delivery %+v", d)
 			}
 		})
 		t.Run("per-source rate limit: refused requests are kept", func(t *testing.T) {
-			other := must[lead.Source](t)(e.s.CreateSource(context.Background(), lead.Source{AccountID: e.acct.ID, Name: "Лендинг",
+			other := Must[lead.Source](t)(e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Лендинг",
 				Type: lead.SourceWebhook, Reading: lead.Reading{RatePerMinute: 6}}))
 			statuses := map[int]int{}
 			for i := 0; i < 8; i++ {
-				r := e.do(t, "POST", e.hook(other), []byte("phone=7999000112"+strconv.Itoa(i)), "Content-Type", "application/x-www-form-urlencoded")
-				statuses[r.status]++
+				r := e.Do(t, "POST", e.Hook(other), []byte("phone=7999000112"+strconv.Itoa(i)), "Content-Type", "application/x-www-form-urlencoded")
+				statuses[r.Status]++
 			}
 			if statuses[201] != 5 || statuses[429] != 3 {
 				t.Fatalf("statuses %v, want 5 × 201 (the burst) and 3 × 429", statuses)
@@ -332,18 +332,18 @@ func TestSendersBrowser(t *testing.T) {
 			}
 		})
 		t.Run("browser form to a source with no thank-you page gets JSON", func(t *testing.T) {
-			plain := must[lead.Source](t)(e.s.CreateSource(context.Background(), lead.Source{AccountID: e.acct.ID, Name: "Форма", Type: lead.SourceWebhook}))
+			plain := Must[lead.Source](t)(e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Форма", Type: lead.SourceWebhook}))
 			r := e.send(t, plain, "html_form")
-			if r.status != 201 || r.header.Get("Content-Type") != "application/json" {
-				t.Fatalf("%d %q", r.status, r.header.Get("Content-Type"))
+			if r.Status != 201 || r.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("%d %q", r.Status, r.Header.Get("Content-Type"))
 			}
 		})
 		t.Run("HTML form with a wrong phone gets a page saying why", func(t *testing.T) {
-			r := e.do(t, "POST", e.hook(e.src), []byte("name=Ivan&phone=12"), "Content-Type", "application/x-www-form-urlencoded",
+			r := e.Do(t, "POST", e.Hook(e.Src), []byte("name=Ivan&phone=12"), "Content-Type", "application/x-www-form-urlencoded",
 				"Accept", "text/html", "Origin", "https://shop.example.ru", "Referer", "https://shop.example.ru/contacts")
-			if r.status != 422 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") ||
-				!strings.Contains(string(r.body), "Телефон") || !strings.Contains(string(r.body), `href="https://shop.example.ru/contacts"`) {
-				t.Fatalf("%d %v\n%s", r.status, r.header, r.body)
+			if r.Status != 422 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") ||
+				!strings.Contains(string(r.Body), "Телефон") || !strings.Contains(string(r.Body), `href="https://shop.example.ru/contacts"`) {
+				t.Fatalf("%d %v\n%s", r.Status, r.Header, r.Body)
 			}
 		})
 	})
@@ -354,70 +354,70 @@ func TestSendersBrowser(t *testing.T) {
 // with its Idempotency-Key afterwards gets the new lead.
 func TestSendersReprocess(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
-		src := "/api/v1/sources/" + strconv.FormatInt(a.src.ID, 10)
-		want(t, a.call(t, "PATCH", src, `{"preset":"form"}`), 200)
-		first := a.send(t, a.src, "custom_names")
-		if first.status != 422 {
-			t.Fatalf("custom names: %d %s", first.status, first.body)
+		a := NewAPIEnv(t, engine)
+		src := "/api/v1/sources/" + strconv.FormatInt(a.Src.ID, 10)
+		Want(t, a.Call(t, "PATCH", src, `{"preset":"form"}`), 200)
+		first := a.send(t, a.Src, "custom_names")
+		if first.Status != 422 {
+			t.Fatalf("custom names: %d %s", first.Status, first.Body)
 		}
 		// Another rejected request of the same form.
-		a.do(t, "POST", a.hook(a.src), []byte("client_phone=79260000001&client_fio=Second"), "Content-Type", "application/x-www-form-urlencoded")
-		wantError(t, a.call(t, "PATCH", src, `{"aliases":{"phone":"email"}}`), 422, "aliases")
-		wantError(t, a.call(t, "PATCH", src, `{"aliases":{"client_phone":"telephone"}}`), 422, "aliases")
-		wantError(t, a.call(t, "PATCH", src, `{"corsOrigins":["https://a.example/path"]}`), 422, "corsOrigins")
-		wantError(t, a.call(t, "PATCH", src, `{"preset":"bitrix"}`), 422, "preset")
-		if e := wantError(t, a.call(t, "PATCH", src, `{"aliases":{"tel":"telephone"}}`, "Accept-Language", "en"), 422, "aliases"); e["aliases"][0] != `The alias "tel" names an unknown lead field "telephone".` {
+		a.Do(t, "POST", a.Hook(a.Src), []byte("client_phone=79260000001&client_fio=Second"), "Content-Type", "application/x-www-form-urlencoded")
+		WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"phone":"email"}}`), 422, "aliases")
+		WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"client_phone":"telephone"}}`), 422, "aliases")
+		WantAPIError(t, a.Call(t, "PATCH", src, `{"corsOrigins":["https://a.example/path"]}`), 422, "corsOrigins")
+		WantAPIError(t, a.Call(t, "PATCH", src, `{"preset":"bitrix"}`), 422, "preset")
+		if e := WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"tel":"telephone"}}`, "Accept-Language", "en"), 422, "aliases"); e["aliases"][0] != `The alias "tel" names an unknown lead field "telephone".` {
 			t.Errorf("English message: %q", e["aliases"])
 		}
-		q := listOf(t, a.get(t, src+"/deliveries?status=quarantined"))
+		q := ListOf(t, a.Get(t, src+"/deliveries?status=quarantined"))
 		if len(q) != 2 || q[0]["quarantined"] != true {
 			t.Fatalf("quarantined: %v", q)
 		}
 		// Still failing: the answer says why and the request stays quarantined.
-		wantError(t, a.call(t, "POST", src+"/deliveries/"+strconv.FormatInt(num(t, q[0]["id"]), 10)+"/reprocess", ""), 422, "phone")
-		v := want(t, a.call(t, "PATCH", src, `{"aliases":{"client_phone":"phone","client_fio":"name"}}`), 200)
-		if al := dataOf(t, v)["aliases"].(map[string]any); al["client_phone"] != "phone" {
+		WantAPIError(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(Num(t, q[0]["id"]), 10)+"/reprocess", ""), 422, "phone")
+		v := Want(t, a.Call(t, "PATCH", src, `{"aliases":{"client_phone":"phone","client_fio":"name"}}`), 200)
+		if al := DataOf(t, v)["aliases"].(map[string]any); al["client_phone"] != "phone" {
 			t.Fatalf("aliases %v", al)
 		}
-		l := dataOf(t, want(t, a.call(t, "POST", src+"/deliveries/"+strconv.FormatInt(num(t, q[0]["id"]), 10)+"/reprocess", ""), 201))
+		l := DataOf(t, Want(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(Num(t, q[0]["id"]), 10)+"/reprocess", ""), 201))
 		if l["phone"] != "79261112233" || l["name"] != "Елена" {
 			t.Errorf("re-processed lead %v", l)
 		}
-		wantError(t, a.call(t, "POST", src+"/deliveries/"+strconv.FormatInt(num(t, q[0]["id"]), 10)+"/reprocess", ""), 409, "delivery")
-		res := dataOf(t, want(t, a.call(t, "POST", src+"/deliveries/reprocess", ""), 200))
-		if num(t, res["created"]) != 1 || len(res["failed"].([]any)) != 0 {
+		WantAPIError(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(Num(t, q[0]["id"]), 10)+"/reprocess", ""), 409, "delivery")
+		res := DataOf(t, Want(t, a.Call(t, "POST", src+"/deliveries/reprocess", ""), 200))
+		if Num(t, res["created"]) != 1 || len(res["failed"].([]any)) != 0 {
 			t.Errorf("reprocess all: %v", res)
 		}
-		d := dataOf(t, a.get(t, src+"/deliveries/"+strconv.FormatInt(num(t, q[0]["id"]), 10)))
+		d := DataOf(t, a.Get(t, src+"/deliveries/"+strconv.FormatInt(Num(t, q[0]["id"]), 10)))
 		if d["leadId"] == nil || d["dtReprocessed"] == nil || d["quarantined"] != false || d["mapped"] == nil {
 			t.Errorf("delivery after re-processing %v", d)
 		}
 		// The sender retries with its Idempotency-Key: it gets the lead now.
-		retry := a.send(t, a.src, "custom_names")
-		if retry.status != 201 || num(t, dataOf(t, decode(t, retry.body))["id"]) != num(t, l["id"]) {
-			t.Errorf("retry after re-processing: %d %s", retry.status, retry.body)
+		retry := a.send(t, a.Src, "custom_names")
+		if retry.Status != 201 || Num(t, DataOf(t, Decode(t, retry.Body))["id"]) != Num(t, l["id"]) {
+			t.Errorf("retry after re-processing: %d %s", retry.Status, retry.Body)
 		}
-		if n, _ := a.s.CountLeads(context.Background(), a.acct.ID); n != 2 {
+		if n, _ := a.Store.CountLeads(context.Background(), a.Acct.ID); n != 2 {
 			t.Errorf("%d leads, want 2", n)
 		}
-		ev, err := a.s.LeadEvents(context.Background(), a.acct.ID, num(t, l["id"]))
+		ev, err := a.Store.LeadEvents(context.Background(), a.Acct.ID, Num(t, l["id"]))
 		if err != nil || len(ev) == 0 || ev[len(ev)-1].Action != "reprocess" {
 			t.Errorf("history %v %v", ev, err)
 		}
 		// A GET refused while the source did not allow it becomes a lead once it does.
-		if r := a.send(t, a.src, "get_query"); r.status != 405 {
-			t.Fatalf("GET: %d %s", r.status, r.body)
+		if r := a.send(t, a.Src, "get_query"); r.Status != 405 {
+			t.Fatalf("GET: %d %s", r.Status, r.Body)
 		}
-		want(t, a.call(t, "PATCH", src, `{"allowGet":true}`), 200)
-		res = dataOf(t, want(t, a.call(t, "POST", src+"/deliveries/reprocess", ""), 200))
-		if num(t, res["created"]) != 1 {
+		Want(t, a.Call(t, "PATCH", src, `{"allowGet":true}`), 200)
+		res = DataOf(t, Want(t, a.Call(t, "POST", src+"/deliveries/reprocess", ""), 200))
+		if Num(t, res["created"]) != 1 {
 			t.Errorf("reprocess the GET: %v", res)
 		}
 		// Another account cannot see or re-process this source's requests.
-		r := a.call(t, "POST", src+"/deliveries/reprocess", "", "Authorization", "Bearer "+a.otherToken)
-		if r.status != 404 {
-			t.Errorf("other account: %d", r.status)
+		r := a.Call(t, "POST", src+"/deliveries/reprocess", "", "Authorization", "Bearer "+a.OtherToken)
+		if r.Status != 404 {
+			t.Errorf("other account: %d", r.Status)
 		}
 	})
 }
@@ -429,18 +429,18 @@ func TestSendersReprocess(t *testing.T) {
 // makes the lead.
 func TestSendersAnswerInTime(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		e.setReading(t, &e.src, lead.Reading{Preset: "tilda"})
-		release := storetest.HoldWrites(t, e.engine, e.dsn)
+		e := NewEnv(t, engine)
+		e.setReading(t, &e.Src, lead.Reading{Preset: "tilda"})
+		release := storetest.HoldWrites(t, e.Engine, e.DSN)
 		start := time.Now()
-		r := e.send(t, e.src, "tilda_form")
+		r := e.send(t, e.Src, "tilda_form")
 		elapsed := time.Since(start)
 		release()
-		if r.status != 503 || r.header.Get("Retry-After") == "" || elapsed >= 5*time.Second {
-			t.Fatalf("with the database locked: %d after %v (Retry-After %q): %s", r.status, elapsed, r.header.Get("Retry-After"), r.body)
+		if r.Status != 503 || r.Header.Get("Retry-After") == "" || elapsed >= 5*time.Second {
+			t.Fatalf("with the database locked: %d after %v (Retry-After %q): %s", r.Status, elapsed, r.Header.Get("Retry-After"), r.Body)
 		}
-		if r := e.send(t, e.src, "tilda_form"); r.status != 201 {
-			t.Fatalf("retry: %d %s", r.status, r.body)
+		if r := e.send(t, e.Src, "tilda_form"); r.Status != 201 {
+			t.Fatalf("retry: %d %s", r.Status, r.Body)
 		}
 	})
 }

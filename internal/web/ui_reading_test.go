@@ -20,39 +20,39 @@ import (
 // form that posts to the source.
 func TestUISourceReading(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		setPasswords(t, e)
+		e := NewEnv(t, engine)
+		SetPasswords(t, e)
 		ctx := context.Background()
-		admin := login(t, e, "admin@example.com")
-		page := "/sources/" + id(e.src.ID)
+		admin := Login(t, e, "admin@example.com")
+		page := "/sources/" + ID(e.Src.ID)
 		good := url.Values{"preset": {"form"}, "aliases": {"Телефон клиента = phone\r\n\r\nCOMMENTS =  \r\nutm = utmSource"},
 			"allowGet": {"1"}, "corsOrigins": {"https://shop.example\r\nhttp://127.0.0.1:8080/"},
 			"redirectUrl": {"https://shop.example/spasibo?a=1&b=2"}, "honeypot": {"website"}, "ratePerMinute": {"30"}}
 
 		t.Run("Save", func(t *testing.T) {
-			r := admin.submit(page+"/reading", good)
-			wantStatus(t, r, http.StatusSeeOther, "save")
-			src := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID))
+			r := admin.Submit(page+"/reading", good)
+			WantStatus(t, r, http.StatusSeeOther, "save")
+			src := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID))
 			want := lead.Reading{Preset: "form", Aliases: map[string]string{"Телефон клиента": "phone", "COMMENTS": "", "utm": "utmSource"},
 				AllowGet: true, CORSOrigins: []string{"https://shop.example", "http://127.0.0.1:8080"},
 				RedirectURL: "https://shop.example/spasibo?a=1&b=2", Honeypot: "website", RatePerMinute: 30}
 			if !reflect.DeepEqual(src.Reading, want) {
 				t.Fatalf("saved %+v\nwant  %+v", src.Reading, want)
 			}
-			r = admin.get(page)
-			wantBody(t, r, "Настройки приёма заявок сохранены.", `<option value="form" selected>HTML-форма</option>`,
+			r = admin.Get(page)
+			WantBody(t, r, "Настройки приёма заявок сохранены.", `<option value="form" selected>HTML-форма</option>`,
 				"COMMENTS = \nutm = utmSource\nТелефон клиента = phone\n", "https://shop.example\nhttp://127.0.0.1:8080</textarea>",
 				`value="https://shop.example/spasibo?a=1&amp;b=2"`, `name="allowGet" value="1" checked`, `value="30"`)
 		})
 
 		t.Run("Snippet", func(t *testing.T) {
-			r := admin.get(page)
-			m := regexp.MustCompile(`(?s)<pre class="code" id="snippet">(.*?)</pre>`).FindSubmatch(r.body)
+			r := admin.Get(page)
+			m := regexp.MustCompile(`(?s)<pre class="code" id="snippet">(.*?)</pre>`).FindSubmatch(r.Body)
 			if m == nil {
-				t.Fatalf("no form snippet on the page:\n%.3000s", r.body)
+				t.Fatalf("no form snippet on the page:\n%.3000s", r.Body)
 			}
 			snippet := html.UnescapeString(string(m[1]))
-			for _, want := range []string{`<form method="post" action="` + e.hook(e.src) + `" accept-charset="utf-8">`,
+			for _, want := range []string{`<form method="post" action="` + e.Hook(e.Src) + `" accept-charset="utf-8">`,
 				`name="name"`, `<input type="tel" name="phone" required`, `type="email" name="email"`, `<textarea name="comment"`,
 				`<input name="website" tabindex="-1" autocomplete="off"`, `<button type="submit">Отправить</button>`} {
 				if !strings.Contains(snippet, want) {
@@ -61,15 +61,15 @@ func TestUISourceReading(t *testing.T) {
 			}
 			// The form as a browser would send it makes a lead.
 			body := url.Values{"name": {"Ирина"}, "phone": {"8 999 123-45-67"}, "email": {""}, "comment": {"перезвоните"}, "website": {""}}
-			res := e.do(t, http.MethodPost, e.hook(e.src), []byte(body.Encode()), "Content-Type", "application/x-www-form-urlencoded")
-			l := wantCreated(t, res)
-			if strOf(t, "phone", l["phone"]) != "79991234567" {
-				t.Fatalf("lead from the snippet: %s", res.body)
+			res := e.Do(t, http.MethodPost, e.Hook(e.Src), []byte(body.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+			l := WantCreated(t, res)
+			if StrOf(t, "phone", l["phone"]) != "79991234567" {
+				t.Fatalf("lead from the snippet: %s", res.Body)
 			}
 		})
 
 		t.Run("BadAliasSavesNothing", func(t *testing.T) {
-			before := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading
+			before := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading
 			for _, c := range []struct{ aliases, message string }{
 				{"Phone_1 = phone\nбез знака равенства", "Строка 2 псевдонимов «без знака равенства»: нужен вид «входящее имя = поле лида»."},
 				{" = phone", "Строка 1 псевдонимов «= phone»"},
@@ -82,35 +82,35 @@ func TestUISourceReading(t *testing.T) {
 				}
 				bad.Set("preset", "tilda")
 				bad.Set("aliases", c.aliases)
-				r := admin.submit(page+"/reading", bad)
-				wantStatus(t, r, http.StatusSeeOther, "bad aliases "+c.aliases)
-				wantBody(t, admin.get(page), `class="flash err"`, c.message)
-				if after := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading; !reflect.DeepEqual(after, before) {
+				r := admin.Submit(page+"/reading", bad)
+				WantStatus(t, r, http.StatusSeeOther, "bad aliases "+c.aliases)
+				WantBody(t, admin.Get(page), `class="flash err"`, c.message)
+				if after := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading; !reflect.DeepEqual(after, before) {
 					t.Fatalf("a refused form changed the settings: %+v", after)
 				}
 			}
-			r := admin.submit(page+"/reading", url.Values{"corsOrigins": {"shop.example/path"}, "ratePerMinute": {"many"}})
-			wantStatus(t, r, http.StatusSeeOther, "bad origin and rate")
-			wantBody(t, admin.get(page), "Число запросов в минуту должно быть целым от 0 до 60000.")
+			r := admin.Submit(page+"/reading", url.Values{"corsOrigins": {"shop.example/path"}, "ratePerMinute": {"many"}})
+			WantStatus(t, r, http.StatusSeeOther, "bad origin and rate")
+			WantBody(t, admin.Get(page), "Число запросов в минуту должно быть целым от 0 до 60000.")
 		})
 
 		t.Run("Manager", func(t *testing.T) {
-			manager := login(t, e, "manager@example.com")
-			r := manager.get(page)
-			wantBody(t, r, `id="reading-view"`, "HTML-форма", "website", "https://shop.example/spasibo?a=1&amp;b=2")
-			for _, no := range []string{`id="reading-form"`, `id="snippet"`, e.src.Token} {
-				if strings.Contains(string(r.body), no) {
+			manager := Login(t, e, "manager@example.com")
+			r := manager.Get(page)
+			WantBody(t, r, `id="reading-view"`, "HTML-форма", "website", "https://shop.example/spasibo?a=1&amp;b=2")
+			for _, no := range []string{`id="reading-form"`, `id="snippet"`, e.Src.Token} {
+				if strings.Contains(string(r.Body), no) {
 					t.Fatalf("a manager's source page shows %q", no)
 				}
 			}
-			before := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading
-			wantStatus(t, manager.submit(page+"/reading", url.Values{"preset": {"tilda"}}), http.StatusForbidden, "manager saves")
-			wantStatus(t, manager.submit(page+"/reprocess", nil), http.StatusForbidden, "manager re-processes")
-			if after := must[lead.Source](t)(e.s.GetSource(ctx, e.acct.ID, e.src.ID)).Reading; !reflect.DeepEqual(after, before) {
+			before := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading
+			WantStatus(t, manager.Submit(page+"/reading", url.Values{"preset": {"tilda"}}), http.StatusForbidden, "manager saves")
+			WantStatus(t, manager.Submit(page+"/reprocess", nil), http.StatusForbidden, "manager re-processes")
+			if after := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading; !reflect.DeepEqual(after, before) {
 				t.Fatal("a manager changed the settings")
 			}
-			wantStatus(t, manager.submit("/lang", url.Values{"lang": {"en"}}), http.StatusSeeOther, "English")
-			wantBody(t, manager.get(page), "Reading requests", "Generic HTML form", "Honeypot field for bots")
+			WantStatus(t, manager.Submit("/lang", url.Values{"lang": {"en"}}), http.StatusSeeOther, "English")
+			WantBody(t, manager.Get(page), "Reading requests", "Generic HTML form", "Honeypot field for bots")
 		})
 	})
 }
@@ -120,67 +120,67 @@ func TestUISourceReading(t *testing.T) {
 // all at once; what still fails stays, with its reason.
 func TestUIReprocess(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		setPasswords(t, e)
+		e := NewEnv(t, engine)
+		SetPasswords(t, e)
 		ctx := context.Background()
-		admin := login(t, e, "admin@example.com")
-		page := "/sources/" + id(e.src.ID)
-		form := func(body string) response {
-			return e.do(t, http.MethodPost, e.hook(e.src), []byte(body), "Content-Type", "application/x-www-form-urlencoded")
+		admin := Login(t, e, "admin@example.com")
+		page := "/sources/" + ID(e.Src.ID)
+		form := func(body string) Response {
+			return e.Do(t, http.MethodPost, e.Hook(e.Src), []byte(body), "Content-Type", "application/x-www-form-urlencoded")
 		}
 		for _, body := range []string{"Client_Tel=89990000101&Client_Name=%D0%90%D0%BD%D0%BD%D0%B0", "Client_Tel=89990000102", "Client_Tel=89990000103"} {
-			wantStatus(t, form(body), http.StatusUnprocessableEntity, "no phone the source knows")
+			WantStatus(t, form(body), http.StatusUnprocessableEntity, "no phone the source knows")
 		}
-		wantStatus(t, e.post(t, e.src, `{"name": "Только имя"}`), http.StatusUnprocessableEntity, "no contacts at all")
-		q := must[[]lead.Delivery](t)(e.s.QuarantinedDeliveries(ctx, e.acct.ID, e.src.ID, 0, 10))
+		WantStatus(t, e.Post(t, e.Src, `{"name": "Только имя"}`), http.StatusUnprocessableEntity, "no contacts at all")
+		q := Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Acct.ID, e.Src.ID, 0, 10))
 		if len(q) != 4 {
 			t.Fatalf("%d quarantined requests, want 4", len(q))
 		}
 		first := q[0]
 
-		r := admin.get(page)
-		wantBody(t, r, `id="reprocess-all"`, "Обработать все отклонённые",
-			`action="/sources/`+id(e.src.ID)+`/deliveries/`+id(first.ID)+`/reprocess"`, "Обработать снова")
+		r := admin.Get(page)
+		WantBody(t, r, `id="reprocess-all"`, "Обработать все отклонённые",
+			`action="/sources/`+ID(e.Src.ID)+`/deliveries/`+ID(first.ID)+`/reprocess"`, "Обработать снова")
 
 		// Before the fix the request still fails and stays.
-		wantStatus(t, admin.submit(page+"/deliveries/"+id(first.ID)+"/reprocess", nil), http.StatusSeeOther, "too early")
-		wantBody(t, admin.get(page), `class="flash err"`, "Поле Телефон обязательно для заполнения.")
+		WantStatus(t, admin.Submit(page+"/deliveries/"+ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "too early")
+		WantBody(t, admin.Get(page), `class="flash err"`, "Поле Телефон обязательно для заполнения.")
 
 		aliases := url.Values{"preset": {"form"}, "aliases": {"Client_Tel = phone\nClient_Name = name"}}
-		wantStatus(t, admin.submit(page+"/reading", aliases), http.StatusSeeOther, "add the alias")
+		WantStatus(t, admin.Submit(page+"/reading", aliases), http.StatusSeeOther, "add the alias")
 
-		wantStatus(t, admin.submit(page+"/deliveries/"+id(first.ID)+"/reprocess", nil), http.StatusSeeOther, "one")
-		d := must[lead.Delivery](t)(e.s.GetDelivery(ctx, e.acct.ID, e.src.ID, first.ID))
+		WantStatus(t, admin.Submit(page+"/deliveries/"+ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "one")
+		d := Must[lead.Delivery](t)(e.Store.GetDelivery(ctx, e.Acct.ID, e.Src.ID, first.ID))
 		if d.LeadID == nil || d.Reprocessed == nil || d.Quarantined() {
 			t.Fatalf("re-processed delivery: lead %v reprocessed %v", d.LeadID, d.Reprocessed)
 		}
-		l := must[lead.Lead](t)(e.s.GetLead(ctx, e.acct.ID, *d.LeadID))
+		l := Must[lead.Lead](t)(e.Store.GetLead(ctx, e.Acct.ID, *d.LeadID))
 		if l.Phone == nil || *l.Phone != "79990000101" || l.Name == nil || *l.Name != "Анна" {
 			t.Fatalf("lead from the request: phone %v name %v", l.Phone, l.Name)
 		}
-		r = admin.get(page)
-		wantBody(t, r, "Запрос #"+id(first.ID)+" обработан: создан лид #"+id(l.ID)+".", `href="/leads/`+id(l.ID)+`"`,
+		r = admin.Get(page)
+		WantBody(t, r, "Запрос #"+ID(first.ID)+" обработан: создан лид #"+ID(l.ID)+".", `href="/leads/`+ID(l.ID)+`"`,
 			"обработан снова", "Поля после сопоставления", `&#34;phone&#34;: &#34;89990000101&#34;`)
-		wantBody(t, admin.get("/leads/"+id(l.ID)), "Admin</b> — создал лид из отклонённого запроса #"+id(first.ID)+" (ответ был 422)")
+		WantBody(t, admin.Get("/leads/"+ID(l.ID)), "Admin</b> — создал лид из отклонённого запроса #"+ID(first.ID)+" (ответ был 422)")
 
 		// Again: it is a lead already.
-		wantStatus(t, admin.submit(page+"/deliveries/"+id(first.ID)+"/reprocess", nil), http.StatusSeeOther, "twice")
-		wantBody(t, admin.get(page), `class="flash err"`, "Этот запрос уже стал лидом")
+		WantStatus(t, admin.Submit(page+"/deliveries/"+ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "twice")
+		WantBody(t, admin.Get(page), `class="flash err"`, "Этот запрос уже стал лидом")
 
-		n := e.countLeads(t)
-		wantStatus(t, admin.submit(page+"/reprocess", nil), http.StatusSeeOther, "all")
-		wantBody(t, admin.get(page), "Создано лидов: 2, осталось с ошибками: 1.", "Поле Телефон обязательно для заполнения.")
-		if got := e.countLeads(t); got != n+2 {
+		n := e.CountLeads(t)
+		WantStatus(t, admin.Submit(page+"/reprocess", nil), http.StatusSeeOther, "all")
+		WantBody(t, admin.Get(page), "Создано лидов: 2, осталось с ошибками: 1.", "Поле Телефон обязательно для заполнения.")
+		if got := e.CountLeads(t); got != n+2 {
 			t.Fatalf("%d leads after re-processing all, want %d", got, n+2)
 		}
-		if q := must[[]lead.Delivery](t)(e.s.QuarantinedDeliveries(ctx, e.acct.ID, e.src.ID, 0, 10)); len(q) != 1 {
+		if q := Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Acct.ID, e.Src.ID, 0, 10)); len(q) != 1 {
 			t.Fatalf("%d requests left in quarantine, want the one without contacts", len(q))
 		}
 
 		// Another account's request through this account's source: not found.
-		e.post(t, e.other.src, `{"name": "Чужой"}`)
-		theirs := must[[]lead.Delivery](t)(e.s.QuarantinedDeliveries(ctx, e.other.acct.ID, e.other.src.ID, 0, 1))[0]
-		wantStatus(t, admin.submit(page+"/deliveries/"+id(theirs.ID)+"/reprocess", nil), http.StatusNotFound, "other account's delivery")
-		wantStatus(t, admin.submit(page+"/deliveries/abc/reprocess", nil), http.StatusNotFound, "bad id")
+		e.Post(t, e.Other.Src, `{"name": "Чужой"}`)
+		theirs := Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Other.Acct.ID, e.Other.Src.ID, 0, 1))[0]
+		WantStatus(t, admin.Submit(page+"/deliveries/"+ID(theirs.ID)+"/reprocess", nil), http.StatusNotFound, "other account's delivery")
+		WantStatus(t, admin.Submit(page+"/deliveries/abc/reprocess", nil), http.StatusNotFound, "bad id")
 	})
 }

@@ -21,15 +21,15 @@ import (
 )
 
 // sessionCookie returns the session cookie an answer sets.
-func sessionCookie(t *testing.T, r response) *http.Cookie {
+func sessionCookie(t *testing.T, r Response) *http.Cookie {
 	t.Helper()
-	for _, line := range r.header.Values("Set-Cookie") {
+	for _, line := range r.Header.Values("Set-Cookie") {
 		c, err := http.ParseSetCookie(line)
 		if err == nil && strings.HasSuffix(c.Name, "leadbox") {
 			return c
 		}
 	}
-	t.Fatalf("no session cookie in %v", r.header.Values("Set-Cookie"))
+	t.Fatalf("no session cookie in %v", r.Header.Values("Set-Cookie"))
 	return nil
 }
 
@@ -43,18 +43,18 @@ func TestUISessionCookie(t *testing.T) {
 		secure     bool
 	}{{"http://localhost:8080", "leadbox", false}, {"https://leadbox.example", "__Host-leadbox", true}} {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t, "sqlite", func(cfg *web.Config) { cfg.BaseURL = c.base })
-			setPasswords(t, e)
-			b := newBrowser(t, e)
+			e := NewEnv(t, "sqlite", func(cfg *web.Config) { cfg.BaseURL = c.base })
+			SetPasswords(t, e)
+			b := NewBrowser(t, e)
 			// A session id planted before login (fixation) is not the one used after.
-			u, _ := url.Parse(e.srv.URL)
-			b.c.Jar.SetCookies(u, []*http.Cookie{{Name: c.name, Value: "planted-by-an-attacker", Path: "/"}})
-			r := b.post("/login", url.Values{"email": {"admin@example.com"}, "password": {testPassword}})
-			wantStatus(t, r, http.StatusSeeOther, "login")
+			u, _ := url.Parse(e.Srv.URL)
+			b.Client.Jar.SetCookies(u, []*http.Cookie{{Name: c.name, Value: "planted-by-an-attacker", Path: "/"}})
+			r := b.Post("/login", url.Values{"email": {"admin@example.com"}, "password": {TestPassword}})
+			WantStatus(t, r, http.StatusSeeOther, "login")
 			ck := sessionCookie(t, r)
 			if ck.Name != c.name || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" || ck.Secure != c.secure {
 				t.Fatalf("cookie %q: name %s HttpOnly %v SameSite %v Path %q Domain %q Secure %v; want %s, HttpOnly, Lax, /, no domain, Secure %v",
-					r.header.Get("Set-Cookie"), ck.Name, ck.HttpOnly, ck.SameSite, ck.Path, ck.Domain, ck.Secure, c.name, c.secure)
+					r.Header.Get("Set-Cookie"), ck.Name, ck.HttpOnly, ck.SameSite, ck.Path, ck.Domain, ck.Secure, c.name, c.secure)
 			}
 			if ck.MaxAge <= 0 || ck.MaxAge > 8*3600 {
 				t.Fatalf("cookie Max-Age %d, want at most 8 hours", ck.MaxAge)
@@ -63,19 +63,19 @@ func TestUISessionCookie(t *testing.T) {
 			if err != nil || len(raw) < 32 || ck.Value == "planted-by-an-attacker" {
 				t.Fatalf("session id %q: %d bytes (%v), want 32 fresh random bytes", ck.Value, len(raw), err)
 			}
-			if hsts := r.header.Get("Strict-Transport-Security"); c.secure != (hsts != "") {
+			if hsts := r.Header.Get("Strict-Transport-Security"); c.secure != (hsts != "") {
 				t.Fatalf("Strict-Transport-Security %q over %s", hsts, c.base)
 			}
 			// A second login in the same browser replaces the id; the old one is dead.
-			r = b.post("/login", url.Values{"email": {"admin@example.com"}, "password": {testPassword}})
+			r = b.Post("/login", url.Values{"email": {"admin@example.com"}, "password": {TestPassword}})
 			if again := sessionCookie(t, r); again.Value == ck.Value {
 				t.Fatal("a second login kept the session id")
 			}
-			stale := newBrowser(t, e)
-			stale.c.Jar.SetCookies(u, []*http.Cookie{{Name: c.name, Value: ck.Value, Path: "/"}})
+			stale := NewBrowser(t, e)
+			stale.Client.Jar.SetCookies(u, []*http.Cookie{{Name: c.name, Value: ck.Value, Path: "/"}})
 			if !c.secure { // the jar sends a Secure cookie over https only
-				wantStatus(t, stale.get("/"), http.StatusSeeOther, "the replaced session id")
-			} else if _, err := e.s.SessionByHash(context.Background(), lead.HashToken(ck.Value), time.Hour, 8*time.Hour); err == nil {
+				WantStatus(t, stale.Get("/"), http.StatusSeeOther, "the replaced session id")
+			} else if _, err := e.Store.SessionByHash(context.Background(), lead.HashToken(ck.Value), time.Hour, 8*time.Hour); err == nil {
 				t.Fatal("the replaced session id still names a session")
 			}
 		})
@@ -84,12 +84,12 @@ func TestUISessionCookie(t *testing.T) {
 
 // browserFrom is a browser whose connections come from another loopback
 // address, so that it has its own login throttle.
-func browserFrom(t *testing.T, e *env, ip net.IP) *browser {
-	b := newBrowser(t, e)
+func browserFrom(t *testing.T, e *Env, ip net.IP) *Browser {
+	b := NewBrowser(t, e)
 	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}).DialContext}
 	t.Cleanup(tr.CloseIdleConnections)
 	jar, _ := cookiejar.New(nil)
-	b.c = &http.Client{Jar: jar, Transport: tr, CheckRedirect: b.c.CheckRedirect}
+	b.Client = &http.Client{Jar: jar, Transport: tr, CheckRedirect: b.Client.CheckRedirect}
 	return b
 }
 
@@ -98,15 +98,15 @@ func browserFrom(t *testing.T, e *env, ip net.IP) *browser {
 // hash), so the login does not tell which emails have accounts; throttled,
 // both get the same 429.
 func TestUILoginSameAnswer(t *testing.T) {
-	e := newEnv(t, "sqlite")
-	setPasswords(t, e)
+	e := NewEnv(t, "sqlite")
+	SetPasswords(t, e)
 	// Ten of each, interleaved, from two addresses and over three accounts
 	// so that no throttle bucket (5 per email, 20 per address) runs out.
 	const n = 10
-	from := []*browser{browserFrom(t, e, net.IPv4(127, 0, 0, 10)), browserFrom(t, e, net.IPv4(127, 0, 0, 11))}
-	try := func(i int, email string) (response, time.Duration) {
+	from := []*Browser{browserFrom(t, e, net.IPv4(127, 0, 0, 10)), browserFrom(t, e, net.IPv4(127, 0, 0, 11))}
+	try := func(i int, email string) (Response, time.Duration) {
 		start := time.Now()
-		r := from[i%2].post("/login", url.Values{"email": {email}, "password": {"wrong password"}})
+		r := from[i%2].Post("/login", url.Values{"email": {email}, "password": {"wrong password"}})
 		return r, time.Since(start)
 	}
 	var wrong, unknown []time.Duration
@@ -114,14 +114,14 @@ func TestUILoginSameAnswer(t *testing.T) {
 	for i := range n {
 		known := []string{"admin@example.com", "manager@example.com", "boss@rival.example"}[i%3]
 		r, d := try(i, known)
-		wantStatus(t, r, http.StatusUnauthorized, "wrong password")
+		WantStatus(t, r, http.StatusUnauthorized, "wrong password")
 		wrong = append(wrong, d)
-		pages = append(pages, strings.ReplaceAll(string(r.body), known, "EMAIL"))
-		ghost := "ghost" + id(int64(i)) + "@example.com"
+		pages = append(pages, strings.ReplaceAll(string(r.Body), known, "EMAIL"))
+		ghost := "ghost" + ID(int64(i)) + "@example.com"
 		r, d = try(i, ghost)
-		wantStatus(t, r, http.StatusUnauthorized, "unknown email")
+		WantStatus(t, r, http.StatusUnauthorized, "unknown email")
 		unknown = append(unknown, d)
-		pages = append(pages, strings.ReplaceAll(string(r.body), ghost, "EMAIL"))
+		pages = append(pages, strings.ReplaceAll(string(r.Body), ghost, "EMAIL"))
 	}
 	for _, p := range pages[1:] {
 		if p != pages[0] {
@@ -139,15 +139,15 @@ func TestUILoginSameAnswer(t *testing.T) {
 	c := browserFrom(t, e, net.IPv4(127, 0, 0, 3))
 	var throttled []string
 	for _, email := range []string{"manager@example.com", "nobody@example.com"} {
-		var r response
+		var r Response
 		for range 6 {
-			r = c.post("/login", url.Values{"email": {email}, "password": {"wrong password"}})
+			r = c.Post("/login", url.Values{"email": {email}, "password": {"wrong password"}})
 		}
-		wantStatus(t, r, http.StatusTooManyRequests, "sixth try for "+email)
-		if r.header.Get("Retry-After") == "" {
+		WantStatus(t, r, http.StatusTooManyRequests, "sixth try for "+email)
+		if r.Header.Get("Retry-After") == "" {
 			t.Fatal("429 without Retry-After")
 		}
-		throttled = append(throttled, strings.ReplaceAll(string(r.body), email, "EMAIL"))
+		throttled = append(throttled, strings.ReplaceAll(string(r.Body), email, "EMAIL"))
 	}
 	if throttled[0] != throttled[1] {
 		t.Fatalf("throttled answers differ:\n%s\n---\n%s", throttled[0], throttled[1])
@@ -158,14 +158,14 @@ func TestUILoginSameAnswer(t *testing.T) {
 // OWASP's parameters, and one over 1024 bytes is refused with a message, at
 // the UI and the API, never hashed.
 func TestUIPasswordBounds(t *testing.T) {
-	a := newAPIEnv(t, "sqlite")
-	e := a.env
-	setPasswords(t, e)
+	a := NewAPIEnv(t, "sqlite")
+	e := a.Env
+	SetPasswords(t, e)
 	ctx := context.Background()
-	b := login(t, e, "manager@example.com")
-	wantStatus(t, b.submit("/password", url.Values{"current": {testPassword}, "new": {"a new password"}}), http.StatusSeeOther, "change")
-	b.get("/password") // the fresh session's CSRF token
-	u := must[lead.User](t)(e.s.GetUser(ctx, e.acct.ID, e.manager.ID))
+	b := Login(t, e, "manager@example.com")
+	WantStatus(t, b.Submit("/password", url.Values{"current": {TestPassword}, "new": {"a new password"}}), http.StatusSeeOther, "change")
+	b.Get("/password") // the fresh session's CSRF token
+	u := Must[lead.User](t)(e.Store.GetUser(ctx, e.Acct.ID, e.Manager.ID))
 	phc := regexp.MustCompile(`^\$argon2id\$v=19\$m=19456,t=2,p=1\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$`).FindStringSubmatch(u.PasswordHash)
 	if phc == nil {
 		t.Fatalf("stored hash %q is not argon2id with m=19456,t=2,p=1", u.PasswordHash)
@@ -177,25 +177,25 @@ func TestUIPasswordBounds(t *testing.T) {
 	}
 
 	for _, long := range []string{strings.Repeat("p", 1025), strings.Repeat("я", 513), strings.Repeat("p", 1<<20)} {
-		r := b.submit("/password", url.Values{"current": {"a new password"}, "new": {long}})
-		wantStatus(t, r, http.StatusSeeOther, "too long")
-		wantBody(t, b.get("/password"), "Пароль должен быть от 8 до 1024 байт.")
-		if now := must[lead.User](t)(e.s.GetUser(ctx, e.acct.ID, e.manager.ID)); now.PasswordHash != u.PasswordHash {
+		r := b.Submit("/password", url.Values{"current": {"a new password"}, "new": {long}})
+		WantStatus(t, r, http.StatusSeeOther, "too long")
+		WantBody(t, b.Get("/password"), "Пароль должен быть от 8 до 1024 байт.")
+		if now := Must[lead.User](t)(e.Store.GetUser(ctx, e.Acct.ID, e.Manager.ID)); now.PasswordHash != u.PasswordHash {
 			t.Fatalf("a %d-byte password was stored", len(long))
 		}
-		r = a.call(t, http.MethodPost, "/api/v1/users", `{"email": "long`+id(int64(len(long)))+`@example.com", "password": "`+long+`"}`)
+		r = a.Call(t, http.MethodPost, "/api/v1/users", `{"email": "long`+ID(int64(len(long)))+`@example.com", "password": "`+long+`"}`)
 		if len(long) < 1<<20 {
-			wantError(t, r, 422, "password")
+			WantAPIError(t, r, 422, "password")
 		} else {
-			wantError(t, r, 413, "body") // over the API's 1 MiB body limit before any field is read
+			WantAPIError(t, r, 413, "body") // over the API's 1 MiB body limit before any field is read
 		}
 	}
 	// A long password at login is a wrong one, answered like any other.
 	start := time.Now()
-	r := newBrowser(t, e).post("/login", url.Values{"email": {"admin@example.com"}, "password": {strings.Repeat("p", 1<<20)}})
-	wantStatus(t, r, http.StatusUnauthorized, "1 MB password at login")
+	r := NewBrowser(t, e).Post("/login", url.Values{"email": {"admin@example.com"}, "password": {strings.Repeat("p", 1<<20)}})
+	WantStatus(t, r, http.StatusUnauthorized, "1 MB password at login")
 	t.Logf("1 MB password at login answered in %v", time.Since(start))
-	if _, err := e.s.UserByEmail(ctx, "long1025@example.com"); err == nil {
+	if _, err := e.Store.UserByEmail(ctx, "long1025@example.com"); err == nil {
 		t.Fatal("the API created a user with a 1025-byte password")
 	}
 }
@@ -205,38 +205,38 @@ func TestUIPasswordBounds(t *testing.T) {
 // X-Frame-Options DENY; no page or template holds an inline script or an
 // event-handler attribute the CSP would block.
 func TestUISecurityHeaders(t *testing.T) {
-	e := newEnv(t, "sqlite")
-	setPasswords(t, e)
-	wantCreated(t, e.post(t, e.src, `{"name": "<script>alert(1)</script>", "phone": "79990004501", "x": "\" onmouseover=\"alert(1)"}`))
-	myLead := must[[]lead.Lead](t)(e.s.ListLeads(context.Background(), e.acct.ID, store.LeadFilter{}))[0]
-	mine := ids{myLead.ID, e.src.ID, e.manager.ID, e.office.ID, e.city.ID, e.stage.ID, *myLead.DeliveryID}
-	admin := login(t, e, "admin@example.com")
-	manager := login(t, e, "manager@example.com")
-	pages := map[string]response{
-		"GET /login (anonymous)":           newBrowser(t, e).get("/login"),
-		"POST /login wrong password":       newBrowser(t, e).post("/login", url.Values{"email": {"x@example.com"}, "password": {"wrong wrong"}}),
-		"GET /nope (404 page)":             admin.get("/nope"),
-		"GET /leads/999999 (404 page)":     admin.get("/leads/999999"),
-		"POST /sources as a manager (403)": manager.submit("/sources", url.Values{"name": {"x"}}),
-		"POST without CSRF (403)":          admin.post("/settings/offices", url.Values{"name": {"x"}}),
-		"GET / anonymous (redirect)":       newBrowser(t, e).get("/"),
+	e := NewEnv(t, "sqlite")
+	SetPasswords(t, e)
+	WantCreated(t, e.Post(t, e.Src, `{"name": "<script>alert(1)</script>", "phone": "79990004501", "x": "\" onmouseover=\"alert(1)"}`))
+	myLead := Must[[]lead.Lead](t)(e.Store.ListLeads(context.Background(), e.Acct.ID, store.LeadFilter{}))[0]
+	mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, *myLead.DeliveryID}
+	admin := Login(t, e, "admin@example.com")
+	manager := Login(t, e, "manager@example.com")
+	pages := map[string]Response{
+		"GET /login (anonymous)":           NewBrowser(t, e).Get("/login"),
+		"POST /login wrong password":       NewBrowser(t, e).Post("/login", url.Values{"email": {"x@example.com"}, "password": {"wrong wrong"}}),
+		"GET /nope (404 page)":             admin.Get("/nope"),
+		"GET /leads/999999 (404 page)":     admin.Get("/leads/999999"),
+		"POST /sources as a manager (403)": manager.Submit("/sources", url.Values{"name": {"x"}}),
+		"POST without CSRF (403)":          admin.Post("/settings/offices", url.Values{"name": {"x"}}),
+		"GET / anonymous (redirect)":       NewBrowser(t, e).Get("/"),
 	}
 	for _, rt := range uiRouteTable(t) {
 		if rt.method != http.MethodGet || rt.pattern == "/events" {
 			continue
 		}
 		for _, p := range fill(t, rt.pattern, mine) {
-			pages["GET "+p] = admin.get(p)
+			pages["GET "+p] = admin.Get(p)
 		}
 	}
 	script := regexp.MustCompile(`(?is)<script\b([^>]*)>(.*?)</script>`)
 	handler := regexp.MustCompile(`(?i)<[^>]*\son[a-z]+\s*=`)
 	for name, r := range pages {
-		if r.status >= 500 {
-			t.Errorf("%s: %d", name, r.status)
+		if r.Status >= 500 {
+			t.Errorf("%s: %d", name, r.Status)
 		}
-		checkCSP(t, name, r.header)
-		body := string(r.body)
+		checkCSP(t, name, r.Header)
+		body := string(r.Body)
 		for _, m := range script.FindAllStringSubmatch(body, -1) {
 			if !strings.Contains(m[1], "src=") || strings.TrimSpace(m[2]) != "" {
 				t.Errorf("%s: inline script %q", name, m[0])
@@ -276,9 +276,9 @@ func TestUISecurityHeaders(t *testing.T) {
 	t.Logf("%d pages and %d templates checked", len(pages), len(files))
 	// Static files are never sniffed into something else.
 	for _, name := range []string{"app.js", "app.css"} {
-		r := admin.get("/static/" + name)
-		wantStatus(t, r, 200, name)
-		if r.header.Get("X-Content-Type-Options") != "nosniff" {
+		r := admin.Get("/static/" + name)
+		WantStatus(t, r, 200, name)
+		if r.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("/static/%s without nosniff", name)
 		}
 	}

@@ -53,7 +53,7 @@ func fill(t *testing.T, pattern string, x ids) []string {
 	t.Helper()
 	p := strings.TrimSuffix(pattern, "{$}")
 	// The inbox's filters name rows too.
-	filter := "source=" + id(x.src) + "&stage=" + id(x.stage) + "&owner=" + id(x.user)
+	filter := "source=" + ID(x.src) + "&stage=" + ID(x.stage) + "&owner=" + ID(x.user)
 	switch p {
 	case "/":
 		return []string{"/", "/?" + filter, "/?q=zebra"} // any case finds a name; the box echoes "zebra"
@@ -65,19 +65,19 @@ func fill(t *testing.T, pattern string, x ids) []string {
 	}
 	switch {
 	case strings.HasPrefix(p, "/leads/{id}"):
-		return []string{strings.Replace(p, "{id}", id(x.lead), 1)}
+		return []string{strings.Replace(p, "{id}", ID(x.lead), 1)}
 	case strings.HasPrefix(p, "/sources/{id}"):
-		return []string{strings.NewReplacer("{id}", id(x.src), "{deliveryId}", id(x.delivery)).Replace(p)}
+		return []string{strings.NewReplacer("{id}", ID(x.src), "{deliveryId}", ID(x.delivery)).Replace(p)}
 	case strings.HasPrefix(p, "/settings/users/{id}"):
-		return []string{strings.Replace(p, "{id}", id(x.user), 1)}
+		return []string{strings.Replace(p, "{id}", ID(x.user), 1)}
 	case strings.HasPrefix(p, "/settings/stages/{id}"):
-		return []string{strings.Replace(p, "{id}", id(x.stage), 1)}
+		return []string{strings.Replace(p, "{id}", ID(x.stage), 1)}
 	case p == "/settings/{kind}":
 		return []string{"/settings/offices", "/settings/cities"}
 	case strings.HasPrefix(p, "/settings/{kind}/{id}"):
 		return []string{
-			strings.NewReplacer("{kind}", "offices", "{id}", id(x.office)).Replace(p),
-			strings.NewReplacer("{kind}", "cities", "{id}", id(x.city)).Replace(p),
+			strings.NewReplacer("{kind}", "offices", "{id}", ID(x.office)).Replace(p),
+			strings.NewReplacer("{kind}", "cities", "{id}", ID(x.city)).Replace(p),
 		}
 	}
 	t.Fatalf("route %s: the walker does not know what to fill in; teach fill()", pattern)
@@ -89,8 +89,8 @@ func fill(t *testing.T, pattern string, x ids) []string {
 func hostileForm(o ids) url.Values {
 	return url.Values{"name": {"Hijacked"}, "email": {"hijack@example.com"}, "role": {"admin"}, "active": {"1"},
 		"enabled": {"0"}, "position": {"1"}, "dir": {"up"}, "action": {"create"}, "color": {"#000000"},
-		"funnelStageId": {id(o.stage)}, "userIdOwner": {id(o.user)}, "locationUnitId": {id(o.office)},
-		"locationCityId": {id(o.city)}, "clientId": {"1"}, "phone": {"79990004455"}, "lang": {"en"},
+		"funnelStageId": {ID(o.stage)}, "userIdOwner": {ID(o.user)}, "locationUnitId": {ID(o.office)},
+		"locationCityId": {ID(o.city)}, "clientId": {"1"}, "phone": {"79990004455"}, "lang": {"en"},
 		"type": {"webhook"}, "current": {"wrong wrong"}, "new": {"new password 1"},
 		"preset": {"form"}, "aliases": {"tel = phone"}, "corsOrigins": {"*"}, "redirectUrl": {"https://evil.example/"},
 		"honeypot": {"website"}, "allowGet": {"1"}, "ratePerMinute": {"1"}}
@@ -134,36 +134,36 @@ func snapshot(t *testing.T, s *store.Store, acct int64) string {
 // route refuses a request without the CSRF token or from another origin.
 func TestUIRouteWalk(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		setPasswords(t, e)
+		e := NewEnv(t, engine)
+		SetPasswords(t, e)
 		ctx := context.Background()
-		wantCreated(t, e.post(t, e.other.src, `{"name": "Чужой клиент Zebra", "phone": "79990004401", "email": "zebra@rival.example"}`))
-		wantCreated(t, e.post(t, e.src, `{"name": "Свой", "phone": "79990004402"}`))
+		WantCreated(t, e.Post(t, e.Other.Src, `{"name": "Чужой клиент Zebra", "phone": "79990004401", "email": "zebra@rival.example"}`))
+		WantCreated(t, e.Post(t, e.Src, `{"name": "Свой", "phone": "79990004402"}`))
 		// A rejected request on each side, which an admin could re-process.
-		e.post(t, e.other.src, `{"name": "Zebra без контактов"}`)
-		e.post(t, e.src, `{"name": "Свой без контактов"}`)
+		e.Post(t, e.Other.Src, `{"name": "Zebra без контактов"}`)
+		e.Post(t, e.Src, `{"name": "Свой без контактов"}`)
 		rejected := func(acct, src int64) int64 {
 			t.Helper()
-			q := must[[]lead.Delivery](t)(e.s.QuarantinedDeliveries(ctx, acct, src, 0, 1))
+			q := Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, acct, src, 0, 1))
 			if len(q) != 1 {
 				t.Fatalf("no quarantined request of source %d", src)
 			}
 			return q[0].ID
 		}
-		otherLead := must[[]lead.Lead](t)(e.s.ListLeads(ctx, e.other.acct.ID, store.LeadFilter{}))[0]
-		myLead := must[[]lead.Lead](t)(e.s.ListLeads(ctx, e.acct.ID, store.LeadFilter{}))[0]
-		must[lead.Client](t)(e.s.CreateClient(ctx, lead.Client{AccountID: e.other.acct.ID, Name: "Rival client Yak"}))
-		o := ids{otherLead.ID, e.other.src.ID, e.other.user.ID, e.other.office.ID, e.other.city.ID, e.other.stage.ID,
-			rejected(e.other.acct.ID, e.other.src.ID)}
-		mine := ids{myLead.ID, e.src.ID, e.manager.ID, e.office.ID, e.city.ID, e.stage.ID, rejected(e.acct.ID, e.src.ID)}
+		otherLead := Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Other.Acct.ID, store.LeadFilter{}))[0]
+		myLead := Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Acct.ID, store.LeadFilter{}))[0]
+		Must[lead.Client](t)(e.Store.CreateClient(ctx, lead.Client{AccountID: e.Other.Acct.ID, Name: "Rival client Yak"}))
+		o := ids{otherLead.ID, e.Other.Src.ID, e.Other.User.ID, e.Other.Office.ID, e.Other.City.ID, e.Other.Stage.ID,
+			rejected(e.Other.Acct.ID, e.Other.Src.ID)}
+		mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, rejected(e.Acct.ID, e.Src.ID)}
 		// What the other account's rows look like on a page.
-		secrets := []string{"Zebra", "zebra@rival.example", "000-44-01", "79990004401", e.other.src.Token, "Rival site",
+		secrets := []string{"Zebra", "zebra@rival.example", "000-44-01", "79990004401", e.Other.Src.Token, "Rival site",
 			"boss@rival.example", "Rival admin", "Rival office", "Rival city", "Rival stage", "Rival client Yak"}
 		routes := uiRouteTable(t)
-		admin := login(t, e, "admin@example.com")
+		admin := Login(t, e, "admin@example.com")
 
 		t.Run("OtherAccount", func(t *testing.T) {
-			before := snapshot(t, e.s, e.other.acct.ID)
+			before := snapshot(t, e.Store, e.Other.Acct.ID)
 			walked := 0
 			for _, rt := range routes {
 				if rt.pattern == "/logout" || rt.pattern == "/events" || rt.pattern == "/login" {
@@ -171,51 +171,51 @@ func TestUIRouteWalk(t *testing.T) {
 				}
 				for _, p := range fill(t, rt.pattern, o) {
 					walked++
-					var r response
+					var r Response
 					if rt.method == http.MethodGet {
-						r = admin.get(p)
+						r = admin.Get(p)
 					} else {
-						r = admin.submit(p, hostileForm(o))
+						r = admin.Submit(p, hostileForm(o))
 					}
 					named := strings.Contains(rt.pattern, "{id}")
 					switch {
-					case r.status >= 500:
-						t.Errorf("%s %s: %d", rt.method, p, r.status)
-					case named && r.status != 404 && r.status != 403:
-						t.Errorf("%s %s with the other account's row: %d, want 404 or 403", rt.method, p, r.status)
+					case r.Status >= 500:
+						t.Errorf("%s %s: %d", rt.method, p, r.Status)
+					case named && r.Status != 404 && r.Status != 403:
+						t.Errorf("%s %s with the other account's row: %d, want 404 or 403", rt.method, p, r.Status)
 					}
 					for _, s := range secrets {
-						if strings.Contains(string(r.body), s) {
+						if strings.Contains(string(r.Body), s) {
 							t.Errorf("%s %s shows the other account's %q", rt.method, p, s)
 						}
 					}
 				}
 			}
 			t.Logf("%d routes, %d paths walked", len(routes), walked)
-			if after := snapshot(t, e.s, e.other.acct.ID); after != before {
+			if after := snapshot(t, e.Store, e.Other.Acct.ID); after != before {
 				t.Fatalf("the walk changed the other account:\nbefore %s\nafter  %s", before, after)
 			}
 		})
 
 		t.Run("GetChangesNothing", func(t *testing.T) {
-			before := snapshot(t, e.s, e.acct.ID)
+			before := snapshot(t, e.Store, e.Acct.ID)
 			for _, rt := range routes {
 				if rt.method != http.MethodGet || rt.pattern == "/events" {
 					continue
 				}
 				for _, p := range fill(t, rt.pattern, mine) {
-					if r := admin.get(p); r.status != 200 {
-						t.Errorf("GET %s of the own account: %d", p, r.status)
+					if r := admin.Get(p); r.Status != 200 {
+						t.Errorf("GET %s of the own account: %d", p, r.Status)
 					}
 				}
 			}
-			if after := snapshot(t, e.s, e.acct.ID); after != before {
+			if after := snapshot(t, e.Store, e.Acct.ID); after != before {
 				t.Fatalf("a GET changed the account:\nbefore %s\nafter  %s", before, after)
 			}
 		})
 
 		t.Run("CSRF", func(t *testing.T) {
-			before := snapshot(t, e.s, e.acct.ID)
+			before := snapshot(t, e.Store, e.Acct.ID)
 			n := 0
 			for _, rt := range routes {
 				if rt.method == http.MethodGet {
@@ -225,42 +225,42 @@ func TestUIRouteWalk(t *testing.T) {
 					n++
 					form := hostileForm(mine)
 					if rt.pattern != "/login" {
-						wantStatus(t, admin.post(p, form), http.StatusForbidden, rt.method+" "+p+" without the CSRF token")
+						WantStatus(t, admin.Post(p, form), http.StatusForbidden, rt.method+" "+p+" without the CSRF token")
 						bad := hostileForm(mine)
-						bad.Set("csrf", admin.csrf+"x")
-						wantStatus(t, admin.post(p, bad), http.StatusForbidden, rt.method+" "+p+" with a wrong CSRF token")
+						bad.Set("csrf", admin.CSRF+"x")
+						WantStatus(t, admin.Post(p, bad), http.StatusForbidden, rt.method+" "+p+" with a wrong CSRF token")
 					}
-					form.Set("csrf", admin.csrf)
+					form.Set("csrf", admin.CSRF)
 					if rt.pattern == "/login" {
-						form = url.Values{"email": {"admin@example.com"}, "password": {testPassword}}
+						form = url.Values{"email": {"admin@example.com"}, "password": {TestPassword}}
 					}
-					r := admin.do(rt.method, p, form, "Sec-Fetch-Site", "cross-site")
-					wantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" cross-site")
-					r = admin.do(rt.method, p, form, "Origin", "https://evil.example")
-					wantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" from another origin")
+					r := admin.Do(rt.method, p, form, "Sec-Fetch-Site", "cross-site")
+					WantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" cross-site")
+					r = admin.Do(rt.method, p, form, "Origin", "https://evil.example")
+					WantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" from another origin")
 				}
 			}
 			if n < 15 {
 				t.Fatalf("only %d state-changing routes walked", n)
 			}
 			t.Logf("%d state-changing paths refused without, with a wrong token, cross-site and cross-origin", n)
-			if after := snapshot(t, e.s, e.acct.ID); after != before {
+			if after := snapshot(t, e.Store, e.Acct.ID); after != before {
 				t.Fatalf("a refused request changed the account:\nbefore %s\nafter  %s", before, after)
 			}
-			wantStatus(t, admin.get("/"), http.StatusOK, "still signed in")
+			WantStatus(t, admin.Get("/"), http.StatusOK, "still signed in")
 		})
 
 		t.Run("Events", func(t *testing.T) {
 			// The live stream carries the own account's new leads only.
-			req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/events", nil)
+			req, _ := http.NewRequest(http.MethodGet, e.Srv.URL+"/events", nil)
 			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			res, err := admin.c.Do(req.WithContext(ctx))
+			res, err := admin.Client.Do(req.WithContext(ctx))
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer res.Body.Close()
-			wantStatus(t, response{status: res.StatusCode}, 200, "events")
+			WantStatus(t, Response{Status: res.StatusCode}, 200, "events")
 			rd := bufio.NewReader(res.Body)
 			readLine := func() string {
 				line, err := rd.ReadString('\n')
@@ -271,14 +271,14 @@ func TestUIRouteWalk(t *testing.T) {
 			}
 			for readLine() != ": hello" {
 			}
-			theirs := intOf(t, "id", wantCreated(t, e.post(t, e.other.src, `{"phone": "79990004403"}`))["id"])
-			ours := intOf(t, "id", wantCreated(t, e.post(t, e.src, `{"phone": "79990004404"}`))["id"])
+			theirs := IntOf(t, "id", WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79990004403"}`))["id"])
+			ours := IntOf(t, "id", WantCreated(t, e.Post(t, e.Src, `{"phone": "79990004404"}`))["id"])
 			for {
 				line := readLine()
-				if line == "data: "+id(theirs) {
+				if line == "data: "+ID(theirs) {
 					t.Fatalf("the stream announced the other account's lead %d", theirs)
 				}
-				if line == "data: "+id(ours) {
+				if line == "data: "+ID(ours) {
 					break
 				}
 			}
@@ -286,9 +286,9 @@ func TestUIRouteWalk(t *testing.T) {
 
 		t.Run("Logout", func(t *testing.T) {
 			// Last: it ends the admin's sessions.
-			rival := login(t, e, "boss@rival.example")
-			wantStatus(t, admin.submit("/logout", nil), http.StatusSeeOther, "logout")
-			wantStatus(t, rival.get("/"), http.StatusOK, "the other account's session after this one's logout")
+			rival := Login(t, e, "boss@rival.example")
+			WantStatus(t, admin.Submit("/logout", nil), http.StatusSeeOther, "logout")
+			WantStatus(t, rival.Get("/"), http.StatusOK, "the other account's session after this one's logout")
 		})
 	})
 }

@@ -30,25 +30,25 @@ const seedRequest = `  {
 // in order, and every value.
 func TestWebhookSeedExample(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		body := fmt.Sprintf(seedRequest, e.admin.ID)
+		e := NewEnv(t, engine)
+		body := fmt.Sprintf(seedRequest, e.Admin.ID)
 		before := time.Now().Unix()
-		r := e.post(t, e.src, body)
+		r := e.Post(t, e.Src, body)
 		after := time.Now().Unix()
-		data := wantCreated(t, r)
+		data := WantCreated(t, r)
 
 		want := map[string]string{
-			"name": `"test"`, "sourceId": strconv.FormatInt(e.src.ID, 10), "phone": `"79998888888"`,
-			"email": `"fff@mail.ru"`, "userIdOwner": strconv.FormatInt(e.admin.ID, 10), "otherCount": "0",
+			"name": `"test"`, "sourceId": strconv.FormatInt(e.Src.ID, 10), "phone": `"79998888888"`,
+			"email": `"fff@mail.ru"`, "userIdOwner": strconv.FormatInt(e.Admin.ID, 10), "otherCount": "0",
 		}
-		for _, k := range leadKeys {
+		for _, k := range LeadKeys {
 			switch k {
 			case "id":
-				if intOf(t, k, data[k]) <= 0 {
+				if IntOf(t, k, data[k]) <= 0 {
 					t.Errorf("id = %s, want a positive integer", data[k])
 				}
 			case "dtCreate", "dtUpdate":
-				if ts := intOf(t, k, data[k]); ts < before || ts > after {
+				if ts := IntOf(t, k, data[k]); ts < before || ts > after {
 					t.Errorf("%s = %d, want unix seconds in [%d, %d]", k, ts, before, after)
 				}
 			default:
@@ -61,22 +61,22 @@ func TestWebhookSeedExample(t *testing.T) {
 				}
 			}
 		}
-		id := intOf(t, "id", data["id"])
-		e.checkDelivery(t, e.src, 0, http.MethodPost, "application/json", []byte(body), r)
-		raw, err := e.s.LeadRaw(context.Background(), e.acct.ID, id)
+		id := IntOf(t, "id", data["id"])
+		e.CheckDelivery(t, e.Src, 0, http.MethodPost, "application/json", []byte(body), r)
+		raw, err := e.Store.LeadRaw(context.Background(), e.Acct.ID, id)
 		if err != nil || !bytes.Equal(raw, []byte(body)) {
 			t.Errorf("LeadRaw = %q, %v; want the request byte for byte", raw, err)
 		}
 
 		t.Run("the same phone in another form is a duplicate of the first lead", func(t *testing.T) {
-			d := wantCreated(t, e.post(t, e.src, `{"phone": "+7 (999) 888-88-88"}`))
+			d := WantCreated(t, e.Post(t, e.Src, `{"phone": "+7 (999) 888-88-88"}`))
 			if string(d["firstId"]) != strconv.FormatInt(id, 10) || string(d["otherCount"]) != "1" {
 				t.Fatalf("firstId %s otherCount %s, want %d and 1", d["firstId"], d["otherCount"], id)
 			}
 		})
 		t.Run("the same email in other case is a duplicate too", func(t *testing.T) {
 			// Only the first lead has this email; the second had only the phone.
-			d := wantCreated(t, e.post(t, e.src, `{"email": "FFF@Mail.RU"}`))
+			d := WantCreated(t, e.Post(t, e.Src, `{"email": "FFF@Mail.RU"}`))
 			if string(d["firstId"]) != strconv.FormatInt(id, 10) || string(d["otherCount"]) != "1" {
 				t.Fatalf("firstId %s otherCount %s, want %d and 1", d["firstId"], d["otherCount"], id)
 			}
@@ -85,13 +85,13 @@ func TestWebhookSeedExample(t *testing.T) {
 			}
 		})
 		t.Run("a lead sharing the phone with one and the email with another counts both", func(t *testing.T) {
-			d := wantCreated(t, e.post(t, e.src, `{"phone": "8 999 888 88 88", "email": "fff@MAIL.ru"}`))
+			d := WantCreated(t, e.Post(t, e.Src, `{"phone": "8 999 888 88 88", "email": "fff@MAIL.ru"}`))
 			if string(d["firstId"]) != strconv.FormatInt(id, 10) || string(d["otherCount"]) != "3" {
 				t.Fatalf("firstId %s otherCount %s, want %d and 3", d["firstId"], d["otherCount"], id)
 			}
 		})
 		t.Run("another account does not see this account's contacts", func(t *testing.T) {
-			d := wantCreated(t, e.post(t, e.other.src, `{"phone": "79998888888", "email": "fff@mail.ru"}`))
+			d := WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79998888888", "email": "fff@mail.ru"}`))
 			if string(d["firstId"]) != "null" || string(d["otherCount"]) != "0" {
 				t.Fatalf("firstId %s otherCount %s, want null and 0", d["firstId"], d["otherCount"])
 			}
@@ -103,24 +103,24 @@ func TestWebhookSeedExample(t *testing.T) {
 // so), and the leniency the spec asks for.
 func TestWebhookFields(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+		e := NewEnv(t, engine)
 		ctx := context.Background()
 
 		// post sends body, wants a 201 whose stored lead renders exactly as
 		// the answer's data, and whose raw request is body byte for byte.
 		post := func(t *testing.T, body string) (map[string]json.RawMessage, lead.Lead) {
 			t.Helper()
-			r := e.post(t, e.src, body)
-			data := wantCreated(t, r)
-			id := intOf(t, "id", data["id"])
-			l, err := e.s.GetLead(ctx, e.acct.ID, id)
+			r := e.Post(t, e.Src, body)
+			data := WantCreated(t, r)
+			id := IntOf(t, "id", data["id"])
+			l, err := e.Store.GetLead(ctx, e.Acct.ID, id)
 			if err != nil {
 				t.Fatalf("GetLead: %v", err)
 			}
 			var wrap struct {
 				Data json.RawMessage `json:"data"`
 			}
-			json.Unmarshal(r.body, &wrap)
+			json.Unmarshal(r.Body, &wrap)
 			var stored bytes.Buffer
 			enc := json.NewEncoder(&stored)
 			enc.SetEscapeHTML(false)
@@ -128,7 +128,7 @@ func TestWebhookFields(t *testing.T) {
 			if !bytes.Equal(bytes.TrimSpace(stored.Bytes()), wrap.Data) {
 				t.Fatalf("stored lead differs from the answer:\nstored   %s\nanswered %s", stored.Bytes(), wrap.Data)
 			}
-			raw, err := e.s.LeadRaw(ctx, e.acct.ID, id)
+			raw, err := e.Store.LeadRaw(ctx, e.Acct.ID, id)
 			if err != nil || !bytes.Equal(raw, []byte(body)) {
 				t.Fatalf("LeadRaw = %q, %v; want the request byte for byte", raw, err)
 			}
@@ -140,15 +140,15 @@ func TestWebhookFields(t *testing.T) {
 				"name":           "Иван <Петров> & сын",
 				"phone":          "+7 (999) 123-45-67",
 				"email":          "Ivan.Petrov@Example.COM",
-				"userIdOwner":    e.manager.ID,
-				"sourceId":       e.manual.ID,
+				"userIdOwner":    e.Manager.ID,
+				"sourceId":       e.Manual.ID,
 				"remoteId":       int64(9007199254740993), // not exact as a float64
-				"locationUnitId": e.office.ID,
-				"locationCityId": e.city.ID,
-				"funnelStageId":  e.stage.ID,
+				"locationUnitId": e.Office.ID,
+				"locationCityId": e.City.ID,
+				"funnelStageId":  e.Stage.ID,
 				"cost":           150000,
 			}
-			for _, k := range markKeys {
+			for _, k := range MarkKeys {
 				sent[k] = k + " — значение \"в кавычках\" <b>&amp;</b> \\ / \u2028 😀"
 			}
 			sent["referrer"] = "https://example.com/?q=" + strings.Repeat("я", 2048-len("https://example.com/?q="))
@@ -157,7 +157,7 @@ func TestWebhookFields(t *testing.T) {
 			enc.SetEscapeHTML(false)
 			enc.Encode(sent)
 			data, _ := post(t, b.String())
-			if strOf(t, "phone", data["phone"]) != "79991234567" {
+			if StrOf(t, "phone", data["phone"]) != "79991234567" {
 				t.Errorf("phone = %s, want 79991234567", data["phone"])
 			}
 			for k, v := range sent {
@@ -166,11 +166,11 @@ func TestWebhookFields(t *testing.T) {
 				}
 				switch v := v.(type) {
 				case string:
-					if got := strOf(t, k, data[k]); got != v {
+					if got := StrOf(t, k, data[k]); got != v {
 						t.Errorf("%s = %q, want %q", k, got, v)
 					}
 				default:
-					if got := intOf(t, k, data[k]); fmt.Sprint(got) != fmt.Sprint(v) {
+					if got := IntOf(t, k, data[k]); fmt.Sprint(got) != fmt.Sprint(v) {
 						t.Errorf("%s = %d, want %v", k, got, v)
 					}
 				}
@@ -181,13 +181,13 @@ func TestWebhookFields(t *testing.T) {
 		})
 
 		t.Run("int fields as numeric strings", func(t *testing.T) {
-			data, _ := post(t, e.vars(`{"phone": "79990000001", "userIdOwner": "{{manager}}", "sourceId": " {{manual}} ",
+			data, _ := post(t, e.Vars(`{"phone": "79990000001", "userIdOwner": "{{manager}}", "sourceId": " {{manual}} ",
 				"remoteId": "77", "locationUnitId": "{{office}}", "locationCityId": "{{city}}", "funnelStageId": "{{stage}}",
 				"cost": "1500"}`))
-			want := map[string]int64{"userIdOwner": e.manager.ID, "sourceId": e.manual.ID, "remoteId": 77,
-				"locationUnitId": e.office.ID, "locationCityId": e.city.ID, "funnelStageId": e.stage.ID, "cost": 1500}
+			want := map[string]int64{"userIdOwner": e.Manager.ID, "sourceId": e.Manual.ID, "remoteId": 77,
+				"locationUnitId": e.Office.ID, "locationCityId": e.City.ID, "funnelStageId": e.Stage.ID, "cost": 1500}
 			for k, v := range want {
-				if got := intOf(t, k, data[k]); got != v {
+				if got := IntOf(t, k, data[k]); got != v {
 					t.Errorf("%s = %d, want %d", k, got, v)
 				}
 			}
@@ -197,12 +197,12 @@ func TestWebhookFields(t *testing.T) {
 			body := `{"phone": "79990000002", "email": "   ", "name": "", "userIdOwner": "", "cost": " ", "remoteId": null,
 				"sourceId": "\t", "utmSource": "\t\n ", "referrer": "", "ip": null}`
 			data, _ := post(t, body)
-			for _, k := range leadKeys {
+			for _, k := range LeadKeys {
 				switch k {
 				case "id", "phone", "dtCreate", "dtUpdate", "otherCount":
 				case "sourceId":
-					if intOf(t, k, data[k]) != e.src.ID {
-						t.Errorf("sourceId = %s, want the webhook's own %d", data[k], e.src.ID)
+					if IntOf(t, k, data[k]) != e.Src.ID {
+						t.Errorf("sourceId = %s, want the webhook's own %d", data[k], e.Src.ID)
 					}
 				default:
 					if string(data[k]) != "null" {
@@ -216,7 +216,7 @@ func TestWebhookFields(t *testing.T) {
 			body := "{\r\n\t\"PHONE\": \"+7 000\",\r\n\t\"phone\": 79990000003,\r\n\t\"Phone\": \"x\",\r\n" +
 				"\t\"custom\": {\"nested\": [1, \"два\", null, true]},\r\n\t\"utm_source\": \"google\",\r\n\t\"Email\": \"a@b.ru\"\r\n}"
 			data, l := post(t, body)
-			if strOf(t, "phone", data["phone"]) != "79990000003" {
+			if StrOf(t, "phone", data["phone"]) != "79990000003" {
 				t.Errorf("phone = %s", data["phone"])
 			}
 			for _, k := range []string{"email", "utmSource"} {
@@ -238,22 +238,22 @@ func TestWebhookFields(t *testing.T) {
 		})
 
 		t.Run("source defaults apply when fields are absent", func(t *testing.T) {
-			src, err := e.s.CreateSource(ctx, lead.Source{AccountID: e.acct.ID, Name: "With defaults", Type: lead.SourceWebhook,
-				DefaultOwnerID: &e.manager.ID, DefaultStageID: &e.stage.ID, DefaultUnitID: &e.office.ID, DefaultCityID: &e.city.ID})
+			src, err := e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "With defaults", Type: lead.SourceWebhook,
+				DefaultOwnerID: &e.Manager.ID, DefaultStageID: &e.Stage.ID, DefaultUnitID: &e.Office.ID, DefaultCityID: &e.City.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
-			data := wantCreated(t, e.post(t, src, `{"phone": "79990000005"}`))
-			want := map[string]int64{"userIdOwner": e.manager.ID, "funnelStageId": e.stage.ID,
-				"locationUnitId": e.office.ID, "locationCityId": e.city.ID, "sourceId": src.ID}
+			data := WantCreated(t, e.Post(t, src, `{"phone": "79990000005"}`))
+			want := map[string]int64{"userIdOwner": e.Manager.ID, "funnelStageId": e.Stage.ID,
+				"locationUnitId": e.Office.ID, "locationCityId": e.City.ID, "sourceId": src.ID}
 			for k, v := range want {
-				if got := intOf(t, k, data[k]); got != v {
+				if got := IntOf(t, k, data[k]); got != v {
 					t.Errorf("%s = %d, want the default %d", k, got, v)
 				}
 			}
-			data = wantCreated(t, e.post(t, src, e.vars(`{"phone": "79990000006", "userIdOwner": {{admin}}}`)))
-			if got := intOf(t, "userIdOwner", data["userIdOwner"]); got != e.admin.ID {
-				t.Errorf("userIdOwner = %d, want the sender's %d over the default", got, e.admin.ID)
+			data = WantCreated(t, e.Post(t, src, e.Vars(`{"phone": "79990000006", "userIdOwner": {{admin}}}`)))
+			if got := IntOf(t, "userIdOwner", data["userIdOwner"]); got != e.Admin.ID {
+				t.Errorf("userIdOwner = %d, want the sender's %d over the default", got, e.Admin.ID)
 			}
 		})
 	})
@@ -263,10 +263,10 @@ func TestWebhookFields(t *testing.T) {
 type statusCase struct {
 	name   string
 	method string                   // default POST
-	target func(e *env) lead.Source // default the enabled webhook
-	url    func(e *env) string      // default target's URL; set for a URL with no source
+	target func(e *Env) lead.Source // default the enabled webhook
+	url    func(e *Env) string      // default target's URL; set for a URL with no source
 	ctype  string                   // default application/json; noType for none
-	body   func(e *env) []byte
+	body   func(e *Env) []byte
 	header []string // more request headers, name, value pairs
 	status int
 	field  string // the one field the errors name
@@ -274,11 +274,11 @@ type statusCase struct {
 	exact  string // the whole answer, byte for byte
 }
 
-func text(s string) func(e *env) []byte { return func(e *env) []byte { return []byte(e.vars(s)) } }
+func text(s string) func(e *Env) []byte { return func(e *Env) []byte { return []byte(e.Vars(s)) } }
 
 // padded returns a valid lead body of exactly n bytes.
-func padded(n int) func(e *env) []byte {
-	return func(*env) []byte {
+func padded(n int) func(e *Env) []byte {
+	return func(*Env) []byte {
 		head := `{"phone":"79990001111","pad":"`
 		return []byte(head + strings.Repeat("x", n-len(head)-2) + `"}`)
 	}
@@ -296,12 +296,12 @@ func TestWebhookStatuses(t *testing.T) {
 	owner, src, unit, city, stage := "ID Ответственного сотрудника", "ID рекламного источника", "ID Офиса", "ID Города", "ID Этапа воронки"
 	cases := []statusCase{
 		// 201
-		{name: "201 seed example", body: func(e *env) []byte { return fmt.Appendf(nil, seedRequest, e.admin.ID) }, status: 201},
+		{name: "201 seed example", body: func(e *Env) []byte { return fmt.Appendf(nil, seedRequest, e.Admin.ID) }, status: 201},
 		{name: "201 email only", body: text(`{"email": "only@mail.ru"}`), status: 201},
 		{name: "201 content type with charset utf-8", ctype: "application/json; charset=utf-8", body: text(`{"phone": "79990000010"}`), status: 201},
 		{name: "201 content type with charset UTF-8 upper case", ctype: "application/json; charset=UTF-8", body: text(`{"phone": "79990000011"}`), status: 201},
 		{name: "201 JSON sent as text/plain", ctype: "text/plain", body: text(`{"phone": "79990000012"}`), status: 201},
-		{name: "201 JSON sent without a content type", ctype: noType, body: text(`{"phone": "79990000013"}`), status: 201},
+		{name: "201 JSON sent without a content type", ctype: NoType, body: text(`{"phone": "79990000013"}`), status: 201},
 		{name: "201 name of 255 characters", body: text(`{"phone": "79990000014", "name": "` + strings.Repeat("Я", 255) + `"}`), status: 201},
 		{name: "201 referrer of 2048 characters", body: text(`{"phone": "79990000015", "referrer": "` + strings.Repeat("r", 2048) + `"}`), status: 201},
 		{name: "201 body of exactly 64 KiB", body: padded(web.MaxWebhookBody), status: 201},
@@ -365,16 +365,16 @@ func TestWebhookStatuses(t *testing.T) {
 		{name: "400 trailing garbage", body: text(`{"phone": "79990000030"} x`), status: 400},
 		{name: "400 two objects", body: text(`{"phone": "79990000030"}{"phone": "79990000031"}`), status: 400},
 		{name: "400 invalid UTF-8", body: text("{\"phone\": \"79990000030\", \"name\": \"\xff\xfe\"}"), status: 400},
-		{name: "400 UTF-16 body", body: func(*env) []byte { return []byte("\xff\xfe{\x00}\x00") }, status: 400},
+		{name: "400 UTF-16 body", body: func(*Env) []byte { return []byte("\xff\xfe{\x00}\x00") }, status: 400},
 		{name: "400 deeply nested", body: text(`{"phone": "79990000030", "x": ` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`), status: 400},
 
 		// 404, 405, 410
-		{name: "404 unknown token", url: func(e *env) string { return e.srv.URL + "/hooks/wh_unknown" + e.src.Token[3:10] }, body: text(`{"phone": "79990000040"}`), status: 404},
+		{name: "404 unknown token", url: func(e *Env) string { return e.Srv.URL + "/hooks/wh_unknown" + e.Src.Token[3:10] }, body: text(`{"phone": "79990000040"}`), status: 404},
 		{name: "405 GET", method: http.MethodGet, status: 405},
 		{name: "405 PUT", method: http.MethodPut, body: text(`{"phone": "79990000041"}`), status: 405},
 		{name: "405 DELETE", method: http.MethodDelete, status: 405},
 		{name: "405 PATCH", method: http.MethodPatch, body: text(`{"phone": "79990000041"}`), status: 405},
-		{name: "410 disabled source", target: func(e *env) lead.Source { return e.disabled }, body: text(`{"phone": "79990000042"}`), status: 410},
+		{name: "410 disabled source", target: func(e *Env) lead.Source { return e.Disabled }, body: text(`{"phone": "79990000042"}`), status: 410},
 
 		// 413
 		{name: "413 body of 64 KiB and one byte", body: padded(web.MaxWebhookBody + 1), status: 413},
@@ -394,18 +394,18 @@ func TestWebhookStatuses(t *testing.T) {
 		{name: "415 content type not UTF-8", ctype: "application/json; x=\xff", body: text(`{"phone": "79990000050"}`), status: 415},
 	}
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+		e := NewEnv(t, engine)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				method := c.method
 				if method == "" {
 					method = http.MethodPost
 				}
-				target := e.src
+				target := e.Src
 				if c.target != nil {
 					target = c.target(e)
 				}
-				url := e.hook(target)
+				url := e.Hook(target)
 				if c.url != nil {
 					url = c.url(e)
 				}
@@ -418,49 +418,49 @@ func TestWebhookStatuses(t *testing.T) {
 					ctype = c.ctype
 				}
 				if method != http.MethodPost && c.ctype == "" && body == nil {
-					ctype = noType
+					ctype = NoType
 				}
-				before := len(e.deliveries(t, target))
-				leads := e.countLeads(t)
+				before := len(e.Deliveries(t, target))
+				leads := e.CountLeads(t)
 
-				r := e.do(t, method, url, body, append([]string{"Content-Type", ctype}, c.header...)...)
+				r := e.Do(t, method, url, body, append([]string{"Content-Type", ctype}, c.header...)...)
 
-				if r.status != c.status {
-					t.Fatalf("status %d, want %d; body %s", r.status, c.status, r.body)
+				if r.Status != c.status {
+					t.Fatalf("status %d, want %d; body %s", r.Status, c.status, r.Body)
 				}
-				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 					t.Fatalf("Content-Type %q, want application/json", ct)
 				}
 				if c.status == http.StatusCreated {
-					wantCreated(t, r)
-					if n := e.countLeads(t); n != leads+1 {
+					WantCreated(t, r)
+					if n := e.CountLeads(t); n != leads+1 {
 						t.Errorf("%d leads, want %d", n, leads+1)
 					}
 				} else {
-					fields := errorsOf(t, r.body)
+					fields := ErrorsOf(t, r.Body)
 					if c.field != "" {
-						wantFieldError(t, r, c.status, c.field, c.label)
+						WantFieldError(t, r, c.status, c.field, c.label)
 					}
-					if c.exact != "" && string(r.body) != c.exact {
-						t.Errorf("answer\n %s\nwant exactly\n %s", r.body, c.exact)
+					if c.exact != "" && string(r.Body) != c.exact {
+						t.Errorf("answer\n %s\nwant exactly\n %s", r.Body, c.exact)
 					}
 					if c.status == 422 && c.field == "" && c.exact == "" {
-						t.Errorf("a 422 case must say which field it names (%v)", keysOf(fields))
+						t.Errorf("a 422 case must say which field it names (%v)", KeysOf(fields))
 					}
-					if n := e.countLeads(t); n != leads {
-						t.Errorf("a %d created a lead", r.status)
+					if n := e.CountLeads(t); n != leads {
+						t.Errorf("a %d created a lead", r.Status)
 					}
 				}
-				if c.status == http.StatusMethodNotAllowed && r.header.Get("Allow") != http.MethodPost {
-					t.Errorf("Allow = %q, want POST", r.header.Get("Allow"))
+				if c.status == http.StatusMethodNotAllowed && r.Header.Get("Allow") != http.MethodPost {
+					t.Errorf("Allow = %q, want POST", r.Header.Get("Allow"))
 				}
-				if r.status < 500 && r.header.Get("Retry-After") != "" {
-					t.Errorf("a %d carries Retry-After %q", r.status, r.header.Get("Retry-After"))
+				if r.Status < 500 && r.Header.Get("Retry-After") != "" {
+					t.Errorf("a %d carries Retry-After %q", r.Status, r.Header.Get("Retry-After"))
 				}
 
 				if c.url != nil { // no source: nothing to log, and nothing logged anywhere
-					for _, s := range []lead.Source{e.src, e.disabled} {
-						if n := len(e.deliveries(t, s)); s.ID == target.ID && n != before {
+					for _, s := range []lead.Source{e.Src, e.Disabled} {
+						if n := len(e.Deliveries(t, s)); s.ID == target.ID && n != before {
 							t.Errorf("an unknown token wrote to the delivery log of source %d", s.ID)
 						}
 					}
@@ -468,10 +468,10 @@ func TestWebhookStatuses(t *testing.T) {
 				}
 				// A header is logged as text: bytes that are not UTF-8 as U+FFFD.
 				logged := strings.ToValidUTF8(ctype, "\uFFFD")
-				if ctype == noType {
+				if ctype == NoType {
 					logged = ""
 				}
-				e.checkDelivery(t, target, before, method, logged, body, r)
+				e.CheckDelivery(t, target, before, method, logged, body, r)
 			})
 		}
 	})
@@ -481,13 +481,13 @@ func TestWebhookStatuses(t *testing.T) {
 // seed's order, each with its own label.
 func TestWebhookErrorOrder(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		r := e.post(t, e.src, `{"cost": "много", "email": "bad", "userIdOwner": "abc", "name": 1, "referrer": {}}`)
-		if r.status != 422 {
-			t.Fatalf("status %d, want 422: %s", r.status, r.body)
+		e := NewEnv(t, engine)
+		r := e.Post(t, e.Src, `{"cost": "много", "email": "bad", "userIdOwner": "abc", "name": 1, "referrer": {}}`)
+		if r.Status != 422 {
+			t.Fatalf("status %d, want 422: %s", r.Status, r.Body)
 		}
-		errorsOf(t, r.body)
-		dec := json.NewDecoder(bytes.NewReader(r.body))
+		ErrorsOf(t, r.Body)
+		dec := json.NewDecoder(bytes.NewReader(r.Body))
 		var order []string
 		depth := 0
 		for {
@@ -513,7 +513,7 @@ func TestWebhookErrorOrder(t *testing.T) {
 		for field, label := range map[string]string{"email": "Email", "userIdOwner": "ID Ответственного сотрудника",
 			"cost": "Сумма (Бюджет)", "referrer": "Источник перехода"} {
 			var body struct{ Errors map[string][]string }
-			json.Unmarshal(r.body, &body)
+			json.Unmarshal(r.Body, &body)
 			if msg := strings.Join(body.Errors[field], " "); !strings.Contains(msg, label) {
 				t.Errorf("%s: message %q does not name %q", field, msg, label)
 			}

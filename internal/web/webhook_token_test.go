@@ -22,13 +22,13 @@ import (
 // bits, distinct, and found by its hash, not by the token kept for display.
 func TestWebhookTokens(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+		e := NewEnv(t, engine)
 		ctx := context.Background()
 		const n = 64
 		seen := map[string]bool{}
 		ones, total := 0, 0
 		for i := range n {
-			src := must[lead.Source](t)(e.s.CreateSource(ctx, lead.Source{AccountID: e.acct.ID, Name: "Entropy " + id(int64(i)), Type: lead.SourceWebhook}))
+			src := Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Entropy " + ID(int64(i)), Type: lead.SourceWebhook}))
 			rest, ok := strings.CutPrefix(src.Token, "wh_")
 			if !ok {
 				t.Fatalf("token %q lacks its wh_ prefix", src.Token)
@@ -58,37 +58,37 @@ func TestWebhookTokens(t *testing.T) {
 		t.Run("LookedUpByHash", func(t *testing.T) {
 			db := rawDB(t, e)
 			// The shown token may change: the lookup goes by the hash.
-			if _, err := db.Exec("UPDATE sources SET token = 'wh_shown_only' WHERE id = $1", e.src.ID); err != nil {
+			if _, err := db.Exec("UPDATE sources SET token = 'wh_shown_only' WHERE id = $1", e.Src.ID); err != nil {
 				t.Fatal(err)
 			}
-			wantCreated(t, e.post(t, e.src, `{"phone": "79990008800"}`))
-			if r := e.do(t, http.MethodPost, e.srv.URL+"/hooks/wh_shown_only", []byte(`{"phone": "79990008801"}`)); r.status != 404 {
-				t.Fatalf("the shown token without its hash: %d, want 404", r.status)
+			WantCreated(t, e.Post(t, e.Src, `{"phone": "79990008800"}`))
+			if r := e.Do(t, http.MethodPost, e.Srv.URL+"/hooks/wh_shown_only", []byte(`{"phone": "79990008801"}`)); r.Status != 404 {
+				t.Fatalf("the shown token without its hash: %d, want 404", r.Status)
 			}
 			var hash string
-			if err := db.QueryRow("SELECT token_hash FROM sources WHERE id = $1", e.src.ID).Scan(&hash); err != nil {
+			if err := db.QueryRow("SELECT token_hash FROM sources WHERE id = $1", e.Src.ID).Scan(&hash); err != nil {
 				t.Fatal(err)
 			}
-			if hash != lead.HashToken(e.src.Token) {
+			if hash != lead.HashToken(e.Src.Token) {
 				t.Fatalf("token_hash %q is not the token's SHA-256", hash)
 			}
 			// And without the hash the token finds nothing.
-			if _, err := db.Exec("UPDATE sources SET token_hash = $1 WHERE id = $2", lead.HashToken("wh_other"), e.src.ID); err != nil {
+			if _, err := db.Exec("UPDATE sources SET token_hash = $1 WHERE id = $2", lead.HashToken("wh_other"), e.Src.ID); err != nil {
 				t.Fatal(err)
 			}
-			if r := e.post(t, e.src, `{"phone": "79990008802"}`); r.status != 404 {
-				t.Fatalf("token whose hash changed: %d, want 404", r.status)
+			if r := e.Post(t, e.Src, `{"phone": "79990008802"}`); r.Status != 404 {
+				t.Fatalf("token whose hash changed: %d, want 404", r.Status)
 			}
 		})
 	})
 }
 
 // rawDB opens the env's database beside its store.
-func rawDB(t *testing.T, e *env) *sql.DB {
+func rawDB(t *testing.T, e *Env) *sql.DB {
 	t.Helper()
-	driver, dsn := "sqlite", "file:"+e.dsn+"?_pragma=busy_timeout(5000)"
-	if e.engine == "postgres" {
-		driver, dsn = "pgx", e.dsn
+	driver, dsn := "sqlite", "file:"+e.DSN+"?_pragma=busy_timeout(5000)"
+	if e.Engine == "postgres" {
+		driver, dsn = "pgx", e.DSN
 	}
 	db, err := sql.Open(driver, dsn)
 	if err != nil {
@@ -103,18 +103,18 @@ func rawDB(t *testing.T, e *env) *sql.DB {
 // or created.
 func TestWebhookUnknownTokens(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		tok := e.src.Token
+		e := NewEnv(t, engine)
+		tok := e.Src.Token
 		var urls []string
 		for range 10_000 {
-			urls = append(urls, e.srv.URL+"/hooks/"+lead.NewToken("wh_"))
+			urls = append(urls, e.Srv.URL+"/hooks/"+lead.NewToken("wh_"))
 		}
 		for _, near := range []string{
 			tok[:len(tok)-1], tok + "A", strings.ToUpper(tok), strings.ToLower(tok), tok[3:], "wh_", tok + "=",
 			tok[:len(tok)-1] + string(tok[len(tok)-1]^1), lead.HashToken(tok), "wh_" + strings.Repeat("A", 43),
 			"wh_" + strings.Repeat("x", 1000), tok[:10] + "%2F" + tok[10:], "%20" + tok, tok + "%20",
 		} {
-			urls = append(urls, e.srv.URL+"/hooks/"+near)
+			urls = append(urls, e.Srv.URL+"/hooks/"+near)
 		}
 		var mu sync.Mutex
 		statuses := map[int]int{}
@@ -123,13 +123,13 @@ func TestWebhookUnknownTokens(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for u := range next {
-					r, err := send(e.client, http.MethodPost, u, []byte(`{"phone": "79990009900"}`))
+					r, err := Send(e.Client, http.MethodPost, u, []byte(`{"phone": "79990009900"}`))
 					if err != nil {
 						t.Error(err)
 						continue
 					}
 					mu.Lock()
-					statuses[r.status]++
+					statuses[r.Status]++
 					mu.Unlock()
 				}
 			})
@@ -142,11 +142,11 @@ func TestWebhookUnknownTokens(t *testing.T) {
 		if statuses[404] != len(urls) {
 			t.Fatalf("answers %v, want %d × 404", statuses, len(urls))
 		}
-		if n := e.countLeads(t); n != 0 {
+		if n := e.CountLeads(t); n != 0 {
 			t.Fatalf("%d leads created", n)
 		}
-		for _, s := range []lead.Source{e.src, e.disabled, e.other.src} {
-			if n := len(e.deliveries(t, s)); n != 0 {
+		for _, s := range []lead.Source{e.Src, e.Disabled, e.Other.Src} {
+			if n := len(e.Deliveries(t, s)); n != 0 {
 				t.Fatalf("source %d has %d delivery rows", s.ID, n)
 			}
 		}
@@ -158,41 +158,41 @@ func TestWebhookUnknownTokens(t *testing.T) {
 // reaches a real URL, and another address still gets its 404s.
 func TestWebhookMissLimit(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine, func(c *web.Config) { c.MissRate, c.MissBurst = rate.Limit(0.01), 5 })
-		miss := func(c *http.Client) response {
-			r, err := send(c, http.MethodPost, e.srv.URL+"/hooks/"+lead.NewToken("wh_"), []byte(`{"phone": "79990009901"}`))
+		e := NewEnv(t, engine, func(c *web.Config) { c.MissRate, c.MissBurst = rate.Limit(0.01), 5 })
+		miss := func(c *http.Client) Response {
+			r, err := Send(c, http.MethodPost, e.Srv.URL+"/hooks/"+lead.NewToken("wh_"), []byte(`{"phone": "79990009901"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
 			return r
 		}
 		for i := range 5 {
-			if r := miss(e.client); r.status != 404 {
-				t.Fatalf("miss %d: %d, want 404", i+1, r.status)
+			if r := miss(e.Client); r.Status != 404 {
+				t.Fatalf("miss %d: %d, want 404", i+1, r.Status)
 			}
 		}
-		r := miss(e.client)
-		if r.status != http.StatusTooManyRequests {
-			t.Fatalf("sixth miss: %d, want 429: %s", r.status, r.body)
+		r := miss(e.Client)
+		if r.Status != http.StatusTooManyRequests {
+			t.Fatalf("sixth miss: %d, want 429: %s", r.Status, r.Body)
 		}
-		errorsOf(t, r.body)
-		wantRetryAfter(t, r)
+		ErrorsOf(t, r.Body)
+		WantRetryAfter(t, r)
 		// Requests to a real URL take nothing from the bucket and are not limited.
 		for range 3 {
-			wantCreated(t, e.post(t, e.src, `{"phone": "79990009902"}`))
+			WantCreated(t, e.Post(t, e.Src, `{"phone": "79990009902"}`))
 		}
-		if r := e.post(t, e.disabled, `{"phone": "79990009902"}`); r.status != 410 {
-			t.Fatalf("disabled source from a limited address: %d, want 410", r.status)
+		if r := e.Post(t, e.Disabled, `{"phone": "79990009902"}`); r.Status != 410 {
+			t.Fatalf("disabled source from a limited address: %d, want 410", r.Status)
 		}
 		// Another address has its own bucket.
 		other := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
 			LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
 		defer other.CloseIdleConnections()
-		if r := miss(other); r.status != 404 {
-			t.Fatalf("miss from 127.0.0.2: %d, want 404", r.status)
+		if r := miss(other); r.Status != 404 {
+			t.Fatalf("miss from 127.0.0.2: %d, want 404", r.Status)
 		}
-		if r := miss(e.client); r.status != http.StatusTooManyRequests {
-			t.Fatalf("127.0.0.1 again: %d, want 429", r.status)
+		if r := miss(e.Client); r.Status != http.StatusTooManyRequests {
+			t.Fatalf("127.0.0.1 again: %d, want 429", r.Status)
 		}
 	})
 }
@@ -203,56 +203,56 @@ func TestWebhookMissLimit(t *testing.T) {
 // process), after the old URL was just used (warm in any cache).
 func TestWebhookRotateAndDisable(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := newAPIEnv(t, engine)
+		a := NewAPIEnv(t, engine)
 		ctx := context.Background()
 		body := `{"phone": "79990009903"}`
-		path := func(src lead.Source, op string) string { return "/api/v1/sources/" + id(src.ID) + "/" + op }
-		newToken := func(r response) lead.Source {
+		path := func(src lead.Source, op string) string { return "/api/v1/sources/" + ID(src.ID) + "/" + op }
+		newToken := func(r Response) lead.Source {
 			t.Helper()
-			u, _ := dataOf(t, want(t, r, 200))["url"].(string)
+			u, _ := DataOf(t, Want(t, r, 200))["url"].(string)
 			_, tok, ok := strings.Cut(u, "/hooks/")
 			if !ok {
-				t.Fatalf("no webhook URL in %s", r.body)
+				t.Fatalf("no webhook URL in %s", r.Body)
 			}
 			return lead.Source{Token: tok}
 		}
 		for _, via := range []string{"API", "store"} {
 			t.Run(via, func(t *testing.T) {
-				src := must[lead.Source](t)(a.s.CreateSource(ctx, lead.Source{AccountID: a.acct.ID, Name: "Rotate via " + via, Type: lead.SourceWebhook}))
+				src := Must[lead.Source](t)(a.Store.CreateSource(ctx, lead.Source{AccountID: a.Acct.ID, Name: "Rotate via " + via, Type: lead.SourceWebhook}))
 				old := src
 				for range 3 {
-					wantCreated(t, a.post(t, old, body))
+					WantCreated(t, a.Post(t, old, body))
 				}
 				var fresh lead.Source
 				if via == "API" {
-					fresh = newToken(a.call(t, http.MethodPost, path(src, "rotate"), ""))
+					fresh = newToken(a.Call(t, http.MethodPost, path(src, "rotate"), ""))
 				} else {
-					fresh = must[lead.Source](t)(a.s.RotateSourceToken(ctx, a.acct.ID, src.ID))
+					fresh = Must[lead.Source](t)(a.Store.RotateSourceToken(ctx, a.Acct.ID, src.ID))
 				}
 				if fresh.Token == old.Token {
 					t.Fatal("rotation kept the token")
 				}
-				if r := a.post(t, old, body); r.status != 404 {
-					t.Fatalf("old URL right after rotation: %d, want 404", r.status)
+				if r := a.Post(t, old, body); r.Status != 404 {
+					t.Fatalf("old URL right after rotation: %d, want 404", r.Status)
 				}
-				wantCreated(t, a.post(t, fresh, body))
+				WantCreated(t, a.Post(t, fresh, body))
 
 				if via == "API" {
-					want(t, a.call(t, http.MethodPost, path(src, "disable"), ""), 200)
+					Want(t, a.Call(t, http.MethodPost, path(src, "disable"), ""), 200)
 				} else {
-					must[lead.Source](t)(a.s.SetSourceEnabled(ctx, a.acct.ID, src.ID, false))
+					Must[lead.Source](t)(a.Store.SetSourceEnabled(ctx, a.Acct.ID, src.ID, false))
 				}
-				if r := a.post(t, fresh, body); r.status != 410 {
-					t.Fatalf("right after disabling: %d, want 410", r.status)
+				if r := a.Post(t, fresh, body); r.Status != 410 {
+					t.Fatalf("right after disabling: %d, want 410", r.Status)
 				}
 				if via == "API" {
-					want(t, a.call(t, http.MethodPost, path(src, "enable"), ""), 200)
+					Want(t, a.Call(t, http.MethodPost, path(src, "enable"), ""), 200)
 				} else {
-					must[lead.Source](t)(a.s.SetSourceEnabled(ctx, a.acct.ID, src.ID, true))
+					Must[lead.Source](t)(a.Store.SetSourceEnabled(ctx, a.Acct.ID, src.ID, true))
 				}
-				wantCreated(t, a.post(t, fresh, body))
-				if r := a.post(t, old, body); r.status != 404 {
-					t.Fatalf("old URL after enabling again: %d, want 404", r.status)
+				WantCreated(t, a.Post(t, fresh, body))
+				if r := a.Post(t, old, body); r.Status != 404 {
+					t.Fatalf("old URL after enabling again: %d, want 404", r.Status)
 				}
 			})
 		}
@@ -266,36 +266,36 @@ func TestWebhookRotateAndDisable(t *testing.T) {
 // nothing is written for the old copy.
 func TestWebhookSourceChangedElsewhere(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+		e := NewEnv(t, engine)
 		db := rawDB(t, e)
 		change := func(q string) {
 			t.Helper()
-			wantCreated(t, e.post(t, e.src, `{"phone": "79990007700"}`)) // the server reads and keeps the source
-			if _, err := db.Exec(q, e.src.ID); err != nil {
+			WantCreated(t, e.Post(t, e.Src, `{"phone": "79990007700"}`)) // the server reads and keeps the source
+			if _, err := db.Exec(q, e.Src.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
 		countDeliveries := func() int {
 			var n int
-			if err := db.QueryRow("SELECT count(*) FROM deliveries WHERE source_id = $1", e.src.ID).Scan(&n); err != nil {
+			if err := db.QueryRow("SELECT count(*) FROM deliveries WHERE source_id = $1", e.Src.ID).Scan(&n); err != nil {
 				t.Fatal(err)
 			}
 			return n
 		}
 
 		change("UPDATE sources SET enabled = FALSE WHERE id = $1")
-		if r := e.post(t, e.src, `{"phone": "79990007701"}`); r.status != http.StatusGone {
-			t.Fatalf("a lead to a source disabled elsewhere: %d %s, want 410", r.status, r.body)
+		if r := e.Post(t, e.Src, `{"phone": "79990007701"}`); r.Status != http.StatusGone {
+			t.Fatalf("a lead to a source disabled elsewhere: %d %s, want 410", r.Status, r.Body)
 		}
-		if _, err := db.Exec("UPDATE sources SET enabled = TRUE WHERE id = $1", e.src.ID); err != nil {
+		if _, err := db.Exec("UPDATE sources SET enabled = TRUE WHERE id = $1", e.Src.ID); err != nil {
 			t.Fatal(err)
 		}
 
 		change(`UPDATE sources SET aliases = '{"kto_eto":"name"}' WHERE id = $1`)
 		before := countDeliveries()
-		r := e.post(t, e.src, "kto_eto=Ivan&Phone=79990007702", "Content-Type", "application/x-www-form-urlencoded")
-		if data := wantCreated(t, r); string(data["name"]) != `"Ivan"` {
-			t.Fatalf("a form read with the source's new aliases: %s", r.body)
+		r := e.Post(t, e.Src, "kto_eto=Ivan&Phone=79990007702", "Content-Type", "application/x-www-form-urlencoded")
+		if data := WantCreated(t, r); string(data["name"]) != `"Ivan"` {
+			t.Fatalf("a form read with the source's new aliases: %s", r.Body)
 		}
 		if got := countDeliveries(); got != before+1 {
 			t.Fatalf("%d delivery rows written for one request, want 1", got-before)
@@ -304,8 +304,8 @@ func TestWebhookSourceChangedElsewhere(t *testing.T) {
 		change("UPDATE sources SET token_hash = 'rotated elsewhere' WHERE id = $1")
 		before = countDeliveries()
 		for _, body := range []string{`{"phone": "79990007703"}`, `{"phone": 1`, `test=test`} {
-			if r := e.post(t, e.src, body); r.status != http.StatusNotFound {
-				t.Fatalf("%s to a token rotated elsewhere: %d %s, want 404", body, r.status, r.body)
+			if r := e.Post(t, e.Src, body); r.Status != http.StatusNotFound {
+				t.Fatalf("%s to a token rotated elsewhere: %d %s, want 404", body, r.Status, r.Body)
 			}
 		}
 		if got := countDeliveries(); got != before {

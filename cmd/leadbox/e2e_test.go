@@ -18,6 +18,7 @@ import (
 	"leadbox/internal/password"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 // seedRequest is the seed page's example request as the page writes it,
@@ -55,8 +56,8 @@ func TestSeedExample(t *testing.T) {
 		before := time.Now().Unix()
 		data := leadData(t, post(t, client, src.URL, fmt.Sprintf(seedRequest, owner)))
 		after := time.Now().Unix()
-		want := map[string]string{"name": `"test"`, "sourceId": id(src.ID), "phone": `"79998888888"`,
-			"email": `"fff@mail.ru"`, "userIdOwner": id(owner), "otherCount": "0"}
+		want := map[string]string{"name": `"test"`, "sourceId": webtest.ID(src.ID), "phone": `"79998888888"`,
+			"email": `"fff@mail.ru"`, "userIdOwner": webtest.ID(owner), "otherCount": "0"}
 		for _, k := range leadKeys {
 			switch k {
 			case "id":
@@ -114,7 +115,7 @@ func TestCLI(t *testing.T) {
 
 		t.Run("source rotate", func(t *testing.T) {
 			var rotated sourceOut
-			cliJSON(t, env, &rotated, cmd("source", "rotate", "--id", id(src.ID))...)
+			cliJSON(t, env, &rotated, cmd("source", "rotate", "--id", webtest.ID(src.ID))...)
 			if rotated.ID != src.ID || rotated.URL == src.URL || !strings.HasPrefix(rotated.URL, srv.url+"/hooks/") {
 				t.Fatalf("rotate printed %+v (was %s)", rotated, src.URL)
 			}
@@ -125,12 +126,12 @@ func TestCLI(t *testing.T) {
 
 		t.Run("source disable and enable", func(t *testing.T) {
 			var s sourceOut
-			cliJSON(t, env, &s, cmd("source", "disable", "--id", id(src.ID))...)
+			cliJSON(t, env, &s, cmd("source", "disable", "--id", webtest.ID(src.ID))...)
 			if s.Enabled || s.ID != src.ID {
 				t.Fatalf("disable printed %+v", s)
 			}
 			wantStatus(t, post(t, client, src.URL, `{"phone": "79990000003"}`), 410)
-			cliJSON(t, env, &s, cmd("source", "enable", "--id", id(src.ID))...)
+			cliJSON(t, env, &s, cmd("source", "enable", "--id", webtest.ID(src.ID))...)
 			if !s.Enabled || s.URL != src.URL {
 				t.Fatalf("enable printed %+v", s)
 			}
@@ -143,7 +144,7 @@ func TestCLI(t *testing.T) {
 				Body   string `json:"body"`
 				LeadID *int64 `json:"leadId"`
 			}
-			cliJSON(t, env, &log, cmd("source", "log", "--id", id(src.ID))...)
+			cliJSON(t, env, &log, cmd("source", "log", "--id", webtest.ID(src.ID))...)
 			var statuses []int
 			for _, d := range log {
 				statuses = append(statuses, d.Status)
@@ -198,8 +199,8 @@ func TestCLI(t *testing.T) {
 			}
 
 			var withDefaults sourceOut
-			cliJSON(t, env, &withDefaults, cmd("source", "create", "--name", "С умолчаниями", "--owner", id(user.ID),
-				"--stage", id(stage.ID), "--office", id(office.ID), "--city", id(city.ID))...)
+			cliJSON(t, env, &withDefaults, cmd("source", "create", "--name", "С умолчаниями", "--owner", webtest.ID(user.ID),
+				"--stage", webtest.ID(stage.ID), "--office", webtest.ID(office.ID), "--city", webtest.ID(city.ID))...)
 			data = wantCreatedLead(t, post(t, client, withDefaults.URL, `{"phone": "79990000005"}`))
 			for k, v := range map[string]int64{"userIdOwner": user.ID, "locationUnitId": office.ID, "locationCityId": city.ID,
 				"funnelStageId": stage.ID, "sourceId": withDefaults.ID} {
@@ -422,7 +423,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 			t.Fatal("no lead has firstId null")
 		}
 		for i, f := range firstIDs {
-			if f != "null" && f != id(first) {
+			if f != "null" && f != webtest.ID(first) {
 				t.Fatalf("answer %d has firstId %s, want %d", i, f, first)
 			}
 		}

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,43 +20,7 @@ import (
 // TestMain fails the package when a test leaves a server, a connection, a
 // database pool or a leadbox goroutine running.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(5 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked by the tests:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines(d time.Duration) string {
-	markers := []string{"main.serve(", "main.expireKeys(", "main.run(", "net/http.(*conn).serve",
-		"net/http.(*Server).Serve", "database/sql.(*DB).connectionOpener", "leadbox/internal/"}
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "leakedGoroutines") {
-				continue
-			}
-			for _, m := range markers {
-				if strings.Contains(g, m) {
-					leaked = append(leaked, g)
-					break
-				}
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	webtest.Main(m, "main.serve(", "main.expireKeys(", "main.run(", "net/http.(*Server).Serve")
 }
 
 const adminPassword = "correct horse battery staple"
@@ -210,8 +172,6 @@ func adminID(t *testing.T, getenv func(string) string, dsn string) int64 {
 	t.Fatalf("no admin in %+v", users)
 	return 0
 }
-
-func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 var leadKeys = strings.Fields(`id firstId name sourceId clientId phone email notAnswer userIdCreate userIdUpdate
 	dtCreate dtUpdate dtNotAnswer locationUnitId locationCityId funnelStageId userIdOwner otherCount cost remoteId

@@ -10,6 +10,7 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 // isolationBodies are valid bodies for every documented operation that takes
@@ -43,11 +44,11 @@ var isolationBodies = map[string]string{
 // other account's references is refused.
 func TestAPIIsolation(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
+		a := webtest.NewAPIEnv(t, engine)
 		ctx := context.Background()
 		phone := "79990003344"
-		mine := Must[lead.Lead](t)(a.Store.AddLead(ctx, store.NewLead{AccountID: a.Acct.ID, Input: lead.Input{Phone: &phone}}))
-		myClient := Must[lead.Client](t)(a.Store.CreateClient(ctx, lead.Client{AccountID: a.Acct.ID, Name: "Мой клиент"}))
+		mine := webtest.Must[lead.Lead](t)(a.Store.AddLead(ctx, store.NewLead{AccountID: a.Acct.ID, Input: lead.Input{Phone: &phone}}))
+		myClient := webtest.Must[lead.Client](t)(a.Store.CreateClient(ctx, lead.Client{AccountID: a.Acct.ID, Name: "Мой клиент"}))
 		o := a.Other
 		sides := []struct {
 			name          string
@@ -69,11 +70,11 @@ func TestAPIIsolation(t *testing.T) {
 				vars: strings.NewReplacer("{{otherUser}}", fmt.Sprint(a.Manager.ID), "{{otherStage}}", fmt.Sprint(a.Stage.ID),
 					"{{otherOffice}}", fmt.Sprint(a.Office.ID)).Replace},
 		}
-		LoadDoc(t)
+		webtest.LoadDoc(t)
 		for _, side := range sides {
 			t.Run(side.name, func(t *testing.T) {
 				snapshot := accountSnapshot(t, a.Store, side.peer)
-				for _, rt := range OpenAPI.Routes {
+				for _, rt := range webtest.OpenAPI.Routes {
 					method := strings.ToUpper(rt.Method)
 					key := method + " " + rt.Path
 					body, hasBody := isolationBodies[key]
@@ -105,10 +106,10 @@ func TestAPIIsolation(t *testing.T) {
 						if r.Status != 200 {
 							t.Errorf("%s: %d", key, r.Status)
 						}
-						checkOwnRows(t, key, Decode(t, r.Body), side.account, side.peerLeadIDs)
+						checkOwnRows(t, key, webtest.Decode(t, r.Body), side.account, side.peerLeadIDs)
 					case method == "POST":
 						if r.Status/100 == 2 {
-							checkOwnRows(t, key, Decode(t, r.Body), side.account, side.peerLeadIDs)
+							checkOwnRows(t, key, webtest.Decode(t, r.Body), side.account, side.peerLeadIDs)
 						}
 						if (rt.Path == "/api/v1/leads" || rt.Path == "/api/v1/sources") && r.Status != 422 {
 							t.Errorf("%s with the other account's references: %d, want 422: %s", key, r.Status, r.Body)
@@ -131,7 +132,7 @@ func checkOwnRows(t *testing.T, key string, v any, account int64, peerLeads []in
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
-			if id, ok := v["accountId"]; ok && Num(t, id) != account {
+			if id, ok := v["accountId"]; ok && webtest.Num(t, id) != account {
 				t.Errorf("%s: answer holds a row of account %v", key, id)
 			}
 			for _, x := range v {
@@ -145,9 +146,9 @@ func checkOwnRows(t *testing.T, key string, v any, account int64, peerLeads []in
 	}
 	walk(v)
 	if strings.HasPrefix(key, "GET /api/v1/leads") {
-		for _, l := range ListOf(t, v.(map[string]any)) {
+		for _, l := range webtest.ListOf(t, v.(map[string]any)) {
 			for _, p := range peerLeads {
-				if Num(t, l["id"]) == p {
+				if webtest.Num(t, l["id"]) == p {
 					t.Errorf("%s: lists the other account's lead %d", key, p)
 				}
 			}
@@ -160,25 +161,25 @@ func accountSnapshot(t *testing.T, s *store.Store, account int64) string {
 	t.Helper()
 	ctx := context.Background()
 	var b strings.Builder
-	leads := Must[[]lead.Lead](t)(s.ListLeads(ctx, account, store.LeadFilter{Limit: 500}))
+	leads := webtest.Must[[]lead.Lead](t)(s.ListLeads(ctx, account, store.LeadFilter{Limit: 500}))
 	for _, l := range leads {
 		fmt.Fprintf(&b, "lead %d %v %v %v %v %d;", l.ID, l.Name, l.ClientID, l.NotAnswer, l.UserIDUpdate, l.DtUpdate)
 	}
-	for _, src := range Must[[]store.SourceStats](t)(s.ListSources(ctx, account)) {
+	for _, src := range webtest.Must[[]store.SourceStats](t)(s.ListSources(ctx, account)) {
 		fmt.Fprintf(&b, "source %d %s %v %s;", src.ID, src.Name, src.Enabled, src.Token)
 	}
-	for _, u := range Must[[]lead.User](t)(s.ListUsers(ctx, account)) {
+	for _, u := range webtest.Must[[]lead.User](t)(s.ListUsers(ctx, account)) {
 		fmt.Fprintf(&b, "user %d %s %v %s;", u.ID, u.Name, u.Active, u.PasswordHash)
 	}
 	for _, k := range []store.RefKind{store.Offices, store.Cities} {
-		for _, r := range Must[[]lead.Ref](t)(s.ListRefs(ctx, k, account)) {
+		for _, r := range webtest.Must[[]lead.Ref](t)(s.ListRefs(ctx, k, account)) {
 			fmt.Fprintf(&b, "%s %d %s;", k, r.ID, r.Name)
 		}
 	}
-	for _, st := range Must[[]lead.Stage](t)(s.ListStages(ctx, account)) {
+	for _, st := range webtest.Must[[]lead.Stage](t)(s.ListStages(ctx, account)) {
 		fmt.Fprintf(&b, "stage %d %s %d;", st.ID, st.Name, st.Position)
 	}
-	for _, c := range Must[[]lead.Client](t)(s.ListClients(ctx, account, "", 0, 500)) {
+	for _, c := range webtest.Must[[]lead.Client](t)(s.ListClients(ctx, account, "", 0, 500)) {
 		fmt.Fprintf(&b, "client %d %s;", c.ID, c.Name)
 	}
 	return b.String()

@@ -10,11 +10,12 @@ import (
 
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 func TestAPIAuth(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
+		a := webtest.NewAPIEnv(t, engine)
 		for name, auth := range map[string]string{
 			"Missing":   "",
 			"NotBearer": "Basic " + a.Token,
@@ -23,15 +24,15 @@ func TestAPIAuth(t *testing.T) {
 		} {
 			t.Run(name, func(t *testing.T) {
 				r := a.Call(t, "GET", "/api/v1/leads", "", "Authorization", auth)
-				WantAPIError(t, r, http.StatusUnauthorized, "token")
+				webtest.WantAPIError(t, r, http.StatusUnauthorized, "token")
 				if !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
 					t.Errorf("WWW-Authenticate %q", r.Header.Get("WWW-Authenticate"))
 				}
 			})
 		}
 		t.Run("LastUsed", func(t *testing.T) {
-			Want(t, a.Call(t, "GET", "/api/v1/leads", ""), 200)
-			toks := Must[[]StoreToken](t)(ListTokens(a))
+			webtest.Want(t, a.Call(t, "GET", "/api/v1/leads", ""), 200)
+			toks := webtest.Must[[]webtest.StoreToken](t)(webtest.ListTokens(a))
 			if toks[0].LastUsed == nil {
 				t.Fatal("last-used time not recorded")
 			}
@@ -40,46 +41,46 @@ func TestAPIAuth(t *testing.T) {
 			if err := a.Store.RevokeAPIToken(context.Background(), a.Acct.ID, a.TokenRow.ID); err != nil {
 				t.Fatal(err)
 			}
-			WantAPIError(t, a.Call(t, "GET", "/api/v1/leads", ""), http.StatusUnauthorized, "token")
+			webtest.WantAPIError(t, a.Call(t, "GET", "/api/v1/leads", ""), http.StatusUnauthorized, "token")
 		})
 	})
 }
 
 func TestAPIRouting(t *testing.T) {
-	a := NewAPIEnv(t, "sqlite")
+	a := webtest.NewAPIEnv(t, "sqlite")
 	t.Run("MethodNotAllowed", func(t *testing.T) {
 		r := a.Call(t, "PUT", "/api/v1/leads", "{}")
-		WantAPIError(t, r, http.StatusMethodNotAllowed, "method")
+		webtest.WantAPIError(t, r, http.StatusMethodNotAllowed, "method")
 		if allow := r.Header.Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "POST") {
 			t.Errorf("Allow %q", allow)
 		}
 	})
 	t.Run("UnknownPath", func(t *testing.T) {
-		WantAPIError(t, a.Call(t, "GET", "/api/v1/nothing", ""), http.StatusNotFound, "path")
+		webtest.WantAPIError(t, a.Call(t, "GET", "/api/v1/nothing", ""), http.StatusNotFound, "path")
 	})
 	t.Run("BadID", func(t *testing.T) {
-		WantAPIError(t, a.Call(t, "GET", "/api/v1/leads/abc", ""), http.StatusNotFound, "id")
+		webtest.WantAPIError(t, a.Call(t, "GET", "/api/v1/leads/abc", ""), http.StatusNotFound, "id")
 	})
 }
 
 func TestAPILeadCreate(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
+		a := webtest.NewAPIEnv(t, engine)
 		t.Run("OK", func(t *testing.T) {
 			r := a.Call(t, "POST", "/api/v1/leads", a.Vars(`{"name":"Иван <b>","phone":79998888888,"email":"fff@mail.ru",
 				"userIdOwner":"{{manager}}","funnelStageId":{{stage}},"utmCampaign":"spring","custom":1}`))
-			d := WantCreated(t, r)
-			if StrOf(t, "phone", d["phone"]) != "79998888888" || StrOf(t, "name", d["name"]) != "Иван <b>" {
+			d := webtest.WantCreated(t, r)
+			if webtest.StrOf(t, "phone", d["phone"]) != "79998888888" || webtest.StrOf(t, "name", d["name"]) != "Иван <b>" {
 				t.Errorf("lead %s", r.Body)
 			}
-			if IntOf(t, "userIdCreate", d["userIdCreate"]) != a.Admin.ID {
+			if webtest.IntOf(t, "userIdCreate", d["userIdCreate"]) != a.Admin.ID {
 				t.Errorf("userIdCreate %s, want the token's creator %d", d["userIdCreate"], a.Admin.ID)
 			}
 			if string(d["sourceId"]) != "null" || string(d["firstId"]) != "null" {
 				t.Errorf("sourceId %s firstId %s", d["sourceId"], d["firstId"])
 			}
 			// The same phone in another format is a duplicate.
-			d2 := WantCreated(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":"+7 (999) 888-88-88"}`))
+			d2 := webtest.WantCreated(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":"+7 (999) 888-88-88"}`))
 			if string(d2["firstId"]) != string(d["id"]) || string(d2["otherCount"]) != "1" {
 				t.Errorf("duplicate: firstId %s otherCount %s, want %s 1", d2["firstId"], d2["otherCount"], d["id"])
 			}
@@ -98,20 +99,20 @@ func TestAPILeadCreate(t *testing.T) {
 		})
 		t.Run("ErrFields", func(t *testing.T) {
 			r := a.Call(t, "POST", "/api/v1/leads", a.Vars(`{"phone":"abc","userIdOwner":"{{otherUser}}","cost":1.5}`))
-			WantAPIError(t, r, 422, "phone", "cost")
+			webtest.WantAPIError(t, r, 422, "phone", "cost")
 			r = a.Call(t, "POST", "/api/v1/leads", a.Vars(`{"phone":"79990000000","userIdOwner":{{otherUser}},"sourceId":{{otherSrc}}}`))
-			WantAPIError(t, r, 422, "userIdOwner", "sourceId")
+			webtest.WantAPIError(t, r, 422, "userIdOwner", "sourceId")
 		})
 		t.Run("ErrMalformed", func(t *testing.T) {
-			WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":`), 400, "body")
-			WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `[1]`), 400, "body")
+			webtest.WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":`), 400, "body")
+			webtest.WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `[1]`), 400, "body")
 		})
 		t.Run("ErrContentType", func(t *testing.T) {
-			WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":"79990000001"}`, "Content-Type", "application/xml"), 415, "Content-Type")
+			webtest.WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":"79990000001"}`, "Content-Type", "application/xml"), 415, "Content-Type")
 		})
 		t.Run("ErrTooLarge", func(t *testing.T) {
 			big := `{"phone":"79990000002","pad":"` + strings.Repeat("x", web.MaxAPIBody) + `"}`
-			WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", big), 413, "body")
+			webtest.WantAPIError(t, a.Call(t, "POST", "/api/v1/leads", big), 413, "body")
 		})
 		t.Run("NotDelivered", func(t *testing.T) {
 			if n := len(a.Deliveries(t, a.Src)); n != 0 {
@@ -122,12 +123,12 @@ func TestAPILeadCreate(t *testing.T) {
 }
 
 // addLeads creates n leads through the API and returns their ids.
-func (a *APIEnv) addLeads(t *testing.T, n int, body func(i int) string) []int64 {
+func addLeads(a *webtest.APIEnv, t *testing.T, n int, body func(i int) string) []int64 {
 	t.Helper()
 	var ids []int64
 	for i := range n {
-		d := WantCreated(t, a.Call(t, "POST", "/api/v1/leads", body(i)))
-		ids = append(ids, IntOf(t, "id", d["id"]))
+		d := webtest.WantCreated(t, a.Call(t, "POST", "/api/v1/leads", body(i)))
+		ids = append(ids, webtest.IntOf(t, "id", d["id"]))
 	}
 	return ids
 }
@@ -135,20 +136,20 @@ func (a *APIEnv) addLeads(t *testing.T, n int, body func(i int) string) []int64 
 func leadIDs(t testing.TB, v map[string]any) []int64 {
 	t.Helper()
 	var out []int64
-	for _, l := range ListOf(t, v) {
-		out = append(out, Num(t, l["id"]))
+	for _, l := range webtest.ListOf(t, v) {
+		out = append(out, webtest.Num(t, l["id"]))
 	}
 	return out
 }
 
 func TestAPILeadList(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
-		ivan := a.addLeads(t, 1, func(int) string {
+		a := webtest.NewAPIEnv(t, engine)
+		ivan := addLeads(a, t, 1, func(int) string {
 			return a.Vars(`{"name":"Иван Петров","phone":"8 (912) 345-67-89","sourceId":{{src}},"funnelStageId":{{stage}},"userIdOwner":{{manager}}}`)
 		})[0]
-		maria := a.addLeads(t, 1, func(int) string { return `{"name":"Maria","email":"Maria@Example.com"}` })[0]
-		dup := a.addLeads(t, 1, func(int) string { return `{"phone":"+79123456789"}` })[0]
+		maria := addLeads(a, t, 1, func(int) string { return `{"name":"Maria","email":"Maria@Example.com"}` })[0]
+		dup := addLeads(a, t, 1, func(int) string { return `{"phone":"+79123456789"}` })[0]
 		cases := []struct {
 			name, query string
 			want        []int64
@@ -187,7 +188,7 @@ func TestAPILeadList(t *testing.T) {
 			{"sourceId=abc", "sourceId"}, {"from=yesterday", "from"}, {"to=2024-13-01", "to"}, {"duplicates=maybe", "duplicates"},
 		} {
 			t.Run("Err_"+bad.query, func(t *testing.T) {
-				WantAPIError(t, a.Call(t, "GET", "/api/v1/leads?"+bad.query, ""), 422, bad.key)
+				webtest.WantAPIError(t, a.Call(t, "GET", "/api/v1/leads?"+bad.query, ""), 422, bad.key)
 			})
 		}
 		t.Run("Limit500", func(t *testing.T) {
@@ -207,8 +208,8 @@ func urlq(s string) string {
 // new leads keep arriving between pages.
 func TestAPILeadCursor(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
-		ids := a.addLeads(t, 7, func(i int) string { return fmt.Sprintf(`{"phone":"7999100%04d"}`, i) })
+		a := webtest.NewAPIEnv(t, engine)
+		ids := addLeads(a, t, 7, func(i int) string { return fmt.Sprintf(`{"phone":"7999100%04d"}`, i) })
 		var seen []int64
 		path := "/api/v1/leads?limit=3"
 		for pages := 0; ; pages++ {
@@ -218,7 +219,7 @@ func TestAPILeadCursor(t *testing.T) {
 			v := a.Get(t, path)
 			seen = append(seen, leadIDs(t, v)...)
 			// A new lead arrives between pages: it must not shift the pages.
-			a.addLeads(t, 1, func(int) string { return fmt.Sprintf(`{"phone":"7999200%04d"}`, pages) })
+			addLeads(a, t, 1, func(int) string { return fmt.Sprintf(`{"phone":"7999200%04d"}`, pages) })
 			next, _ := v["nextCursor"].(string)
 			if next == "" {
 				break
@@ -237,64 +238,64 @@ func TestAPILeadCursor(t *testing.T) {
 
 func TestAPILeadEdit(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
-		id := a.addLeads(t, 1, func(int) string { return `{"name":"Олег","phone":"79995550000"}` })[0]
+		a := webtest.NewAPIEnv(t, engine)
+		id := addLeads(a, t, 1, func(int) string { return `{"name":"Олег","phone":"79995550000"}` })[0]
 		path := fmt.Sprintf("/api/v1/leads/%d", id)
 		t.Run("Get", func(t *testing.T) {
 			r := a.Call(t, "GET", path, "")
-			if IntOf(t, "id", LeadData(t, r.Body)["id"]) != id {
+			if webtest.IntOf(t, "id", webtest.LeadData(t, r.Body)["id"]) != id {
 				t.Fatal(string(r.Body))
 			}
 		})
 		t.Run("UpdateStage", func(t *testing.T) {
 			r := a.Call(t, "PATCH", path, a.Vars(`{"funnelStageId":{{stage}},"email":"oleg@example.com"}`))
-			d := LeadData(t, r.Body)
-			if IntOf(t, "funnelStageId", d["funnelStageId"]) != a.Stage.ID || StrOf(t, "email", d["email"]) != "oleg@example.com" {
+			d := webtest.LeadData(t, r.Body)
+			if webtest.IntOf(t, "funnelStageId", d["funnelStageId"]) != a.Stage.ID || webtest.StrOf(t, "email", d["email"]) != "oleg@example.com" {
 				t.Errorf("%s", r.Body)
 			}
-			if IntOf(t, "userIdUpdate", d["userIdUpdate"]) != a.Admin.ID || IntOf(t, "dtUpdate", d["dtUpdate"]) == 0 {
+			if webtest.IntOf(t, "userIdUpdate", d["userIdUpdate"]) != a.Admin.ID || webtest.IntOf(t, "dtUpdate", d["dtUpdate"]) == 0 {
 				t.Errorf("userIdUpdate %s dtUpdate %s", d["userIdUpdate"], d["dtUpdate"])
 			}
-			if StrOf(t, "name", d["name"]) != "Олег" {
+			if webtest.StrOf(t, "name", d["name"]) != "Олег" {
 				t.Errorf("an absent field changed: %s", d["name"])
 			}
 		})
 		t.Run("ClearField", func(t *testing.T) {
-			d := LeadData(t, a.Call(t, "PATCH", path, `{"name":null,"phone":"8 999 555-00-01"}`).Body)
-			if string(d["name"]) != "null" || StrOf(t, "phone", d["phone"]) != "79995550001" {
+			d := webtest.LeadData(t, a.Call(t, "PATCH", path, `{"name":null,"phone":"8 999 555-00-01"}`).Body)
+			if string(d["name"]) != "null" || webtest.StrOf(t, "phone", d["phone"]) != "79995550001" {
 				t.Errorf("name %s phone %s", d["name"], d["phone"])
 			}
 		})
 		t.Run("ErrUnknownKey", func(t *testing.T) {
-			WantAPIError(t, a.Call(t, "PATCH", path, `{"stage":1,"notAnswer":true}`), 422, "stage", "notAnswer")
+			webtest.WantAPIError(t, a.Call(t, "PATCH", path, `{"stage":1,"notAnswer":true}`), 422, "stage", "notAnswer")
 		})
 		t.Run("ErrFields", func(t *testing.T) {
-			WantAPIError(t, a.Call(t, "PATCH", path, a.Vars(`{"userIdOwner":"abc","funnelStageId":{{otherStage}}}`)), 422, "userIdOwner")
-			WantAPIError(t, a.Call(t, "PATCH", path, a.Vars(`{"funnelStageId":{{otherStage}}}`)), 422, "funnelStageId")
-			WantAPIError(t, a.Call(t, "PATCH", path, `{"phone":null,"email":null}`), 422, "phone")
-			WantAPIError(t, a.Call(t, "PATCH", path, `{"name":`), 400, "body")
+			webtest.WantAPIError(t, a.Call(t, "PATCH", path, a.Vars(`{"userIdOwner":"abc","funnelStageId":{{otherStage}}}`)), 422, "userIdOwner")
+			webtest.WantAPIError(t, a.Call(t, "PATCH", path, a.Vars(`{"funnelStageId":{{otherStage}}}`)), 422, "funnelStageId")
+			webtest.WantAPIError(t, a.Call(t, "PATCH", path, `{"phone":null,"email":null}`), 422, "phone")
+			webtest.WantAPIError(t, a.Call(t, "PATCH", path, `{"name":`), 400, "body")
 		})
 		t.Run("NoAnswer", func(t *testing.T) {
-			d := LeadData(t, want2(t, a.Call(t, "POST", path+"/no-answer", ""), 200))
+			d := webtest.LeadData(t, want2(t, a.Call(t, "POST", path+"/no-answer", ""), 200))
 			if string(d["notAnswer"]) != "true" || string(d["dtNotAnswer"]) == "null" {
 				t.Errorf("notAnswer %s dtNotAnswer %s", d["notAnswer"], d["dtNotAnswer"])
 			}
 		})
 		t.Run("Client", func(t *testing.T) {
-			c := IDOf(t, Want(t, a.Call(t, "POST", "/api/v1/clients", `{"name":"ООО Ромашка"}`), 201))
-			d := LeadData(t, want2(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, c)), 200))
-			if IntOf(t, "clientId", d["clientId"]) != c {
+			c := webtest.IDOf(t, webtest.Want(t, a.Call(t, "POST", "/api/v1/clients", `{"name":"ООО Ромашка"}`), 201))
+			d := webtest.LeadData(t, want2(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, c)), 200))
+			if webtest.IntOf(t, "clientId", d["clientId"]) != c {
 				t.Errorf("clientId %s", d["clientId"])
 			}
-			WantAPIError(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, a.OtherClient.ID)), 422, "clientId")
-			WantAPIError(t, a.Call(t, "PUT", path+"/client", `{}`), 422, "clientId")
-			d = LeadData(t, want2(t, a.Call(t, "PUT", path+"/client", `{"clientId":null}`), 200))
+			webtest.WantAPIError(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, a.OtherClient.ID)), 422, "clientId")
+			webtest.WantAPIError(t, a.Call(t, "PUT", path+"/client", `{}`), 422, "clientId")
+			d = webtest.LeadData(t, want2(t, a.Call(t, "PUT", path+"/client", `{"clientId":null}`), 200))
 			if string(d["clientId"]) != "null" {
 				t.Errorf("clientId %s after unlinking", d["clientId"])
 			}
 		})
 		t.Run("Events", func(t *testing.T) {
-			events := ListOf(t, a.Get(t, path+"/events"))
+			events := webtest.ListOf(t, a.Get(t, path+"/events"))
 			var actions []string
 			for _, e := range events {
 				actions = append(actions, e["action"].(string))
@@ -304,15 +305,15 @@ func TestAPILeadEdit(t *testing.T) {
 			}
 		})
 		t.Run("Delete", func(t *testing.T) {
-			Want(t, a.Call(t, "DELETE", path, ""), 204)
-			WantAPIError(t, a.Call(t, "GET", path, ""), 404, "lead")
-			WantAPIError(t, a.Call(t, "DELETE", path, ""), 404, "lead")
+			webtest.Want(t, a.Call(t, "DELETE", path, ""), 204)
+			webtest.WantAPIError(t, a.Call(t, "GET", path, ""), 404, "lead")
+			webtest.WantAPIError(t, a.Call(t, "DELETE", path, ""), 404, "lead")
 		})
 	})
 }
 
 // want2 checks the status and returns the raw body.
-func want2(t testing.TB, r Response, status int) []byte {
+func want2(t testing.TB, r webtest.Response, status int) []byte {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
@@ -321,23 +322,23 @@ func want2(t testing.TB, r Response, status int) []byte {
 }
 
 func TestAPIRateLimit(t *testing.T) {
-	a := NewAPIEnv(t, "sqlite", func(c *web.Config) { c.APIRate, c.APIBurst = 1, 3 })
+	a := webtest.NewAPIEnv(t, "sqlite", func(c *web.Config) { c.APIRate, c.APIBurst = 1, 3 })
 	for range 3 {
-		Want(t, a.Call(t, "GET", "/api/v1/users", ""), 200)
+		webtest.Want(t, a.Call(t, "GET", "/api/v1/users", ""), 200)
 	}
 	r := a.Call(t, "GET", "/api/v1/users", "")
-	WantAPIError(t, r, http.StatusTooManyRequests, "rate")
+	webtest.WantAPIError(t, r, http.StatusTooManyRequests, "rate")
 	if r.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
 	}
 	// Another token has its own bucket.
-	Want(t, a.Call(t, "GET", "/api/v1/users", "", "Authorization", "Bearer "+a.OtherToken), 200)
+	webtest.Want(t, a.Call(t, "GET", "/api/v1/users", "", "Authorization", "Bearer "+a.OtherToken), 200)
 }
 
 // TestAPIEnglish: with Accept-Language: en every error message is English,
 // field labels included; without it, Russian.
 func TestAPIEnglish(t *testing.T) {
-	a := NewAPIEnv(t, "sqlite")
+	a := webtest.NewAPIEnv(t, "sqlite")
 	en := []string{"Accept-Language", "en"}
 	cases := []struct {
 		name         string
@@ -360,11 +361,11 @@ func TestAPIEnglish(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := a.Call(t, c.method, c.path, c.body, append(c.headers, en...)...)
-			if r.Status != c.status || !strings.Contains(string(r.Body), c.contains) || Cyrillic.Match(r.Body) {
+			if r.Status != c.status || !strings.Contains(string(r.Body), c.contains) || webtest.Cyrillic.Match(r.Body) {
 				t.Errorf("%d %s, want %d with %q in English", r.Status, r.Body, c.status, c.contains)
 			}
 			r = a.Call(t, c.method, c.path, c.body, c.headers...)
-			if !Cyrillic.Match(r.Body) {
+			if !webtest.Cyrillic.Match(r.Body) {
 				t.Errorf("without Accept-Language: %s, want Russian", r.Body)
 			}
 		})

@@ -9,14 +9,15 @@ import (
 
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 // TestOpenAPIRoutes: every route the server has is in the document, and
 // every documented route is one the server has.
 func TestOpenAPIRoutes(t *testing.T) {
-	LoadDoc(t)
+	webtest.LoadDoc(t)
 	var documented []string
-	for _, r := range OpenAPI.Routes {
+	for _, r := range webtest.OpenAPI.Routes {
 		documented = append(documented, strings.ToUpper(r.Method)+" "+r.Path)
 	}
 	slices.Sort(documented)
@@ -36,12 +37,12 @@ func TestOpenAPIRoutes(t *testing.T) {
 // TestOpenAPIDocument checks the document's shape: OpenAPI 3.1, every
 // operation has an id, a success answer and, unless public, the 401.
 func TestOpenAPIDocument(t *testing.T) {
-	LoadDoc(t)
-	if v := OpenAPI.Doc["openapi"]; v != "3.1.0" {
+	webtest.LoadDoc(t)
+	if v := webtest.OpenAPI.Doc["openapi"]; v != "3.1.0" {
 		t.Errorf("openapi = %v, want 3.1.0", v)
 	}
 	ids := map[string]bool{}
-	for _, r := range OpenAPI.Routes {
+	for _, r := range webtest.OpenAPI.Routes {
 		name := strings.ToUpper(r.Method) + " " + r.Path
 		id, _ := r.Op["operationId"].(string)
 		if id == "" || ids[id] {
@@ -76,7 +77,7 @@ func TestOpenAPIDocument(t *testing.T) {
 							t.Errorf("$ref %s does not resolve", ref)
 						}
 					}()
-					Lookup(strings.TrimPrefix(ref, "#"))
+					webtest.Lookup(strings.TrimPrefix(ref, "#"))
 				}()
 			}
 			for _, x := range v {
@@ -88,7 +89,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 		}
 	}
-	walk(OpenAPI.Doc)
+	walk(webtest.OpenAPI.Doc)
 }
 
 // TestOpenAPIServed: the document is served without a token, as JSON, and
@@ -96,7 +97,7 @@ func TestOpenAPIDocument(t *testing.T) {
 // 405 (so it exists), on both engines.
 func TestOpenAPIServed(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
+		a := webtest.NewAPIEnv(t, engine)
 		r := a.Do(t, "GET", a.Srv.URL+"/api/v1/openapi.json", nil)
 		if r.Status != http.StatusOK || r.Header.Get("Content-Type") != "application/json" {
 			t.Fatalf("openapi.json: %d %q", r.Status, r.Header.Get("Content-Type"))
@@ -105,14 +106,14 @@ func TestOpenAPIServed(t *testing.T) {
 		if err := json.Unmarshal(r.Body, &doc); err != nil || doc["openapi"] != "3.1.0" {
 			t.Fatalf("openapi.json is not an OpenAPI 3.1 document: %v", err)
 		}
-		for _, rt := range OpenAPI.Routes {
+		for _, rt := range webtest.OpenAPI.Routes {
 			path := strings.ReplaceAll(rt.Path, "{id}", "999999999")
 			r := a.Call(t, strings.ToUpper(rt.Method), path, "{}")
 			if r.Status == http.StatusMethodNotAllowed {
 				t.Errorf("%s %s: 405", rt.Method, path)
 			}
 			if r.Status == http.StatusNotFound {
-				if fields := ErrorsOf(t, r.Body); fields["path"] != nil {
+				if fields := webtest.ErrorsOf(t, r.Body); fields["path"] != nil {
 					t.Errorf("%s %s: the router has no such route", rt.Method, path)
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 // hostileCase is one hostile request to the webhook.
@@ -103,12 +104,12 @@ func hostileCases() []hostileCase {
 // first 64 KiB marked truncated when it was over the limit.
 func TestWebhookHostileInput(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		for _, c := range hostileCases() {
 			t.Run(c.name, func(t *testing.T) {
 				before := len(e.Deliveries(t, e.Src))
 				leads := e.CountLeads(t)
-				var r Response
+				var r webtest.Response
 				if c.chunked {
 					r = sendChunked(t, e.Client, e.Hook(e.Src), c.body)
 				} else {
@@ -121,11 +122,11 @@ func TestWebhookHostileInput(t *testing.T) {
 					t.Fatalf("Content-Type %q", ct)
 				}
 				if c.status == 201 {
-					WantCreated(t, r)
+					webtest.WantCreated(t, r)
 				} else if c.field != "" {
-					WantFieldError(t, r, c.status, c.field, "")
+					webtest.WantFieldError(t, r, c.status, c.field, "")
 				} else {
-					ErrorsOf(t, r.Body)
+					webtest.ErrorsOf(t, r.Body)
 				}
 				wantLeads := leads
 				if c.status == 201 {
@@ -143,12 +144,12 @@ func TestWebhookHostileInput(t *testing.T) {
 		}
 		t.Run("LogReadable", func(t *testing.T) {
 			// Admins read every hostile row, in the UI and over the API.
-			SetPasswords(t, e)
-			b := Login(t, e, "admin@example.com")
+			webtest.SetPasswords(t, e)
+			b := webtest.Login(t, e, "admin@example.com")
 			pages := 0
-			for next := "/sources/" + ID(e.Src.ID); next != ""; pages++ {
+			for next := "/sources/" + webtest.ID(e.Src.ID); next != ""; pages++ {
 				r := b.Get(next)
-				WantStatus(t, r, http.StatusOK, "delivery log page "+next)
+				webtest.WantStatus(t, r, http.StatusOK, "delivery log page "+next)
 				next = ""
 				if m := olderPage.FindSubmatch(r.Body); m != nil {
 					next = html.UnescapeString(string(m[1]))
@@ -158,7 +159,7 @@ func TestWebhookHostileInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := e.Do(t, http.MethodGet, e.Srv.URL+"/api/v1/sources/"+ID(e.Src.ID)+"/deliveries?limit=200", nil, "Authorization", "Bearer "+token)
+			r := e.Do(t, http.MethodGet, e.Srv.URL+"/api/v1/sources/"+webtest.ID(e.Src.ID)+"/deliveries?limit=200", nil, "Authorization", "Bearer "+token)
 			if r.Status != 200 || !json.Valid(r.Body) {
 				t.Fatalf("API delivery log: %d %.300s", r.Status, r.Body)
 			}
@@ -171,7 +172,7 @@ var olderPage = regexp.MustCompile(`<a href="(/sources/\d+\?before=[^"]+)"`)
 
 // sendChunked posts body with no Content-Length, so the client sends it in
 // chunks, in pieces of 4 KiB.
-func sendChunked(t testing.TB, c *http.Client, url string, body []byte) Response {
+func sendChunked(t testing.TB, c *http.Client, url string, body []byte) webtest.Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, &trickle{r: bytes.NewReader(body)})
 	if err != nil {
@@ -193,7 +194,7 @@ func sendChunked(t testing.TB, c *http.Client, url string, body []byte) Response
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	return webtest.Response{Status: res.StatusCode, Header: res.Header, Body: b}
 }
 
 // trickle hands out at most 4 KiB per Read and hides its length from

@@ -13,15 +13,16 @@ import (
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 func TestIdempotencyKey(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		const body = `{"phone": "79991112233", "name": "Повтор"}`
 
 		first := e.Post(t, e.Src, body, "Idempotency-Key", "order-1")
-		WantCreated(t, first)
+		webtest.WantCreated(t, first)
 		if h := first.Header.Get("Idempotent-Replayed"); h != "" {
 			t.Fatalf("a first answer says Idempotent-Replayed: %q", h)
 		}
@@ -62,7 +63,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 		t.Run("the same key with another body is a 422", func(t *testing.T) {
 			r := e.Post(t, e.Src, `{"phone": "79991112233", "name": "Другое"}`, "Idempotency-Key", "order-1")
-			WantFieldError(t, r, 422, "Idempotency-Key", "")
+			webtest.WantFieldError(t, r, 422, "Idempotency-Key", "")
 			if r.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatalf("a refused key says Idempotent-Replayed")
 			}
@@ -78,7 +79,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 		t.Run("another key creates another lead", func(t *testing.T) {
 			r := e.Post(t, e.Src, body, "Idempotency-Key", "order-2")
-			data := WantCreated(t, r)
+			data := webtest.WantCreated(t, r)
 			if r.Header.Get("Idempotent-Replayed") != "" || bytes.Equal(r.Body, first.Body) {
 				t.Fatalf("a new key was replayed")
 			}
@@ -93,7 +94,7 @@ func TestIdempotencyKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := e.Post(t, src, body, "Idempotency-Key", "order-1")
-			WantCreated(t, r)
+			webtest.WantCreated(t, r)
 			if r.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatalf("another source's key was replayed")
 			}
@@ -101,7 +102,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 		t.Run("a key of 255 characters is taken", func(t *testing.T) {
 			r := e.Post(t, e.Src, `{"phone": "79991112234"}`, "Idempotency-Key", strings.Repeat("ключ", 63)+"abc")
-			WantCreated(t, r)
+			webtest.WantCreated(t, r)
 		})
 
 		t.Run("a key of 256 characters is a 422", func(t *testing.T) {
@@ -109,7 +110,7 @@ func TestIdempotencyKey(t *testing.T) {
 			before := len(e.Deliveries(t, e.Src))
 			b := `{"phone": "79991112235"}`
 			r := e.Post(t, e.Src, b, "Idempotency-Key", strings.Repeat("k", 256))
-			WantFieldError(t, r, 422, "Idempotency-Key", "255")
+			webtest.WantFieldError(t, r, 422, "Idempotency-Key", "255")
 			if e.CountLeads(t) != n {
 				t.Fatalf("an over-long key created a lead")
 			}
@@ -128,7 +129,7 @@ func TestIdempotencyKey(t *testing.T) {
 			}
 			// Another body under the key is refused rather than run.
 			r3 := e.Post(t, e.Src, `{"phone": "79991112236"}`, "Idempotency-Key", "bad-1")
-			WantFieldError(t, r3, 422, "Idempotency-Key", "")
+			webtest.WantFieldError(t, r3, 422, "Idempotency-Key", "")
 		})
 
 		t.Run("a 400 is replayed", func(t *testing.T) {
@@ -153,7 +154,7 @@ func TestIdempotencyKey(t *testing.T) {
 			}
 			e.Store.SetSourceEnabled(ctx, e.Acct.ID, src.ID, true)
 			r := e.Post(t, src, b, "Idempotency-Key", "k")
-			WantCreated(t, r)
+			webtest.WantCreated(t, r)
 			if r.Header.Get("Idempotent-Replayed") != "" {
 				t.Fatalf("the 201 after the 410 says replayed")
 			}
@@ -165,13 +166,13 @@ func TestIdempotencyKey(t *testing.T) {
 // lead is created, and every answer is that lead's 201 or a 409 to retry.
 func TestIdempotencyConcurrent(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		const n = 24
 		body := []byte(`{"phone": "79995556677"}`)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n}}
 		defer client.CloseIdleConnections()
 		start := make(chan struct{})
-		answers := make([]Response, n)
+		answers := make([]webtest.Response, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i := range n {
@@ -179,7 +180,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				answers[i], errs[i] = Send(client, http.MethodPost, e.Hook(e.Src), body, "Idempotency-Key", "same")
+				answers[i], errs[i] = webtest.Send(client, http.MethodPost, e.Hook(e.Src), body, "Idempotency-Key", "same")
 			}()
 		}
 		close(start)
@@ -197,7 +198,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 					t.Fatalf("two different 201s for one key:\n%s\n%s", created, r.Body)
 				}
 			case 409:
-				WantFieldError(t, r, 409, "Idempotency-Key", "")
+				webtest.WantFieldError(t, r, 409, "Idempotency-Key", "")
 				if r.Header.Get("Retry-After") != "1" {
 					t.Fatalf("409 Retry-After = %q, want 1", r.Header.Get("Retry-After"))
 				}
@@ -230,7 +231,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 		active.Add(2)
 		var mu sync.Mutex
 		conns := map[net.Conn]bool{}
-		e := NewEnvServer(t, engine, func(srv *httptest.Server) {
+		e := webtest.NewEnvServer(t, engine, func(srv *httptest.Server) {
 			srv.Config.ConnState = func(c net.Conn, s http.ConnState) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -245,10 +246,10 @@ func TestIdempotencyInFlight(t *testing.T) {
 		defer client.CloseIdleConnections()
 
 		release := storetest.HoldWrites(t, e.Engine, e.DSN)
-		answers := make(chan Response, 2)
+		answers := make(chan webtest.Response, 2)
 		for range 2 {
 			go func() {
-				r, err := Send(client, http.MethodPost, e.Hook(e.Src), body, "Idempotency-Key", "slow")
+				r, err := webtest.Send(client, http.MethodPost, e.Hook(e.Src), body, "Idempotency-Key", "slow")
 				if err != nil {
 					t.Errorf("post: %v", err)
 				}
@@ -267,7 +268,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 		if a.Status != 201 || b.Status != 409 {
 			t.Fatalf("answers %d and %d, want 201 and 409:\n%s\n%s", a.Status, b.Status, a.Body, b.Body)
 		}
-		WantFieldError(t, b, 409, "Idempotency-Key", "")
+		webtest.WantFieldError(t, b, 409, "Idempotency-Key", "")
 		if b.Header.Get("Retry-After") != "1" {
 			t.Fatalf("409 Retry-After = %q, want 1", b.Header.Get("Retry-After"))
 		}

@@ -26,6 +26,7 @@ import (
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 // TestInbox1M loads a million leads into each engine and times the inbox's
@@ -247,7 +248,7 @@ func (b *bench1M) raw(load bool) *sql.DB {
 // refs creates the account's admin, managers, stages and sources.
 func (b *bench1M) refs() {
 	t, ctx, s := b.t, context.Background(), b.s
-	hash, err := password.Hash(TestPassword)
+	hash, err := password.Hash(webtest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,34 +256,34 @@ func (b *bench1M) refs() {
 	if err != nil || !created {
 		t.Fatalf("bootstrap: created=%v err=%v", created, err)
 	}
-	acct := Must[lead.User](t)(s.UserByEmail(ctx, "admin@example.com")).AccountID
+	acct := webtest.Must[lead.User](t)(s.UserByEmail(ctx, "admin@example.com")).AccountID
 	for i, name := range []string{"Анна Смирнова", "Борис Кузнецов", "Вера Попова", "Глеб Васильев", "Дарья Петрова",
 		"Егор Соколов", "Жанна Михайлова", "Илья Новиков", "Ксения Фёдорова"} {
-		Must[lead.User](t)(s.CreateUser(ctx, lead.User{AccountID: acct, Name: name, Email: fmt.Sprintf("m%d@example.com", i), Role: lead.RoleManager}))
+		webtest.Must[lead.User](t)(s.CreateUser(ctx, lead.User{AccountID: acct, Name: name, Email: fmt.Sprintf("m%d@example.com", i), Role: lead.RoleManager}))
 	}
 	for _, name := range []string{"Новый", "Звонок", "Встреча", "КП", "Договор", "Оплата", "Отказ", "Спам"} {
-		Must[lead.Stage](t)(s.CreateStage(ctx, acct, name, "#3b82f6"))
+		webtest.Must[lead.Stage](t)(s.CreateStage(ctx, acct, name, "#3b82f6"))
 	}
 	for _, src := range []lead.Source{{Name: "Сайт", Type: lead.SourceWebhook}, {Name: "Лендинг", Type: lead.SourceWebhook},
 		{Name: "Яндекс.Директ", Type: lead.SourceWebhook}, {Name: "Звонки", Type: lead.SourcePhone}, {Name: "Вручную", Type: lead.SourceManual}} {
 		src.AccountID = acct
-		Must[lead.Source](t)(s.CreateSource(ctx, src))
+		webtest.Must[lead.Source](t)(s.CreateSource(ctx, src))
 	}
 	b.readRefs()
 }
 
 func (b *bench1M) readRefs() {
 	t, ctx, s := b.t, context.Background(), b.s
-	u := Must[lead.User](t)(s.UserByEmail(ctx, "admin@example.com"))
+	u := webtest.Must[lead.User](t)(s.UserByEmail(ctx, "admin@example.com"))
 	b.acct = u.AccountID
 	b.sources, b.stages, b.users = nil, nil, nil
-	for _, x := range Must[[]lead.Source](t)(s.ListSourcesPlain(ctx, b.acct)) {
+	for _, x := range webtest.Must[[]lead.Source](t)(s.ListSourcesPlain(ctx, b.acct)) {
 		b.sources = append(b.sources, x.ID)
 	}
-	for _, x := range Must[[]lead.Stage](t)(s.ListStages(ctx, b.acct)) {
+	for _, x := range webtest.Must[[]lead.Stage](t)(s.ListStages(ctx, b.acct)) {
 		b.stages = append(b.stages, x.ID)
 	}
-	for _, x := range Must[[]lead.User](t)(s.ListUsers(ctx, b.acct)) {
+	for _, x := range webtest.Must[[]lead.User](t)(s.ListUsers(ctx, b.acct)) {
 		b.users = append(b.users, x.ID)
 	}
 	slices.Sort(b.sources)
@@ -299,7 +300,7 @@ func (b *bench1M) readRefs() {
 func (b *bench1M) startServer() {
 	t := b.t
 	b.srv = web.NewServer(web.Config{Store: b.s, Decoder: intake.New(""), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	form := url.Values{"email": {"admin@example.com"}, "password": {TestPassword}}
+	form := url.Values{"email": {"admin@example.com"}, "password": {webtest.TestPassword}}
 	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()

@@ -14,6 +14,7 @@ import (
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 // Requests as real senders send them (testdata/senders/*.http, written from
@@ -61,7 +62,7 @@ func loadSender(t *testing.T, name string) senderRequest {
 }
 
 // send posts a testdata request to src's URL, with extra headers.
-func (e *Env) send(t *testing.T, src lead.Source, name string, extra ...string) Response {
+func sendAs(e *webtest.Env, t *testing.T, src lead.Source, name string, extra ...string) webtest.Response {
 	t.Helper()
 	req := loadSender(t, name)
 	target := strings.Replace(req.target, "{{token}}", src.Token, 1)
@@ -75,7 +76,7 @@ func (e *Env) send(t *testing.T, src lead.Source, name string, extra ...string) 
 		ctype = ctype || strings.EqualFold(h[0], "Content-Type")
 	}
 	if !ctype && req.method == http.MethodPost {
-		headers = append(headers, "Content-Type", NoType)
+		headers = append(headers, "Content-Type", webtest.NoType)
 	}
 	return e.Do(t, req.method, e.Srv.URL+target, req.body, append(headers, extra...)...)
 }
@@ -92,7 +93,7 @@ func overridden(name string, headers []string) bool {
 }
 
 // setReading changes how a source reads requests.
-func (e *Env) setReading(t *testing.T, src *lead.Source, r lead.Reading) {
+func setReading(e *webtest.Env, t *testing.T, src *lead.Source, r lead.Reading) {
 	t.Helper()
 	got, err := e.Store.SetSourceReading(context.Background(), src.AccountID, src.ID, r)
 	if err != nil {
@@ -102,7 +103,7 @@ func (e *Env) setReading(t *testing.T, src *lead.Source, r lead.Reading) {
 }
 
 // lastDelivery returns the newest row of src's delivery log.
-func (e *Env) lastDelivery(t *testing.T, src lead.Source) lead.Delivery {
+func lastDelivery(e *webtest.Env, t *testing.T, src lead.Source) lead.Delivery {
 	t.Helper()
 	ds, err := e.Store.ListDeliveries(context.Background(), src.AccountID, src.ID, 0, 1)
 	if err != nil || len(ds) == 0 {
@@ -112,9 +113,9 @@ func (e *Env) lastDelivery(t *testing.T, src lead.Source) lead.Delivery {
 }
 
 func TestSenders(t *testing.T) {
-	type check func(t *testing.T, e *Env, l map[string]any, d lead.Delivery)
+	type check func(t *testing.T, e *webtest.Env, l map[string]any, d lead.Delivery)
 	field := func(name string, want any) check {
-		return func(t *testing.T, e *Env, l map[string]any, d lead.Delivery) {
+		return func(t *testing.T, e *webtest.Env, l map[string]any, d lead.Delivery) {
 			t.Helper()
 			if got := l[name]; got != want {
 				t.Errorf("%s = %#v, want %#v", name, got, want)
@@ -122,9 +123,9 @@ func TestSenders(t *testing.T) {
 		}
 	}
 	extra := func(key, want string) check {
-		return func(t *testing.T, e *Env, l map[string]any, d lead.Delivery) {
+		return func(t *testing.T, e *webtest.Env, l map[string]any, d lead.Delivery) {
 			t.Helper()
-			got, err := e.Store.GetLead(context.Background(), e.Acct.ID, Num(t, l["id"]))
+			got, err := e.Store.GetLead(context.Background(), e.Acct.ID, webtest.Num(t, l["id"]))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -164,7 +165,7 @@ func TestSenders(t *testing.T) {
 		{name: "GET from an ad platform, allowed", file: "get_query", reading: lead.Reading{AllowGet: true}, status: 201,
 			checks: []check{field("name", "Дмитрий"), field("phone", "79035551234"), field("utmMedium", "leadform"),
 				field("yclid", "8812345678901234567"),
-				func(t *testing.T, e *Env, l map[string]any, d lead.Delivery) {
+				func(t *testing.T, e *webtest.Env, l map[string]any, d lead.Delivery) {
 					if d.Method != "GET" || !strings.Contains(d.Query, "yclid=8812345678901234567") {
 						t.Errorf("delivery log keeps method %q query %q", d.Method, d.Query)
 					}
@@ -174,7 +175,7 @@ func TestSenders(t *testing.T) {
 			checks: []check{field("name", "Василий"), field("phone", "79990002233")}},
 		{name: "multipart with a file", file: "multipart_file", status: 201,
 			checks: []check{field("name", "Алексей"), field("phone", "79152223344"), extra("comment", "Смета во вложении"),
-				func(t *testing.T, e *Env, l map[string]any, d lead.Delivery) {
+				func(t *testing.T, e *webtest.Env, l map[string]any, d lead.Delivery) {
 					if !strings.Contains(d.Notes, "smeta.pdf") {
 						t.Errorf("notes %q do not mention the skipped file", d.Notes)
 					}
@@ -187,16 +188,16 @@ func TestSenders(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				e := NewEnv(t, engine)
-				e.setReading(t, &e.Src, tc.reading)
-				r := e.send(t, e.Src, tc.file, "Accept", "application/json") // browser answers: TestSendersBrowser
+				e := webtest.NewEnv(t, engine)
+				setReading(e, t, &e.Src, tc.reading)
+				r := sendAs(e, t, e.Src, tc.file, "Accept", "application/json") // browser answers: TestSendersBrowser
 				if r.Status != tc.status {
 					t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
 				}
 				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 					t.Errorf("Content-Type %q", ct)
 				}
-				d := e.lastDelivery(t, e.Src)
+				d := lastDelivery(e, t, e.Src)
 				if !bytes.Equal(d.Body, loadSender(t, tc.file).body) {
 					t.Errorf("delivery log body differs from what was sent:\n%q", d.Body)
 				}
@@ -206,11 +207,11 @@ func TestSenders(t *testing.T) {
 					}
 					return
 				}
-				l := DataOf(t, Decode(t, r.Body))
-				if len(l) != len(LeadKeys) {
-					t.Errorf("answer has %d keys, want the contract's %d", len(l), len(LeadKeys))
+				l := webtest.DataOf(t, webtest.Decode(t, r.Body))
+				if len(l) != len(webtest.LeadKeys) {
+					t.Errorf("answer has %d keys, want the contract's %d", len(l), len(webtest.LeadKeys))
 				}
-				if d.LeadID == nil || *d.LeadID != Num(t, l["id"]) {
+				if d.LeadID == nil || *d.LeadID != webtest.Num(t, l["id"]) {
 					t.Errorf("delivery points at lead %v, want %v", d.LeadID, l["id"])
 				}
 				for _, c := range tc.checks {
@@ -228,20 +229,20 @@ func TestSendersTilda(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		for _, preset := range []string{"tilda", "leadbox"} {
 			t.Run(preset, func(t *testing.T) {
-				e := NewEnv(t, engine)
-				e.setReading(t, &e.Src, lead.Reading{Preset: preset})
-				r := e.send(t, e.Src, "tilda_test")
+				e := webtest.NewEnv(t, engine)
+				setReading(e, t, &e.Src, lead.Reading{Preset: preset})
+				r := sendAs(e, t, e.Src, "tilda_test")
 				if r.Status != 200 {
 					t.Fatalf("connection check: %d %s", r.Status, r.Body)
 				}
-				if v := Decode(t, r.Body); v["data"] != nil || v["message"] == nil {
+				if v := webtest.Decode(t, r.Body); v["data"] != nil || v["message"] == nil {
 					t.Errorf("connection check answer %s", r.Body)
 				}
-				if d := e.lastDelivery(t, e.Src); d.Mark != lead.MarkTest || d.Status != 200 || d.Quarantined() {
+				if d := lastDelivery(e, t, e.Src); d.Mark != lead.MarkTest || d.Status != 200 || d.Quarantined() {
 					t.Errorf("connection check logged as %+v", d)
 				}
-				first := e.send(t, e.Src, "tilda_form")
-				again := e.send(t, e.Src, "tilda_form")
+				first := sendAs(e, t, e.Src, "tilda_form")
+				again := sendAs(e, t, e.Src, "tilda_form")
 				if first.Status != 201 || again.Status != 201 || !bytes.Equal(first.Body, again.Body) {
 					t.Fatalf("repeat of one submission: %d %s / %d %s", first.Status, first.Body, again.Status, again.Body)
 				}
@@ -260,9 +261,9 @@ func TestSendersTilda(t *testing.T) {
 // thank-you redirect, the honeypot, and an origin that is not allowed.
 func TestSendersBrowser(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		e.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		e.setReading(t, &e.Src, lead.Reading{Preset: "form", CORSOrigins: []string{"https://shop.example.ru"},
+		setReading(e, t, &e.Src, lead.Reading{Preset: "form", CORSOrigins: []string{"https://shop.example.ru"},
 			RedirectURL: "https://shop.example.ru/thanks", Honeypot: "website"})
 		t.Run("preflight from an allowed origin", func(t *testing.T) {
 			r := e.Do(t, "OPTIONS", e.Hook(e.Src), nil, "Origin", "https://shop.example.ru",
@@ -279,45 +280,45 @@ func TestSendersBrowser(t *testing.T) {
 			}
 		})
 		t.Run("HTML form redirects to the thank-you page", func(t *testing.T) {
-			r := e.send(t, e.Src, "html_form")
+			r := sendAs(e, t, e.Src, "html_form")
 			if r.Status != http.StatusSeeOther || r.Header.Get("Location") != "https://shop.example.ru/thanks" {
 				t.Fatalf("%d Location %q: %s", r.Status, r.Header.Get("Location"), r.Body)
 			}
-			if d := e.lastDelivery(t, e.Src); d.Status != 201 || d.LeadID == nil {
+			if d := lastDelivery(e, t, e.Src); d.Status != 201 || d.LeadID == nil {
 				t.Errorf("delivery %+v", d)
 			}
 		})
 		t.Run("script on an allowed origin reads the answer", func(t *testing.T) {
-			r := e.send(t, e.Src, "json_text_plain", "Origin", "https://shop.example.ru")
+			r := sendAs(e, t, e.Src, "json_text_plain", "Origin", "https://shop.example.ru")
 			if r.Status != 201 || r.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.ru" {
 				t.Fatalf("%d %v %s", r.Status, r.Header, r.Body)
 			}
 		})
 		t.Run("origin not allowed is kept, marked and can be re-processed", func(t *testing.T) {
-			r := e.send(t, e.Src, "json_text_plain") // Origin: https://landing.example.ru
+			r := sendAs(e, t, e.Src, "json_text_plain") // Origin: https://landing.example.ru
 			if r.Status != 403 {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
-			d := e.lastDelivery(t, e.Src)
+			d := lastDelivery(e, t, e.Src)
 			if d.Mark != lead.MarkOrigin || !d.Quarantined() {
 				t.Fatalf("delivery %+v", d)
 			}
 		})
 		t.Run("honeypot", func(t *testing.T) {
 			before, _ := e.Store.CountLeads(context.Background(), e.Acct.ID)
-			r := e.send(t, e.Src, "honeypot")
+			r := sendAs(e, t, e.Src, "honeypot")
 			if r.Status != 200 {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 			if n, _ := e.Store.CountLeads(context.Background(), e.Acct.ID); n != before {
 				t.Errorf("a lead was made from a bot's request")
 			}
-			if d := e.lastDelivery(t, e.Src); d.Mark != lead.MarkSpam || !d.Quarantined() {
+			if d := lastDelivery(e, t, e.Src); d.Mark != lead.MarkSpam || !d.Quarantined() {
 				t.Errorf("delivery %+v", d)
 			}
 		})
 		t.Run("per-source rate limit: refused requests are kept", func(t *testing.T) {
-			other := Must[lead.Source](t)(e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Лендинг",
+			other := webtest.Must[lead.Source](t)(e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Лендинг",
 				Type: lead.SourceWebhook, Reading: lead.Reading{RatePerMinute: 6}}))
 			statuses := map[int]int{}
 			for i := 0; i < 8; i++ {
@@ -327,13 +328,13 @@ func TestSendersBrowser(t *testing.T) {
 			if statuses[201] != 5 || statuses[429] != 3 {
 				t.Fatalf("statuses %v, want 5 × 201 (the burst) and 3 × 429", statuses)
 			}
-			if d := e.lastDelivery(t, other); d.Status != 429 || !d.Quarantined() {
+			if d := lastDelivery(e, t, other); d.Status != 429 || !d.Quarantined() {
 				t.Errorf("delivery %+v", d)
 			}
 		})
 		t.Run("browser form to a source with no thank-you page gets JSON", func(t *testing.T) {
-			plain := Must[lead.Source](t)(e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Форма", Type: lead.SourceWebhook}))
-			r := e.send(t, plain, "html_form")
+			plain := webtest.Must[lead.Source](t)(e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Форма", Type: lead.SourceWebhook}))
+			r := sendAs(e, t, plain, "html_form")
 			if r.Status != 201 || r.Header.Get("Content-Type") != "application/json" {
 				t.Fatalf("%d %q", r.Status, r.Header.Get("Content-Type"))
 			}
@@ -354,64 +355,64 @@ func TestSendersBrowser(t *testing.T) {
 // with its Idempotency-Key afterwards gets the new lead.
 func TestSendersReprocess(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
+		a := webtest.NewAPIEnv(t, engine)
 		src := "/api/v1/sources/" + strconv.FormatInt(a.Src.ID, 10)
-		Want(t, a.Call(t, "PATCH", src, `{"preset":"form"}`), 200)
-		first := a.send(t, a.Src, "custom_names")
+		webtest.Want(t, a.Call(t, "PATCH", src, `{"preset":"form"}`), 200)
+		first := sendAs(a.Env, t, a.Src, "custom_names")
 		if first.Status != 422 {
 			t.Fatalf("custom names: %d %s", first.Status, first.Body)
 		}
 		// Another rejected request of the same form.
 		a.Do(t, "POST", a.Hook(a.Src), []byte("client_phone=79260000001&client_fio=Second"), "Content-Type", "application/x-www-form-urlencoded")
-		WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"phone":"email"}}`), 422, "aliases")
-		WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"client_phone":"telephone"}}`), 422, "aliases")
-		WantAPIError(t, a.Call(t, "PATCH", src, `{"corsOrigins":["https://a.example/path"]}`), 422, "corsOrigins")
-		WantAPIError(t, a.Call(t, "PATCH", src, `{"preset":"bitrix"}`), 422, "preset")
-		if e := WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"tel":"telephone"}}`, "Accept-Language", "en"), 422, "aliases"); e["aliases"][0] != `The alias "tel" names an unknown lead field "telephone".` {
+		webtest.WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"phone":"email"}}`), 422, "aliases")
+		webtest.WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"client_phone":"telephone"}}`), 422, "aliases")
+		webtest.WantAPIError(t, a.Call(t, "PATCH", src, `{"corsOrigins":["https://a.example/path"]}`), 422, "corsOrigins")
+		webtest.WantAPIError(t, a.Call(t, "PATCH", src, `{"preset":"bitrix"}`), 422, "preset")
+		if e := webtest.WantAPIError(t, a.Call(t, "PATCH", src, `{"aliases":{"tel":"telephone"}}`, "Accept-Language", "en"), 422, "aliases"); e["aliases"][0] != `The alias "tel" names an unknown lead field "telephone".` {
 			t.Errorf("English message: %q", e["aliases"])
 		}
-		q := ListOf(t, a.Get(t, src+"/deliveries?status=quarantined"))
+		q := webtest.ListOf(t, a.Get(t, src+"/deliveries?status=quarantined"))
 		if len(q) != 2 || q[0]["quarantined"] != true {
 			t.Fatalf("quarantined: %v", q)
 		}
 		// Still failing: the answer says why and the request stays quarantined.
-		WantAPIError(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(Num(t, q[0]["id"]), 10)+"/reprocess", ""), 422, "phone")
-		v := Want(t, a.Call(t, "PATCH", src, `{"aliases":{"client_phone":"phone","client_fio":"name"}}`), 200)
-		if al := DataOf(t, v)["aliases"].(map[string]any); al["client_phone"] != "phone" {
+		webtest.WantAPIError(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(webtest.Num(t, q[0]["id"]), 10)+"/reprocess", ""), 422, "phone")
+		v := webtest.Want(t, a.Call(t, "PATCH", src, `{"aliases":{"client_phone":"phone","client_fio":"name"}}`), 200)
+		if al := webtest.DataOf(t, v)["aliases"].(map[string]any); al["client_phone"] != "phone" {
 			t.Fatalf("aliases %v", al)
 		}
-		l := DataOf(t, Want(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(Num(t, q[0]["id"]), 10)+"/reprocess", ""), 201))
+		l := webtest.DataOf(t, webtest.Want(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(webtest.Num(t, q[0]["id"]), 10)+"/reprocess", ""), 201))
 		if l["phone"] != "79261112233" || l["name"] != "Елена" {
 			t.Errorf("re-processed lead %v", l)
 		}
-		WantAPIError(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(Num(t, q[0]["id"]), 10)+"/reprocess", ""), 409, "delivery")
-		res := DataOf(t, Want(t, a.Call(t, "POST", src+"/deliveries/reprocess", ""), 200))
-		if Num(t, res["created"]) != 1 || len(res["failed"].([]any)) != 0 {
+		webtest.WantAPIError(t, a.Call(t, "POST", src+"/deliveries/"+strconv.FormatInt(webtest.Num(t, q[0]["id"]), 10)+"/reprocess", ""), 409, "delivery")
+		res := webtest.DataOf(t, webtest.Want(t, a.Call(t, "POST", src+"/deliveries/reprocess", ""), 200))
+		if webtest.Num(t, res["created"]) != 1 || len(res["failed"].([]any)) != 0 {
 			t.Errorf("reprocess all: %v", res)
 		}
-		d := DataOf(t, a.Get(t, src+"/deliveries/"+strconv.FormatInt(Num(t, q[0]["id"]), 10)))
+		d := webtest.DataOf(t, a.Get(t, src+"/deliveries/"+strconv.FormatInt(webtest.Num(t, q[0]["id"]), 10)))
 		if d["leadId"] == nil || d["dtReprocessed"] == nil || d["quarantined"] != false || d["mapped"] == nil {
 			t.Errorf("delivery after re-processing %v", d)
 		}
 		// The sender retries with its Idempotency-Key: it gets the lead now.
-		retry := a.send(t, a.Src, "custom_names")
-		if retry.Status != 201 || Num(t, DataOf(t, Decode(t, retry.Body))["id"]) != Num(t, l["id"]) {
+		retry := sendAs(a.Env, t, a.Src, "custom_names")
+		if retry.Status != 201 || webtest.Num(t, webtest.DataOf(t, webtest.Decode(t, retry.Body))["id"]) != webtest.Num(t, l["id"]) {
 			t.Errorf("retry after re-processing: %d %s", retry.Status, retry.Body)
 		}
 		if n, _ := a.Store.CountLeads(context.Background(), a.Acct.ID); n != 2 {
 			t.Errorf("%d leads, want 2", n)
 		}
-		ev, err := a.Store.LeadEvents(context.Background(), a.Acct.ID, Num(t, l["id"]))
+		ev, err := a.Store.LeadEvents(context.Background(), a.Acct.ID, webtest.Num(t, l["id"]))
 		if err != nil || len(ev) == 0 || ev[len(ev)-1].Action != "reprocess" {
 			t.Errorf("history %v %v", ev, err)
 		}
 		// A GET refused while the source did not allow it becomes a lead once it does.
-		if r := a.send(t, a.Src, "get_query"); r.Status != 405 {
+		if r := sendAs(a.Env, t, a.Src, "get_query"); r.Status != 405 {
 			t.Fatalf("GET: %d %s", r.Status, r.Body)
 		}
-		Want(t, a.Call(t, "PATCH", src, `{"allowGet":true}`), 200)
-		res = DataOf(t, Want(t, a.Call(t, "POST", src+"/deliveries/reprocess", ""), 200))
-		if Num(t, res["created"]) != 1 {
+		webtest.Want(t, a.Call(t, "PATCH", src, `{"allowGet":true}`), 200)
+		res = webtest.DataOf(t, webtest.Want(t, a.Call(t, "POST", src+"/deliveries/reprocess", ""), 200))
+		if webtest.Num(t, res["created"]) != 1 {
 			t.Errorf("reprocess the GET: %v", res)
 		}
 		// Another account cannot see or re-process this source's requests.
@@ -429,17 +430,17 @@ func TestSendersReprocess(t *testing.T) {
 // makes the lead.
 func TestSendersAnswerInTime(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
-		e.setReading(t, &e.Src, lead.Reading{Preset: "tilda"})
+		e := webtest.NewEnv(t, engine)
+		setReading(e, t, &e.Src, lead.Reading{Preset: "tilda"})
 		release := storetest.HoldWrites(t, e.Engine, e.DSN)
 		start := time.Now()
-		r := e.send(t, e.Src, "tilda_form")
+		r := sendAs(e, t, e.Src, "tilda_form")
 		elapsed := time.Since(start)
 		release()
 		if r.Status != 503 || r.Header.Get("Retry-After") == "" || elapsed >= 5*time.Second {
 			t.Fatalf("with the database locked: %d after %v (Retry-After %q): %s", r.Status, elapsed, r.Header.Get("Retry-After"), r.Body)
 		}
-		if r := e.send(t, e.Src, "tilda_form"); r.Status != 201 {
+		if r := sendAs(e, t, e.Src, "tilda_form"); r.Status != 201 {
 			t.Fatalf("retry: %d %s", r.Status, r.Body)
 		}
 	})

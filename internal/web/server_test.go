@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -15,24 +14,15 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
-
-// WantRetryAfter checks a Retry-After header of whole seconds, at least 1.
-func WantRetryAfter(t testing.TB, r Response) int {
-	t.Helper()
-	n, err := strconv.Atoi(r.Header.Get("Retry-After"))
-	if err != nil || n < 1 {
-		t.Fatalf("Retry-After = %q, want whole seconds ≥ 1", r.Header.Get("Retry-After"))
-	}
-	return n
-}
 
 func TestWebhookRateLimit(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		t.Run("per source", func(t *testing.T) {
-			e := NewEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 2 })
+			e := webtest.NewEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 2 })
 			for range 2 {
-				WantCreated(t, e.Post(t, e.Src, `{"phone": "79990000100"}`))
+				webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990000100"}`))
 			}
 			before := len(e.Deliveries(t, e.Src))
 			body := `{"phone": "79990000101"}`
@@ -40,30 +30,30 @@ func TestWebhookRateLimit(t *testing.T) {
 			if r.Status != http.StatusTooManyRequests {
 				t.Fatalf("status %d, want 429: %s", r.Status, r.Body)
 			}
-			ErrorsOf(t, r.Body)
-			WantRetryAfter(t, r)
+			webtest.ErrorsOf(t, r.Body)
+			webtest.WantRetryAfter(t, r)
 			e.CheckDelivery(t, e.Src, before, http.MethodPost, "application/json", []byte(body), r)
 			if n := e.CountLeads(t); n != 2 {
 				t.Fatalf("%d leads, want 2", n)
 			}
 			// Another source has its own bucket.
-			WantCreated(t, e.Post(t, e.Other.Src, body))
+			webtest.WantCreated(t, e.Post(t, e.Other.Src, body))
 		})
 		t.Run("per account", func(t *testing.T) {
-			e := NewEnv(t, engine, func(c *web.Config) { c.AccountRate, c.AccountBurst = rate.Limit(0.001), 2 })
+			e := webtest.NewEnv(t, engine, func(c *web.Config) { c.AccountRate, c.AccountBurst = rate.Limit(0.001), 2 })
 			second, err := e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Second", Type: lead.SourceWebhook})
 			if err != nil {
 				t.Fatal(err)
 			}
-			WantCreated(t, e.Post(t, e.Src, `{"phone": "79990000102"}`))
-			WantCreated(t, e.Post(t, second, `{"phone": "79990000102"}`))
+			webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990000102"}`))
+			webtest.WantCreated(t, e.Post(t, second, `{"phone": "79990000102"}`))
 			r := e.Post(t, second, `{"phone": "79990000102"}`)
 			if r.Status != http.StatusTooManyRequests {
 				t.Fatalf("status %d, want 429: %s", r.Status, r.Body)
 			}
-			ErrorsOf(t, r.Body)
-			WantRetryAfter(t, r)
-			WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79990000102"}`))
+			webtest.ErrorsOf(t, r.Body)
+			webtest.WantRetryAfter(t, r)
+			webtest.WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79990000102"}`))
 		})
 	})
 }
@@ -73,7 +63,7 @@ func TestWebhookRateLimit(t *testing.T) {
 // liveness holds.
 func TestStoreUnavailable(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		if r := e.Do(t, http.MethodGet, e.Srv.URL+"/readyz", nil); r.Status != 200 {
 			t.Fatalf("readyz before close: %d %s", r.Status, r.Body)
 		}
@@ -91,8 +81,8 @@ func TestStoreUnavailable(t *testing.T) {
 				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 					t.Fatalf("Content-Type %q", ct)
 				}
-				ErrorsOf(t, r.Body)
-				WantRetryAfter(t, r)
+				webtest.ErrorsOf(t, r.Body)
+				webtest.WantRetryAfter(t, r)
 			})
 		}
 		t.Run("readyz", func(t *testing.T) {
@@ -100,8 +90,8 @@ func TestStoreUnavailable(t *testing.T) {
 			if r.Status != http.StatusServiceUnavailable {
 				t.Fatalf("readyz after close: %d %s", r.Status, r.Body)
 			}
-			ErrorsOf(t, r.Body)
-			WantRetryAfter(t, r)
+			webtest.ErrorsOf(t, r.Body)
+			webtest.WantRetryAfter(t, r)
 		})
 		t.Run("healthz", func(t *testing.T) {
 			if r := e.Do(t, http.MethodGet, e.Srv.URL+"/healthz", nil); r.Status != 200 {
@@ -113,7 +103,7 @@ func TestStoreUnavailable(t *testing.T) {
 
 func TestProbesAndUnknownPaths(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		for _, c := range []struct {
 			name, method, path string
 			status             int
@@ -139,7 +129,7 @@ func TestProbesAndUnknownPaths(t *testing.T) {
 						t.Fatalf("body %s, want a JSON object", r.Body)
 					}
 				} else {
-					ErrorsOf(t, r.Body)
+					webtest.ErrorsOf(t, r.Body)
 				}
 			})
 		}
@@ -153,7 +143,7 @@ func TestProbesAndUnknownPaths(t *testing.T) {
 // store, and checks that no webhook token reaches the server's log.
 func TestTokenNeverLogged(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 6 })
+		e := webtest.NewEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 6 })
 		unknown := "wh_" + strings.Repeat("Z", 43)
 		e.Post(t, e.Src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
 		e.Post(t, e.Src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
@@ -206,7 +196,7 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 		t.Skipf("JSONTestSuite not found in %s (%v); it is required when CI=true", jsonSuiteDir, err)
 	}
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		type logged struct {
 			body   []byte
 			status int
@@ -225,7 +215,7 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 					t.Fatalf("status %d: %s", r.Status, r.Body)
 				}
 				if r.Status != 201 {
-					ErrorsOf(t, r.Body)
+					webtest.ErrorsOf(t, r.Body)
 				}
 				object := bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{"))
 				want := 0

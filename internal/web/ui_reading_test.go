@@ -12,6 +12,7 @@ import (
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 // TestUISourceReading: an admin sets how a source reads requests on its
@@ -20,19 +21,19 @@ import (
 // form that posts to the source.
 func TestUISourceReading(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
-		SetPasswords(t, e)
+		e := webtest.NewEnv(t, engine)
+		webtest.SetPasswords(t, e)
 		ctx := context.Background()
-		admin := Login(t, e, "admin@example.com")
-		page := "/sources/" + ID(e.Src.ID)
+		admin := webtest.Login(t, e, "admin@example.com")
+		page := "/sources/" + webtest.ID(e.Src.ID)
 		good := url.Values{"preset": {"form"}, "aliases": {"Телефон клиента = phone\r\n\r\nCOMMENTS =  \r\nutm = utmSource"},
 			"allowGet": {"1"}, "corsOrigins": {"https://shop.example\r\nhttp://127.0.0.1:8080/"},
 			"redirectUrl": {"https://shop.example/spasibo?a=1&b=2"}, "honeypot": {"website"}, "ratePerMinute": {"30"}}
 
 		t.Run("Save", func(t *testing.T) {
 			r := admin.Submit(page+"/reading", good)
-			WantStatus(t, r, http.StatusSeeOther, "save")
-			src := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID))
+			webtest.WantStatus(t, r, http.StatusSeeOther, "save")
+			src := webtest.Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID))
 			want := lead.Reading{Preset: "form", Aliases: map[string]string{"Телефон клиента": "phone", "COMMENTS": "", "utm": "utmSource"},
 				AllowGet: true, CORSOrigins: []string{"https://shop.example", "http://127.0.0.1:8080"},
 				RedirectURL: "https://shop.example/spasibo?a=1&b=2", Honeypot: "website", RatePerMinute: 30}
@@ -40,7 +41,7 @@ func TestUISourceReading(t *testing.T) {
 				t.Fatalf("saved %+v\nwant  %+v", src.Reading, want)
 			}
 			r = admin.Get(page)
-			WantBody(t, r, "Настройки приёма заявок сохранены.", `<option value="form" selected>HTML-форма</option>`,
+			webtest.WantBody(t, r, "Настройки приёма заявок сохранены.", `<option value="form" selected>HTML-форма</option>`,
 				"COMMENTS = \nutm = utmSource\nТелефон клиента = phone\n", "https://shop.example\nhttp://127.0.0.1:8080</textarea>",
 				`value="https://shop.example/spasibo?a=1&amp;b=2"`, `name="allowGet" value="1" checked`, `value="30"`)
 		})
@@ -62,14 +63,14 @@ func TestUISourceReading(t *testing.T) {
 			// The form as a browser would send it makes a lead.
 			body := url.Values{"name": {"Ирина"}, "phone": {"8 999 123-45-67"}, "email": {""}, "comment": {"перезвоните"}, "website": {""}}
 			res := e.Do(t, http.MethodPost, e.Hook(e.Src), []byte(body.Encode()), "Content-Type", "application/x-www-form-urlencoded")
-			l := WantCreated(t, res)
-			if StrOf(t, "phone", l["phone"]) != "79991234567" {
+			l := webtest.WantCreated(t, res)
+			if webtest.StrOf(t, "phone", l["phone"]) != "79991234567" {
 				t.Fatalf("lead from the snippet: %s", res.Body)
 			}
 		})
 
 		t.Run("BadAliasSavesNothing", func(t *testing.T) {
-			before := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading
+			before := webtest.Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading
 			for _, c := range []struct{ aliases, message string }{
 				{"Phone_1 = phone\nбез знака равенства", "Строка 2 псевдонимов «без знака равенства»: нужен вид «входящее имя = поле лида»."},
 				{" = phone", "Строка 1 псевдонимов «= phone»"},
@@ -83,34 +84,34 @@ func TestUISourceReading(t *testing.T) {
 				bad.Set("preset", "tilda")
 				bad.Set("aliases", c.aliases)
 				r := admin.Submit(page+"/reading", bad)
-				WantStatus(t, r, http.StatusSeeOther, "bad aliases "+c.aliases)
-				WantBody(t, admin.Get(page), `class="flash err"`, c.message)
-				if after := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading; !reflect.DeepEqual(after, before) {
+				webtest.WantStatus(t, r, http.StatusSeeOther, "bad aliases "+c.aliases)
+				webtest.WantBody(t, admin.Get(page), `class="flash err"`, c.message)
+				if after := webtest.Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading; !reflect.DeepEqual(after, before) {
 					t.Fatalf("a refused form changed the settings: %+v", after)
 				}
 			}
 			r := admin.Submit(page+"/reading", url.Values{"corsOrigins": {"shop.example/path"}, "ratePerMinute": {"many"}})
-			WantStatus(t, r, http.StatusSeeOther, "bad origin and rate")
-			WantBody(t, admin.Get(page), "Число запросов в минуту должно быть целым от 0 до 60000.")
+			webtest.WantStatus(t, r, http.StatusSeeOther, "bad origin and rate")
+			webtest.WantBody(t, admin.Get(page), "Число запросов в минуту должно быть целым от 0 до 60000.")
 		})
 
 		t.Run("Manager", func(t *testing.T) {
-			manager := Login(t, e, "manager@example.com")
+			manager := webtest.Login(t, e, "manager@example.com")
 			r := manager.Get(page)
-			WantBody(t, r, `id="reading-view"`, "HTML-форма", "website", "https://shop.example/spasibo?a=1&amp;b=2")
+			webtest.WantBody(t, r, `id="reading-view"`, "HTML-форма", "website", "https://shop.example/spasibo?a=1&amp;b=2")
 			for _, no := range []string{`id="reading-form"`, `id="snippet"`, e.Src.Token} {
 				if strings.Contains(string(r.Body), no) {
 					t.Fatalf("a manager's source page shows %q", no)
 				}
 			}
-			before := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading
-			WantStatus(t, manager.Submit(page+"/reading", url.Values{"preset": {"tilda"}}), http.StatusForbidden, "manager saves")
-			WantStatus(t, manager.Submit(page+"/reprocess", nil), http.StatusForbidden, "manager re-processes")
-			if after := Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading; !reflect.DeepEqual(after, before) {
+			before := webtest.Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading
+			webtest.WantStatus(t, manager.Submit(page+"/reading", url.Values{"preset": {"tilda"}}), http.StatusForbidden, "manager saves")
+			webtest.WantStatus(t, manager.Submit(page+"/reprocess", nil), http.StatusForbidden, "manager re-processes")
+			if after := webtest.Must[lead.Source](t)(e.Store.GetSource(ctx, e.Acct.ID, e.Src.ID)).Reading; !reflect.DeepEqual(after, before) {
 				t.Fatal("a manager changed the settings")
 			}
-			WantStatus(t, manager.Submit("/lang", url.Values{"lang": {"en"}}), http.StatusSeeOther, "English")
-			WantBody(t, manager.Get(page), "Reading requests", "Generic HTML form", "Honeypot field for bots")
+			webtest.WantStatus(t, manager.Submit("/lang", url.Values{"lang": {"en"}}), http.StatusSeeOther, "English")
+			webtest.WantBody(t, manager.Get(page), "Reading requests", "Generic HTML form", "Honeypot field for bots")
 		})
 	})
 }
@@ -120,67 +121,67 @@ func TestUISourceReading(t *testing.T) {
 // all at once; what still fails stays, with its reason.
 func TestUIReprocess(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
-		SetPasswords(t, e)
+		e := webtest.NewEnv(t, engine)
+		webtest.SetPasswords(t, e)
 		ctx := context.Background()
-		admin := Login(t, e, "admin@example.com")
-		page := "/sources/" + ID(e.Src.ID)
-		form := func(body string) Response {
+		admin := webtest.Login(t, e, "admin@example.com")
+		page := "/sources/" + webtest.ID(e.Src.ID)
+		form := func(body string) webtest.Response {
 			return e.Do(t, http.MethodPost, e.Hook(e.Src), []byte(body), "Content-Type", "application/x-www-form-urlencoded")
 		}
 		for _, body := range []string{"Client_Tel=89990000101&Client_Name=%D0%90%D0%BD%D0%BD%D0%B0", "Client_Tel=89990000102", "Client_Tel=89990000103"} {
-			WantStatus(t, form(body), http.StatusUnprocessableEntity, "no phone the source knows")
+			webtest.WantStatus(t, form(body), http.StatusUnprocessableEntity, "no phone the source knows")
 		}
-		WantStatus(t, e.Post(t, e.Src, `{"name": "Только имя"}`), http.StatusUnprocessableEntity, "no contacts at all")
-		q := Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Acct.ID, e.Src.ID, 0, 10))
+		webtest.WantStatus(t, e.Post(t, e.Src, `{"name": "Только имя"}`), http.StatusUnprocessableEntity, "no contacts at all")
+		q := webtest.Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Acct.ID, e.Src.ID, 0, 10))
 		if len(q) != 4 {
 			t.Fatalf("%d quarantined requests, want 4", len(q))
 		}
 		first := q[0]
 
 		r := admin.Get(page)
-		WantBody(t, r, `id="reprocess-all"`, "Обработать все отклонённые",
-			`action="/sources/`+ID(e.Src.ID)+`/deliveries/`+ID(first.ID)+`/reprocess"`, "Обработать снова")
+		webtest.WantBody(t, r, `id="reprocess-all"`, "Обработать все отклонённые",
+			`action="/sources/`+webtest.ID(e.Src.ID)+`/deliveries/`+webtest.ID(first.ID)+`/reprocess"`, "Обработать снова")
 
 		// Before the fix the request still fails and stays.
-		WantStatus(t, admin.Submit(page+"/deliveries/"+ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "too early")
-		WantBody(t, admin.Get(page), `class="flash err"`, "Поле Телефон обязательно для заполнения.")
+		webtest.WantStatus(t, admin.Submit(page+"/deliveries/"+webtest.ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "too early")
+		webtest.WantBody(t, admin.Get(page), `class="flash err"`, "Поле Телефон обязательно для заполнения.")
 
 		aliases := url.Values{"preset": {"form"}, "aliases": {"Client_Tel = phone\nClient_Name = name"}}
-		WantStatus(t, admin.Submit(page+"/reading", aliases), http.StatusSeeOther, "add the alias")
+		webtest.WantStatus(t, admin.Submit(page+"/reading", aliases), http.StatusSeeOther, "add the alias")
 
-		WantStatus(t, admin.Submit(page+"/deliveries/"+ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "one")
-		d := Must[lead.Delivery](t)(e.Store.GetDelivery(ctx, e.Acct.ID, e.Src.ID, first.ID))
+		webtest.WantStatus(t, admin.Submit(page+"/deliveries/"+webtest.ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "one")
+		d := webtest.Must[lead.Delivery](t)(e.Store.GetDelivery(ctx, e.Acct.ID, e.Src.ID, first.ID))
 		if d.LeadID == nil || d.Reprocessed == nil || d.Quarantined() {
 			t.Fatalf("re-processed delivery: lead %v reprocessed %v", d.LeadID, d.Reprocessed)
 		}
-		l := Must[lead.Lead](t)(e.Store.GetLead(ctx, e.Acct.ID, *d.LeadID))
+		l := webtest.Must[lead.Lead](t)(e.Store.GetLead(ctx, e.Acct.ID, *d.LeadID))
 		if l.Phone == nil || *l.Phone != "79990000101" || l.Name == nil || *l.Name != "Анна" {
 			t.Fatalf("lead from the request: phone %v name %v", l.Phone, l.Name)
 		}
 		r = admin.Get(page)
-		WantBody(t, r, "Запрос #"+ID(first.ID)+" обработан: создан лид #"+ID(l.ID)+".", `href="/leads/`+ID(l.ID)+`"`,
+		webtest.WantBody(t, r, "Запрос #"+webtest.ID(first.ID)+" обработан: создан лид #"+webtest.ID(l.ID)+".", `href="/leads/`+webtest.ID(l.ID)+`"`,
 			"обработан снова", "Поля после сопоставления", `&#34;phone&#34;: &#34;89990000101&#34;`)
-		WantBody(t, admin.Get("/leads/"+ID(l.ID)), "Admin</b> — создал лид из отклонённого запроса #"+ID(first.ID)+" (ответ был 422)")
+		webtest.WantBody(t, admin.Get("/leads/"+webtest.ID(l.ID)), "Admin</b> — создал лид из отклонённого запроса #"+webtest.ID(first.ID)+" (ответ был 422)")
 
 		// Again: it is a lead already.
-		WantStatus(t, admin.Submit(page+"/deliveries/"+ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "twice")
-		WantBody(t, admin.Get(page), `class="flash err"`, "Этот запрос уже стал лидом")
+		webtest.WantStatus(t, admin.Submit(page+"/deliveries/"+webtest.ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "twice")
+		webtest.WantBody(t, admin.Get(page), `class="flash err"`, "Этот запрос уже стал лидом")
 
 		n := e.CountLeads(t)
-		WantStatus(t, admin.Submit(page+"/reprocess", nil), http.StatusSeeOther, "all")
-		WantBody(t, admin.Get(page), "Создано лидов: 2, осталось с ошибками: 1.", "Поле Телефон обязательно для заполнения.")
+		webtest.WantStatus(t, admin.Submit(page+"/reprocess", nil), http.StatusSeeOther, "all")
+		webtest.WantBody(t, admin.Get(page), "Создано лидов: 2, осталось с ошибками: 1.", "Поле Телефон обязательно для заполнения.")
 		if got := e.CountLeads(t); got != n+2 {
 			t.Fatalf("%d leads after re-processing all, want %d", got, n+2)
 		}
-		if q := Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Acct.ID, e.Src.ID, 0, 10)); len(q) != 1 {
+		if q := webtest.Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Acct.ID, e.Src.ID, 0, 10)); len(q) != 1 {
 			t.Fatalf("%d requests left in quarantine, want the one without contacts", len(q))
 		}
 
 		// Another account's request through this account's source: not found.
 		e.Post(t, e.Other.Src, `{"name": "Чужой"}`)
-		theirs := Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Other.Acct.ID, e.Other.Src.ID, 0, 1))[0]
-		WantStatus(t, admin.Submit(page+"/deliveries/"+ID(theirs.ID)+"/reprocess", nil), http.StatusNotFound, "other account's delivery")
-		WantStatus(t, admin.Submit(page+"/deliveries/abc/reprocess", nil), http.StatusNotFound, "bad id")
+		theirs := webtest.Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, e.Other.Acct.ID, e.Other.Src.ID, 0, 1))[0]
+		webtest.WantStatus(t, admin.Submit(page+"/deliveries/"+webtest.ID(theirs.ID)+"/reprocess", nil), http.StatusNotFound, "other account's delivery")
+		webtest.WantStatus(t, admin.Submit(page+"/deliveries/abc/reprocess", nil), http.StatusNotFound, "bad id")
 	})
 }

@@ -18,10 +18,11 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 // sessionCookie returns the session cookie an answer sets.
-func sessionCookie(t *testing.T, r Response) *http.Cookie {
+func sessionCookie(t *testing.T, r webtest.Response) *http.Cookie {
 	t.Helper()
 	for _, line := range r.Header.Values("Set-Cookie") {
 		c, err := http.ParseSetCookie(line)
@@ -43,14 +44,14 @@ func TestUISessionCookie(t *testing.T) {
 		secure     bool
 	}{{"http://localhost:8080", "leadbox", false}, {"https://leadbox.example", "__Host-leadbox", true}} {
 		t.Run(c.name, func(t *testing.T) {
-			e := NewEnv(t, "sqlite", func(cfg *web.Config) { cfg.BaseURL = c.base })
-			SetPasswords(t, e)
-			b := NewBrowser(t, e)
+			e := webtest.NewEnv(t, "sqlite", func(cfg *web.Config) { cfg.BaseURL = c.base })
+			webtest.SetPasswords(t, e)
+			b := webtest.NewBrowser(t, e)
 			// A session id planted before login (fixation) is not the one used after.
 			u, _ := url.Parse(e.Srv.URL)
 			b.Client.Jar.SetCookies(u, []*http.Cookie{{Name: c.name, Value: "planted-by-an-attacker", Path: "/"}})
-			r := b.Post("/login", url.Values{"email": {"admin@example.com"}, "password": {TestPassword}})
-			WantStatus(t, r, http.StatusSeeOther, "login")
+			r := b.Post("/login", url.Values{"email": {"admin@example.com"}, "password": {webtest.TestPassword}})
+			webtest.WantStatus(t, r, http.StatusSeeOther, "login")
 			ck := sessionCookie(t, r)
 			if ck.Name != c.name || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" || ck.Secure != c.secure {
 				t.Fatalf("cookie %q: name %s HttpOnly %v SameSite %v Path %q Domain %q Secure %v; want %s, HttpOnly, Lax, /, no domain, Secure %v",
@@ -67,14 +68,14 @@ func TestUISessionCookie(t *testing.T) {
 				t.Fatalf("Strict-Transport-Security %q over %s", hsts, c.base)
 			}
 			// A second login in the same browser replaces the id; the old one is dead.
-			r = b.Post("/login", url.Values{"email": {"admin@example.com"}, "password": {TestPassword}})
+			r = b.Post("/login", url.Values{"email": {"admin@example.com"}, "password": {webtest.TestPassword}})
 			if again := sessionCookie(t, r); again.Value == ck.Value {
 				t.Fatal("a second login kept the session id")
 			}
-			stale := NewBrowser(t, e)
+			stale := webtest.NewBrowser(t, e)
 			stale.Client.Jar.SetCookies(u, []*http.Cookie{{Name: c.name, Value: ck.Value, Path: "/"}})
 			if !c.secure { // the jar sends a Secure cookie over https only
-				WantStatus(t, stale.Get("/"), http.StatusSeeOther, "the replaced session id")
+				webtest.WantStatus(t, stale.Get("/"), http.StatusSeeOther, "the replaced session id")
 			} else if _, err := e.Store.SessionByHash(context.Background(), lead.HashToken(ck.Value), time.Hour, 8*time.Hour); err == nil {
 				t.Fatal("the replaced session id still names a session")
 			}
@@ -84,8 +85,8 @@ func TestUISessionCookie(t *testing.T) {
 
 // browserFrom is a browser whose connections come from another loopback
 // address, so that it has its own login throttle.
-func browserFrom(t *testing.T, e *Env, ip net.IP) *Browser {
-	b := NewBrowser(t, e)
+func browserFrom(t *testing.T, e *webtest.Env, ip net.IP) *webtest.Browser {
+	b := webtest.NewBrowser(t, e)
 	tr := &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}).DialContext}
 	t.Cleanup(tr.CloseIdleConnections)
 	jar, _ := cookiejar.New(nil)
@@ -98,13 +99,13 @@ func browserFrom(t *testing.T, e *Env, ip net.IP) *Browser {
 // hash), so the login does not tell which emails have accounts; throttled,
 // both get the same 429.
 func TestUILoginSameAnswer(t *testing.T) {
-	e := NewEnv(t, "sqlite")
-	SetPasswords(t, e)
+	e := webtest.NewEnv(t, "sqlite")
+	webtest.SetPasswords(t, e)
 	// Ten of each, interleaved, from two addresses and over three accounts
 	// so that no throttle bucket (5 per email, 20 per address) runs out.
 	const n = 10
-	from := []*Browser{browserFrom(t, e, net.IPv4(127, 0, 0, 10)), browserFrom(t, e, net.IPv4(127, 0, 0, 11))}
-	try := func(i int, email string) (Response, time.Duration) {
+	from := []*webtest.Browser{browserFrom(t, e, net.IPv4(127, 0, 0, 10)), browserFrom(t, e, net.IPv4(127, 0, 0, 11))}
+	try := func(i int, email string) (webtest.Response, time.Duration) {
 		start := time.Now()
 		r := from[i%2].Post("/login", url.Values{"email": {email}, "password": {"wrong password"}})
 		return r, time.Since(start)
@@ -114,12 +115,12 @@ func TestUILoginSameAnswer(t *testing.T) {
 	for i := range n {
 		known := []string{"admin@example.com", "manager@example.com", "boss@rival.example"}[i%3]
 		r, d := try(i, known)
-		WantStatus(t, r, http.StatusUnauthorized, "wrong password")
+		webtest.WantStatus(t, r, http.StatusUnauthorized, "wrong password")
 		wrong = append(wrong, d)
 		pages = append(pages, strings.ReplaceAll(string(r.Body), known, "EMAIL"))
-		ghost := "ghost" + ID(int64(i)) + "@example.com"
+		ghost := "ghost" + webtest.ID(int64(i)) + "@example.com"
 		r, d = try(i, ghost)
-		WantStatus(t, r, http.StatusUnauthorized, "unknown email")
+		webtest.WantStatus(t, r, http.StatusUnauthorized, "unknown email")
 		unknown = append(unknown, d)
 		pages = append(pages, strings.ReplaceAll(string(r.Body), ghost, "EMAIL"))
 	}
@@ -139,11 +140,11 @@ func TestUILoginSameAnswer(t *testing.T) {
 	c := browserFrom(t, e, net.IPv4(127, 0, 0, 3))
 	var throttled []string
 	for _, email := range []string{"manager@example.com", "nobody@example.com"} {
-		var r Response
+		var r webtest.Response
 		for range 6 {
 			r = c.Post("/login", url.Values{"email": {email}, "password": {"wrong password"}})
 		}
-		WantStatus(t, r, http.StatusTooManyRequests, "sixth try for "+email)
+		webtest.WantStatus(t, r, http.StatusTooManyRequests, "sixth try for "+email)
 		if r.Header.Get("Retry-After") == "" {
 			t.Fatal("429 without Retry-After")
 		}
@@ -158,14 +159,14 @@ func TestUILoginSameAnswer(t *testing.T) {
 // OWASP's parameters, and one over 1024 bytes is refused with a message, at
 // the UI and the API, never hashed.
 func TestUIPasswordBounds(t *testing.T) {
-	a := NewAPIEnv(t, "sqlite")
+	a := webtest.NewAPIEnv(t, "sqlite")
 	e := a.Env
-	SetPasswords(t, e)
+	webtest.SetPasswords(t, e)
 	ctx := context.Background()
-	b := Login(t, e, "manager@example.com")
-	WantStatus(t, b.Submit("/password", url.Values{"current": {TestPassword}, "new": {"a new password"}}), http.StatusSeeOther, "change")
+	b := webtest.Login(t, e, "manager@example.com")
+	webtest.WantStatus(t, b.Submit("/password", url.Values{"current": {webtest.TestPassword}, "new": {"a new password"}}), http.StatusSeeOther, "change")
 	b.Get("/password") // the fresh session's CSRF token
-	u := Must[lead.User](t)(e.Store.GetUser(ctx, e.Acct.ID, e.Manager.ID))
+	u := webtest.Must[lead.User](t)(e.Store.GetUser(ctx, e.Acct.ID, e.Manager.ID))
 	phc := regexp.MustCompile(`^\$argon2id\$v=19\$m=19456,t=2,p=1\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$`).FindStringSubmatch(u.PasswordHash)
 	if phc == nil {
 		t.Fatalf("stored hash %q is not argon2id with m=19456,t=2,p=1", u.PasswordHash)
@@ -178,22 +179,22 @@ func TestUIPasswordBounds(t *testing.T) {
 
 	for _, long := range []string{strings.Repeat("p", 1025), strings.Repeat("я", 513), strings.Repeat("p", 1<<20)} {
 		r := b.Submit("/password", url.Values{"current": {"a new password"}, "new": {long}})
-		WantStatus(t, r, http.StatusSeeOther, "too long")
-		WantBody(t, b.Get("/password"), "Пароль должен быть от 8 до 1024 байт.")
-		if now := Must[lead.User](t)(e.Store.GetUser(ctx, e.Acct.ID, e.Manager.ID)); now.PasswordHash != u.PasswordHash {
+		webtest.WantStatus(t, r, http.StatusSeeOther, "too long")
+		webtest.WantBody(t, b.Get("/password"), "Пароль должен быть от 8 до 1024 байт.")
+		if now := webtest.Must[lead.User](t)(e.Store.GetUser(ctx, e.Acct.ID, e.Manager.ID)); now.PasswordHash != u.PasswordHash {
 			t.Fatalf("a %d-byte password was stored", len(long))
 		}
-		r = a.Call(t, http.MethodPost, "/api/v1/users", `{"email": "long`+ID(int64(len(long)))+`@example.com", "password": "`+long+`"}`)
+		r = a.Call(t, http.MethodPost, "/api/v1/users", `{"email": "long`+webtest.ID(int64(len(long)))+`@example.com", "password": "`+long+`"}`)
 		if len(long) < 1<<20 {
-			WantAPIError(t, r, 422, "password")
+			webtest.WantAPIError(t, r, 422, "password")
 		} else {
-			WantAPIError(t, r, 413, "body") // over the API's 1 MiB body limit before any field is read
+			webtest.WantAPIError(t, r, 413, "body") // over the API's 1 MiB body limit before any field is read
 		}
 	}
 	// A long password at login is a wrong one, answered like any other.
 	start := time.Now()
-	r := NewBrowser(t, e).Post("/login", url.Values{"email": {"admin@example.com"}, "password": {strings.Repeat("p", 1<<20)}})
-	WantStatus(t, r, http.StatusUnauthorized, "1 MB password at login")
+	r := webtest.NewBrowser(t, e).Post("/login", url.Values{"email": {"admin@example.com"}, "password": {strings.Repeat("p", 1<<20)}})
+	webtest.WantStatus(t, r, http.StatusUnauthorized, "1 MB password at login")
 	t.Logf("1 MB password at login answered in %v", time.Since(start))
 	if _, err := e.Store.UserByEmail(ctx, "long1025@example.com"); err == nil {
 		t.Fatal("the API created a user with a 1025-byte password")
@@ -205,21 +206,21 @@ func TestUIPasswordBounds(t *testing.T) {
 // X-Frame-Options DENY; no page or template holds an inline script or an
 // event-handler attribute the CSP would block.
 func TestUISecurityHeaders(t *testing.T) {
-	e := NewEnv(t, "sqlite")
-	SetPasswords(t, e)
-	WantCreated(t, e.Post(t, e.Src, `{"name": "<script>alert(1)</script>", "phone": "79990004501", "x": "\" onmouseover=\"alert(1)"}`))
-	myLead := Must[[]lead.Lead](t)(e.Store.ListLeads(context.Background(), e.Acct.ID, store.LeadFilter{}))[0]
+	e := webtest.NewEnv(t, "sqlite")
+	webtest.SetPasswords(t, e)
+	webtest.WantCreated(t, e.Post(t, e.Src, `{"name": "<script>alert(1)</script>", "phone": "79990004501", "x": "\" onmouseover=\"alert(1)"}`))
+	myLead := webtest.Must[[]lead.Lead](t)(e.Store.ListLeads(context.Background(), e.Acct.ID, store.LeadFilter{}))[0]
 	mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, *myLead.DeliveryID}
-	admin := Login(t, e, "admin@example.com")
-	manager := Login(t, e, "manager@example.com")
-	pages := map[string]Response{
-		"GET /login (anonymous)":           NewBrowser(t, e).Get("/login"),
-		"POST /login wrong password":       NewBrowser(t, e).Post("/login", url.Values{"email": {"x@example.com"}, "password": {"wrong wrong"}}),
+	admin := webtest.Login(t, e, "admin@example.com")
+	manager := webtest.Login(t, e, "manager@example.com")
+	pages := map[string]webtest.Response{
+		"GET /login (anonymous)":           webtest.NewBrowser(t, e).Get("/login"),
+		"POST /login wrong password":       webtest.NewBrowser(t, e).Post("/login", url.Values{"email": {"x@example.com"}, "password": {"wrong wrong"}}),
 		"GET /nope (404 page)":             admin.Get("/nope"),
 		"GET /leads/999999 (404 page)":     admin.Get("/leads/999999"),
 		"POST /sources as a manager (403)": manager.Submit("/sources", url.Values{"name": {"x"}}),
 		"POST without CSRF (403)":          admin.Post("/settings/offices", url.Values{"name": {"x"}}),
-		"GET / anonymous (redirect)":       NewBrowser(t, e).Get("/"),
+		"GET / anonymous (redirect)":       webtest.NewBrowser(t, e).Get("/"),
 	}
 	for _, rt := range uiRouteTable(t) {
 		if rt.method != http.MethodGet || rt.pattern == "/events" {
@@ -277,7 +278,7 @@ func TestUISecurityHeaders(t *testing.T) {
 	// Static files are never sniffed into something else.
 	for _, name := range []string{"app.js", "app.css"} {
 		r := admin.Get("/static/" + name)
-		WantStatus(t, r, 200, name)
+		webtest.WantStatus(t, r, 200, name)
 		if r.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("/static/%s without nosniff", name)
 		}

@@ -2,11 +2,8 @@ package web_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -17,133 +14,34 @@ import (
 	"leadbox/internal/web/webtest"
 )
 
-const TestPassword = "correct horse battery"
-
-// Browser is a cookie-keeping client signed in (or not) to the UI.
-type Browser struct {
-	t      *testing.T
-	e      *Env
-	Client *http.Client
-	CSRF   string
-}
-
-// SetPasswords gives the env's admin, manager and rival admin testPassword.
-func SetPasswords(t *testing.T, e *Env) {
-	t.Helper()
-	hash, err := password.Hash(TestPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range []lead.User{e.Admin, e.Manager, e.Other.User} {
-		if _, err := e.Store.UpdateUser(context.Background(), u.AccountID, u.ID, store.UserPatch{PasswordHash: &hash}); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func NewBrowser(t *testing.T, e *Env) *Browser {
-	return &Browser{t: t, e: e, Client: webtest.BrowserClient(e.Client.Transport)}
-}
-
-// Login signs in and fails the test unless it works.
-func Login(t *testing.T, e *Env, email string) *Browser {
-	t.Helper()
-	b := &Browser{t: t, e: e, Client: webtest.SignIn(t, e.Srv.URL, e.Client.Transport, email, TestPassword)}
-	b.Get("/") // picks up the CSRF token
-	return b
-}
-
-var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-
-func (b *Browser) Do(method, path string, form url.Values, headers ...string) Response {
-	b.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, _ := http.NewRequest(method, b.e.Srv.URL+path, body)
-	req.Header.Set("Accept", "text/html")
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := b.Client.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	if m := csrfInput.FindSubmatch(data); m != nil {
-		b.CSRF = string(m[1])
-	}
-	return Response{Status: res.StatusCode, Header: res.Header, Body: data}
-}
-
-func (b *Browser) Get(path string) Response { b.t.Helper(); return b.Do(http.MethodGet, path, nil) }
-
-func (b *Browser) Post(path string, form url.Values) Response {
-	b.t.Helper()
-	return b.Do(http.MethodPost, path, form)
-}
-
-// Submit posts a form with the session's CSRF token.
-func (b *Browser) Submit(path string, form url.Values) Response {
-	b.t.Helper()
-	if form == nil {
-		form = url.Values{}
-	}
-	form.Set("csrf", b.CSRF)
-	return b.Post(path, form)
-}
-
-func WantStatus(t *testing.T, r Response, status int, what string) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("%s: status %d, want %d\n%.600s", what, r.Status, status, r.Body)
-	}
-}
-
-func WantBody(t *testing.T, r Response, parts ...string) {
-	t.Helper()
-	for _, p := range parts {
-		if !strings.Contains(string(r.Body), p) {
-			t.Fatalf("page lacks %q:\n%.3000s", p, r.Body)
-		}
-	}
-}
-
-func ID(n int64) string { return strconv.FormatInt(n, 10) }
-
 func TestUILogin(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
-		SetPasswords(t, e)
+		e := webtest.NewEnv(t, engine)
+		webtest.SetPasswords(t, e)
 
 		t.Run("AnonymousGoesToLogin", func(t *testing.T) {
-			b := NewBrowser(t, e)
+			b := webtest.NewBrowser(t, e)
 			r := b.Get("/leads/1")
-			WantStatus(t, r, http.StatusSeeOther, "anonymous GET")
+			webtest.WantStatus(t, r, http.StatusSeeOther, "anonymous GET")
 			if loc := r.Header.Get("Location"); loc != "/login?next=%2Fleads%2F1" {
 				t.Fatalf("Location %q", loc)
 			}
-			WantStatus(t, b.Post("/leads/1/no-answer", url.Values{}), http.StatusUnauthorized, "anonymous POST")
-			WantStatus(t, b.Get("/events"), http.StatusUnauthorized, "anonymous events")
-			WantBody(t, b.Get("/login"), `name="password"`, "Войти")
+			webtest.WantStatus(t, b.Post("/leads/1/no-answer", url.Values{}), http.StatusUnauthorized, "anonymous POST")
+			webtest.WantStatus(t, b.Get("/events"), http.StatusUnauthorized, "anonymous events")
+			webtest.WantBody(t, b.Get("/login"), `name="password"`, "Войти")
 		})
 		t.Run("WrongPassword", func(t *testing.T) {
-			b := NewBrowser(t, e)
+			b := webtest.NewBrowser(t, e)
 			r := b.Post("/login", url.Values{"email": {"admin@example.com"}, "password": {"nope nope"}})
-			WantStatus(t, r, http.StatusUnauthorized, "wrong password")
-			WantBody(t, r, "Неверный email или пароль.")
-			r = b.Post("/login", url.Values{"email": {"nobody@example.com"}, "password": {TestPassword}})
-			WantStatus(t, r, http.StatusUnauthorized, "unknown email")
+			webtest.WantStatus(t, r, http.StatusUnauthorized, "wrong password")
+			webtest.WantBody(t, r, "Неверный email или пароль.")
+			r = b.Post("/login", url.Values{"email": {"nobody@example.com"}, "password": {webtest.TestPassword}})
+			webtest.WantStatus(t, r, http.StatusUnauthorized, "unknown email")
 		})
 		t.Run("CookieAndRedirect", func(t *testing.T) {
-			b := NewBrowser(t, e)
-			r := b.Post("/login", url.Values{"email": {"ADMIN@example.com"}, "password": {TestPassword}, "next": {"//evil.example/x"}})
-			WantStatus(t, r, http.StatusSeeOther, "login")
+			b := webtest.NewBrowser(t, e)
+			r := b.Post("/login", url.Values{"email": {"ADMIN@example.com"}, "password": {webtest.TestPassword}, "next": {"//evil.example/x"}})
+			webtest.WantStatus(t, r, http.StatusSeeOther, "login")
 			if loc := r.Header.Get("Location"); loc != "/" {
 				t.Fatalf("redirected to %q, want / (no open redirect)", loc)
 			}
@@ -153,26 +51,26 @@ func TestUILogin(t *testing.T) {
 					t.Fatalf("cookie %q lacks %q", c, want)
 				}
 			}
-			WantStatus(t, b.Get("/"), http.StatusOK, "inbox")
+			webtest.WantStatus(t, b.Get("/"), http.StatusOK, "inbox")
 		})
 		t.Run("InactiveUser", func(t *testing.T) {
 			u, err := e.Store.CreateUser(context.Background(), lead.User{AccountID: e.Acct.ID, Name: "Gone", Email: "gone@example.com", Role: lead.RoleManager})
 			if err != nil {
 				t.Fatal(err)
 			}
-			hash, _ := password.Hash(TestPassword)
+			hash, _ := password.Hash(webtest.TestPassword)
 			off := false
 			e.Store.UpdateUser(context.Background(), e.Acct.ID, u.ID, store.UserPatch{PasswordHash: &hash, Active: &off})
-			r := NewBrowser(t, e).Post("/login", url.Values{"email": {"gone@example.com"}, "password": {TestPassword}})
-			WantStatus(t, r, http.StatusUnauthorized, "inactive user")
+			r := webtest.NewBrowser(t, e).Post("/login", url.Values{"email": {"gone@example.com"}, "password": {webtest.TestPassword}})
+			webtest.WantStatus(t, r, http.StatusUnauthorized, "inactive user")
 		})
 		t.Run("Throttled", func(t *testing.T) {
-			b := NewBrowser(t, e)
+			b := webtest.NewBrowser(t, e)
 			for i := 0; i < 5; i++ {
 				b.Post("/login", url.Values{"email": {"manager@example.com"}, "password": {"wrong wrong"}})
 			}
-			r := b.Post("/login", url.Values{"email": {"manager@example.com"}, "password": {TestPassword}})
-			WantStatus(t, r, http.StatusTooManyRequests, "sixth try")
+			r := b.Post("/login", url.Values{"email": {"manager@example.com"}, "password": {webtest.TestPassword}})
+			webtest.WantStatus(t, r, http.StatusTooManyRequests, "sixth try")
 			if r.Header.Get("Retry-After") == "" {
 				t.Fatal("no Retry-After")
 			}

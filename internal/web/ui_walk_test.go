@@ -15,6 +15,7 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 // uiRoute is one route of ui/ui.go.
@@ -53,7 +54,7 @@ func fill(t *testing.T, pattern string, x ids) []string {
 	t.Helper()
 	p := strings.TrimSuffix(pattern, "{$}")
 	// The inbox's filters name rows too.
-	filter := "source=" + ID(x.src) + "&stage=" + ID(x.stage) + "&owner=" + ID(x.user)
+	filter := "source=" + webtest.ID(x.src) + "&stage=" + webtest.ID(x.stage) + "&owner=" + webtest.ID(x.user)
 	switch p {
 	case "/":
 		return []string{"/", "/?" + filter, "/?q=zebra"} // any case finds a name; the box echoes "zebra"
@@ -65,19 +66,19 @@ func fill(t *testing.T, pattern string, x ids) []string {
 	}
 	switch {
 	case strings.HasPrefix(p, "/leads/{id}"):
-		return []string{strings.Replace(p, "{id}", ID(x.lead), 1)}
+		return []string{strings.Replace(p, "{id}", webtest.ID(x.lead), 1)}
 	case strings.HasPrefix(p, "/sources/{id}"):
-		return []string{strings.NewReplacer("{id}", ID(x.src), "{deliveryId}", ID(x.delivery)).Replace(p)}
+		return []string{strings.NewReplacer("{id}", webtest.ID(x.src), "{deliveryId}", webtest.ID(x.delivery)).Replace(p)}
 	case strings.HasPrefix(p, "/settings/users/{id}"):
-		return []string{strings.Replace(p, "{id}", ID(x.user), 1)}
+		return []string{strings.Replace(p, "{id}", webtest.ID(x.user), 1)}
 	case strings.HasPrefix(p, "/settings/stages/{id}"):
-		return []string{strings.Replace(p, "{id}", ID(x.stage), 1)}
+		return []string{strings.Replace(p, "{id}", webtest.ID(x.stage), 1)}
 	case p == "/settings/{kind}":
 		return []string{"/settings/offices", "/settings/cities"}
 	case strings.HasPrefix(p, "/settings/{kind}/{id}"):
 		return []string{
-			strings.NewReplacer("{kind}", "offices", "{id}", ID(x.office)).Replace(p),
-			strings.NewReplacer("{kind}", "cities", "{id}", ID(x.city)).Replace(p),
+			strings.NewReplacer("{kind}", "offices", "{id}", webtest.ID(x.office)).Replace(p),
+			strings.NewReplacer("{kind}", "cities", "{id}", webtest.ID(x.city)).Replace(p),
 		}
 	}
 	t.Fatalf("route %s: the walker does not know what to fill in; teach fill()", pattern)
@@ -89,8 +90,8 @@ func fill(t *testing.T, pattern string, x ids) []string {
 func hostileForm(o ids) url.Values {
 	return url.Values{"name": {"Hijacked"}, "email": {"hijack@example.com"}, "role": {"admin"}, "active": {"1"},
 		"enabled": {"0"}, "position": {"1"}, "dir": {"up"}, "action": {"create"}, "color": {"#000000"},
-		"funnelStageId": {ID(o.stage)}, "userIdOwner": {ID(o.user)}, "locationUnitId": {ID(o.office)},
-		"locationCityId": {ID(o.city)}, "clientId": {"1"}, "phone": {"79990004455"}, "lang": {"en"},
+		"funnelStageId": {webtest.ID(o.stage)}, "userIdOwner": {webtest.ID(o.user)}, "locationUnitId": {webtest.ID(o.office)},
+		"locationCityId": {webtest.ID(o.city)}, "clientId": {"1"}, "phone": {"79990004455"}, "lang": {"en"},
 		"type": {"webhook"}, "current": {"wrong wrong"}, "new": {"new password 1"},
 		"preset": {"form"}, "aliases": {"tel = phone"}, "corsOrigins": {"*"}, "redirectUrl": {"https://evil.example/"},
 		"honeypot": {"website"}, "allowGet": {"1"}, "ratePerMinute": {"1"}}
@@ -134,25 +135,25 @@ func snapshot(t *testing.T, s *store.Store, acct int64) string {
 // route refuses a request without the CSRF token or from another origin.
 func TestUIRouteWalk(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
-		SetPasswords(t, e)
+		e := webtest.NewEnv(t, engine)
+		webtest.SetPasswords(t, e)
 		ctx := context.Background()
-		WantCreated(t, e.Post(t, e.Other.Src, `{"name": "Чужой клиент Zebra", "phone": "79990004401", "email": "zebra@rival.example"}`))
-		WantCreated(t, e.Post(t, e.Src, `{"name": "Свой", "phone": "79990004402"}`))
+		webtest.WantCreated(t, e.Post(t, e.Other.Src, `{"name": "Чужой клиент Zebra", "phone": "79990004401", "email": "zebra@rival.example"}`))
+		webtest.WantCreated(t, e.Post(t, e.Src, `{"name": "Свой", "phone": "79990004402"}`))
 		// A rejected request on each side, which an admin could re-process.
 		e.Post(t, e.Other.Src, `{"name": "Zebra без контактов"}`)
 		e.Post(t, e.Src, `{"name": "Свой без контактов"}`)
 		rejected := func(acct, src int64) int64 {
 			t.Helper()
-			q := Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, acct, src, 0, 1))
+			q := webtest.Must[[]lead.Delivery](t)(e.Store.QuarantinedDeliveries(ctx, acct, src, 0, 1))
 			if len(q) != 1 {
 				t.Fatalf("no quarantined request of source %d", src)
 			}
 			return q[0].ID
 		}
-		otherLead := Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Other.Acct.ID, store.LeadFilter{}))[0]
-		myLead := Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Acct.ID, store.LeadFilter{}))[0]
-		Must[lead.Client](t)(e.Store.CreateClient(ctx, lead.Client{AccountID: e.Other.Acct.ID, Name: "Rival client Yak"}))
+		otherLead := webtest.Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Other.Acct.ID, store.LeadFilter{}))[0]
+		myLead := webtest.Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Acct.ID, store.LeadFilter{}))[0]
+		webtest.Must[lead.Client](t)(e.Store.CreateClient(ctx, lead.Client{AccountID: e.Other.Acct.ID, Name: "Rival client Yak"}))
 		o := ids{otherLead.ID, e.Other.Src.ID, e.Other.User.ID, e.Other.Office.ID, e.Other.City.ID, e.Other.Stage.ID,
 			rejected(e.Other.Acct.ID, e.Other.Src.ID)}
 		mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, rejected(e.Acct.ID, e.Src.ID)}
@@ -160,7 +161,7 @@ func TestUIRouteWalk(t *testing.T) {
 		secrets := []string{"Zebra", "zebra@rival.example", "000-44-01", "79990004401", e.Other.Src.Token, "Rival site",
 			"boss@rival.example", "Rival admin", "Rival office", "Rival city", "Rival stage", "Rival client Yak"}
 		routes := uiRouteTable(t)
-		admin := Login(t, e, "admin@example.com")
+		admin := webtest.Login(t, e, "admin@example.com")
 
 		t.Run("OtherAccount", func(t *testing.T) {
 			before := snapshot(t, e.Store, e.Other.Acct.ID)
@@ -171,7 +172,7 @@ func TestUIRouteWalk(t *testing.T) {
 				}
 				for _, p := range fill(t, rt.pattern, o) {
 					walked++
-					var r Response
+					var r webtest.Response
 					if rt.method == http.MethodGet {
 						r = admin.Get(p)
 					} else {
@@ -225,19 +226,19 @@ func TestUIRouteWalk(t *testing.T) {
 					n++
 					form := hostileForm(mine)
 					if rt.pattern != "/login" {
-						WantStatus(t, admin.Post(p, form), http.StatusForbidden, rt.method+" "+p+" without the CSRF token")
+						webtest.WantStatus(t, admin.Post(p, form), http.StatusForbidden, rt.method+" "+p+" without the CSRF token")
 						bad := hostileForm(mine)
 						bad.Set("csrf", admin.CSRF+"x")
-						WantStatus(t, admin.Post(p, bad), http.StatusForbidden, rt.method+" "+p+" with a wrong CSRF token")
+						webtest.WantStatus(t, admin.Post(p, bad), http.StatusForbidden, rt.method+" "+p+" with a wrong CSRF token")
 					}
 					form.Set("csrf", admin.CSRF)
 					if rt.pattern == "/login" {
-						form = url.Values{"email": {"admin@example.com"}, "password": {TestPassword}}
+						form = url.Values{"email": {"admin@example.com"}, "password": {webtest.TestPassword}}
 					}
 					r := admin.Do(rt.method, p, form, "Sec-Fetch-Site", "cross-site")
-					WantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" cross-site")
+					webtest.WantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" cross-site")
 					r = admin.Do(rt.method, p, form, "Origin", "https://evil.example")
-					WantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" from another origin")
+					webtest.WantStatus(t, r, http.StatusForbidden, rt.method+" "+p+" from another origin")
 				}
 			}
 			if n < 15 {
@@ -247,7 +248,7 @@ func TestUIRouteWalk(t *testing.T) {
 			if after := snapshot(t, e.Store, e.Acct.ID); after != before {
 				t.Fatalf("a refused request changed the account:\nbefore %s\nafter  %s", before, after)
 			}
-			WantStatus(t, admin.Get("/"), http.StatusOK, "still signed in")
+			webtest.WantStatus(t, admin.Get("/"), http.StatusOK, "still signed in")
 		})
 
 		t.Run("Events", func(t *testing.T) {
@@ -260,7 +261,7 @@ func TestUIRouteWalk(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer res.Body.Close()
-			WantStatus(t, Response{Status: res.StatusCode}, 200, "events")
+			webtest.WantStatus(t, webtest.Response{Status: res.StatusCode}, 200, "events")
 			rd := bufio.NewReader(res.Body)
 			readLine := func() string {
 				line, err := rd.ReadString('\n')
@@ -271,14 +272,14 @@ func TestUIRouteWalk(t *testing.T) {
 			}
 			for readLine() != ": hello" {
 			}
-			theirs := IntOf(t, "id", WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79990004403"}`))["id"])
-			ours := IntOf(t, "id", WantCreated(t, e.Post(t, e.Src, `{"phone": "79990004404"}`))["id"])
+			theirs := webtest.IntOf(t, "id", webtest.WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79990004403"}`))["id"])
+			ours := webtest.IntOf(t, "id", webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990004404"}`))["id"])
 			for {
 				line := readLine()
-				if line == "data: "+ID(theirs) {
+				if line == "data: "+webtest.ID(theirs) {
 					t.Fatalf("the stream announced the other account's lead %d", theirs)
 				}
-				if line == "data: "+ID(ours) {
+				if line == "data: "+webtest.ID(ours) {
 					break
 				}
 			}
@@ -286,9 +287,9 @@ func TestUIRouteWalk(t *testing.T) {
 
 		t.Run("Logout", func(t *testing.T) {
 			// Last: it ends the admin's sessions.
-			rival := Login(t, e, "boss@rival.example")
-			WantStatus(t, admin.Submit("/logout", nil), http.StatusSeeOther, "logout")
-			WantStatus(t, rival.Get("/"), http.StatusOK, "the other account's session after this one's logout")
+			rival := webtest.Login(t, e, "boss@rival.example")
+			webtest.WantStatus(t, admin.Submit("/logout", nil), http.StatusSeeOther, "logout")
+			webtest.WantStatus(t, rival.Get("/"), http.StatusOK, "the other account's session after this one's logout")
 		})
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 // seedRequest is the seed page's example request, as the page writes it;
@@ -30,25 +31,25 @@ const seedRequest = `  {
 // in order, and every value.
 func TestWebhookSeedExample(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		body := fmt.Sprintf(seedRequest, e.Admin.ID)
 		before := time.Now().Unix()
 		r := e.Post(t, e.Src, body)
 		after := time.Now().Unix()
-		data := WantCreated(t, r)
+		data := webtest.WantCreated(t, r)
 
 		want := map[string]string{
 			"name": `"test"`, "sourceId": strconv.FormatInt(e.Src.ID, 10), "phone": `"79998888888"`,
 			"email": `"fff@mail.ru"`, "userIdOwner": strconv.FormatInt(e.Admin.ID, 10), "otherCount": "0",
 		}
-		for _, k := range LeadKeys {
+		for _, k := range webtest.LeadKeys {
 			switch k {
 			case "id":
-				if IntOf(t, k, data[k]) <= 0 {
+				if webtest.IntOf(t, k, data[k]) <= 0 {
 					t.Errorf("id = %s, want a positive integer", data[k])
 				}
 			case "dtCreate", "dtUpdate":
-				if ts := IntOf(t, k, data[k]); ts < before || ts > after {
+				if ts := webtest.IntOf(t, k, data[k]); ts < before || ts > after {
 					t.Errorf("%s = %d, want unix seconds in [%d, %d]", k, ts, before, after)
 				}
 			default:
@@ -61,7 +62,7 @@ func TestWebhookSeedExample(t *testing.T) {
 				}
 			}
 		}
-		id := IntOf(t, "id", data["id"])
+		id := webtest.IntOf(t, "id", data["id"])
 		e.CheckDelivery(t, e.Src, 0, http.MethodPost, "application/json", []byte(body), r)
 		raw, err := e.Store.LeadRaw(context.Background(), e.Acct.ID, id)
 		if err != nil || !bytes.Equal(raw, []byte(body)) {
@@ -69,14 +70,14 @@ func TestWebhookSeedExample(t *testing.T) {
 		}
 
 		t.Run("the same phone in another form is a duplicate of the first lead", func(t *testing.T) {
-			d := WantCreated(t, e.Post(t, e.Src, `{"phone": "+7 (999) 888-88-88"}`))
+			d := webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "+7 (999) 888-88-88"}`))
 			if string(d["firstId"]) != strconv.FormatInt(id, 10) || string(d["otherCount"]) != "1" {
 				t.Fatalf("firstId %s otherCount %s, want %d and 1", d["firstId"], d["otherCount"], id)
 			}
 		})
 		t.Run("the same email in other case is a duplicate too", func(t *testing.T) {
 			// Only the first lead has this email; the second had only the phone.
-			d := WantCreated(t, e.Post(t, e.Src, `{"email": "FFF@Mail.RU"}`))
+			d := webtest.WantCreated(t, e.Post(t, e.Src, `{"email": "FFF@Mail.RU"}`))
 			if string(d["firstId"]) != strconv.FormatInt(id, 10) || string(d["otherCount"]) != "1" {
 				t.Fatalf("firstId %s otherCount %s, want %d and 1", d["firstId"], d["otherCount"], id)
 			}
@@ -85,13 +86,13 @@ func TestWebhookSeedExample(t *testing.T) {
 			}
 		})
 		t.Run("a lead sharing the phone with one and the email with another counts both", func(t *testing.T) {
-			d := WantCreated(t, e.Post(t, e.Src, `{"phone": "8 999 888 88 88", "email": "fff@MAIL.ru"}`))
+			d := webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "8 999 888 88 88", "email": "fff@MAIL.ru"}`))
 			if string(d["firstId"]) != strconv.FormatInt(id, 10) || string(d["otherCount"]) != "3" {
 				t.Fatalf("firstId %s otherCount %s, want %d and 3", d["firstId"], d["otherCount"], id)
 			}
 		})
 		t.Run("another account does not see this account's contacts", func(t *testing.T) {
-			d := WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79998888888", "email": "fff@mail.ru"}`))
+			d := webtest.WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79998888888", "email": "fff@mail.ru"}`))
 			if string(d["firstId"]) != "null" || string(d["otherCount"]) != "0" {
 				t.Fatalf("firstId %s otherCount %s, want null and 0", d["firstId"], d["otherCount"])
 			}
@@ -103,7 +104,7 @@ func TestWebhookSeedExample(t *testing.T) {
 // so), and the leniency the spec asks for.
 func TestWebhookFields(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		ctx := context.Background()
 
 		// post sends body, wants a 201 whose stored lead renders exactly as
@@ -111,8 +112,8 @@ func TestWebhookFields(t *testing.T) {
 		post := func(t *testing.T, body string) (map[string]json.RawMessage, lead.Lead) {
 			t.Helper()
 			r := e.Post(t, e.Src, body)
-			data := WantCreated(t, r)
-			id := IntOf(t, "id", data["id"])
+			data := webtest.WantCreated(t, r)
+			id := webtest.IntOf(t, "id", data["id"])
 			l, err := e.Store.GetLead(ctx, e.Acct.ID, id)
 			if err != nil {
 				t.Fatalf("GetLead: %v", err)
@@ -148,7 +149,7 @@ func TestWebhookFields(t *testing.T) {
 				"funnelStageId":  e.Stage.ID,
 				"cost":           150000,
 			}
-			for _, k := range MarkKeys {
+			for _, k := range webtest.MarkKeys {
 				sent[k] = k + " — значение \"в кавычках\" <b>&amp;</b> \\ / \u2028 😀"
 			}
 			sent["referrer"] = "https://example.com/?q=" + strings.Repeat("я", 2048-len("https://example.com/?q="))
@@ -157,7 +158,7 @@ func TestWebhookFields(t *testing.T) {
 			enc.SetEscapeHTML(false)
 			enc.Encode(sent)
 			data, _ := post(t, b.String())
-			if StrOf(t, "phone", data["phone"]) != "79991234567" {
+			if webtest.StrOf(t, "phone", data["phone"]) != "79991234567" {
 				t.Errorf("phone = %s, want 79991234567", data["phone"])
 			}
 			for k, v := range sent {
@@ -166,11 +167,11 @@ func TestWebhookFields(t *testing.T) {
 				}
 				switch v := v.(type) {
 				case string:
-					if got := StrOf(t, k, data[k]); got != v {
+					if got := webtest.StrOf(t, k, data[k]); got != v {
 						t.Errorf("%s = %q, want %q", k, got, v)
 					}
 				default:
-					if got := IntOf(t, k, data[k]); fmt.Sprint(got) != fmt.Sprint(v) {
+					if got := webtest.IntOf(t, k, data[k]); fmt.Sprint(got) != fmt.Sprint(v) {
 						t.Errorf("%s = %d, want %v", k, got, v)
 					}
 				}
@@ -187,7 +188,7 @@ func TestWebhookFields(t *testing.T) {
 			want := map[string]int64{"userIdOwner": e.Manager.ID, "sourceId": e.Manual.ID, "remoteId": 77,
 				"locationUnitId": e.Office.ID, "locationCityId": e.City.ID, "funnelStageId": e.Stage.ID, "cost": 1500}
 			for k, v := range want {
-				if got := IntOf(t, k, data[k]); got != v {
+				if got := webtest.IntOf(t, k, data[k]); got != v {
 					t.Errorf("%s = %d, want %d", k, got, v)
 				}
 			}
@@ -197,11 +198,11 @@ func TestWebhookFields(t *testing.T) {
 			body := `{"phone": "79990000002", "email": "   ", "name": "", "userIdOwner": "", "cost": " ", "remoteId": null,
 				"sourceId": "\t", "utmSource": "\t\n ", "referrer": "", "ip": null}`
 			data, _ := post(t, body)
-			for _, k := range LeadKeys {
+			for _, k := range webtest.LeadKeys {
 				switch k {
 				case "id", "phone", "dtCreate", "dtUpdate", "otherCount":
 				case "sourceId":
-					if IntOf(t, k, data[k]) != e.Src.ID {
+					if webtest.IntOf(t, k, data[k]) != e.Src.ID {
 						t.Errorf("sourceId = %s, want the webhook's own %d", data[k], e.Src.ID)
 					}
 				default:
@@ -216,7 +217,7 @@ func TestWebhookFields(t *testing.T) {
 			body := "{\r\n\t\"PHONE\": \"+7 000\",\r\n\t\"phone\": 79990000003,\r\n\t\"Phone\": \"x\",\r\n" +
 				"\t\"custom\": {\"nested\": [1, \"два\", null, true]},\r\n\t\"utm_source\": \"google\",\r\n\t\"Email\": \"a@b.ru\"\r\n}"
 			data, l := post(t, body)
-			if StrOf(t, "phone", data["phone"]) != "79990000003" {
+			if webtest.StrOf(t, "phone", data["phone"]) != "79990000003" {
 				t.Errorf("phone = %s", data["phone"])
 			}
 			for _, k := range []string{"email", "utmSource"} {
@@ -243,16 +244,16 @@ func TestWebhookFields(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			data := WantCreated(t, e.Post(t, src, `{"phone": "79990000005"}`))
+			data := webtest.WantCreated(t, e.Post(t, src, `{"phone": "79990000005"}`))
 			want := map[string]int64{"userIdOwner": e.Manager.ID, "funnelStageId": e.Stage.ID,
 				"locationUnitId": e.Office.ID, "locationCityId": e.City.ID, "sourceId": src.ID}
 			for k, v := range want {
-				if got := IntOf(t, k, data[k]); got != v {
+				if got := webtest.IntOf(t, k, data[k]); got != v {
 					t.Errorf("%s = %d, want the default %d", k, got, v)
 				}
 			}
-			data = WantCreated(t, e.Post(t, src, e.Vars(`{"phone": "79990000006", "userIdOwner": {{admin}}}`)))
-			if got := IntOf(t, "userIdOwner", data["userIdOwner"]); got != e.Admin.ID {
+			data = webtest.WantCreated(t, e.Post(t, src, e.Vars(`{"phone": "79990000006", "userIdOwner": {{admin}}}`)))
+			if got := webtest.IntOf(t, "userIdOwner", data["userIdOwner"]); got != e.Admin.ID {
 				t.Errorf("userIdOwner = %d, want the sender's %d over the default", got, e.Admin.ID)
 			}
 		})
@@ -262,11 +263,11 @@ func TestWebhookFields(t *testing.T) {
 // statusCase is one request to the webhook and what it must get.
 type statusCase struct {
 	name   string
-	method string                   // default POST
-	target func(e *Env) lead.Source // default the enabled webhook
-	url    func(e *Env) string      // default target's URL; set for a URL with no source
-	ctype  string                   // default application/json; noType for none
-	body   func(e *Env) []byte
+	method string                           // default POST
+	target func(e *webtest.Env) lead.Source // default the enabled webhook
+	url    func(e *webtest.Env) string      // default target's URL; set for a URL with no source
+	ctype  string                           // default application/json; noType for none
+	body   func(e *webtest.Env) []byte
 	header []string // more request headers, name, value pairs
 	status int
 	field  string // the one field the errors name
@@ -274,11 +275,13 @@ type statusCase struct {
 	exact  string // the whole answer, byte for byte
 }
 
-func text(s string) func(e *Env) []byte { return func(e *Env) []byte { return []byte(e.Vars(s)) } }
+func text(s string) func(e *webtest.Env) []byte {
+	return func(e *webtest.Env) []byte { return []byte(e.Vars(s)) }
+}
 
 // padded returns a valid lead body of exactly n bytes.
-func padded(n int) func(e *Env) []byte {
-	return func(*Env) []byte {
+func padded(n int) func(e *webtest.Env) []byte {
+	return func(*webtest.Env) []byte {
 		head := `{"phone":"79990001111","pad":"`
 		return []byte(head + strings.Repeat("x", n-len(head)-2) + `"}`)
 	}
@@ -296,12 +299,12 @@ func TestWebhookStatuses(t *testing.T) {
 	owner, src, unit, city, stage := "ID Ответственного сотрудника", "ID рекламного источника", "ID Офиса", "ID Города", "ID Этапа воронки"
 	cases := []statusCase{
 		// 201
-		{name: "201 seed example", body: func(e *Env) []byte { return fmt.Appendf(nil, seedRequest, e.Admin.ID) }, status: 201},
+		{name: "201 seed example", body: func(e *webtest.Env) []byte { return fmt.Appendf(nil, seedRequest, e.Admin.ID) }, status: 201},
 		{name: "201 email only", body: text(`{"email": "only@mail.ru"}`), status: 201},
 		{name: "201 content type with charset utf-8", ctype: "application/json; charset=utf-8", body: text(`{"phone": "79990000010"}`), status: 201},
 		{name: "201 content type with charset UTF-8 upper case", ctype: "application/json; charset=UTF-8", body: text(`{"phone": "79990000011"}`), status: 201},
 		{name: "201 JSON sent as text/plain", ctype: "text/plain", body: text(`{"phone": "79990000012"}`), status: 201},
-		{name: "201 JSON sent without a content type", ctype: NoType, body: text(`{"phone": "79990000013"}`), status: 201},
+		{name: "201 JSON sent without a content type", ctype: webtest.NoType, body: text(`{"phone": "79990000013"}`), status: 201},
 		{name: "201 name of 255 characters", body: text(`{"phone": "79990000014", "name": "` + strings.Repeat("Я", 255) + `"}`), status: 201},
 		{name: "201 referrer of 2048 characters", body: text(`{"phone": "79990000015", "referrer": "` + strings.Repeat("r", 2048) + `"}`), status: 201},
 		{name: "201 body of exactly 64 KiB", body: padded(web.MaxWebhookBody), status: 201},
@@ -365,16 +368,16 @@ func TestWebhookStatuses(t *testing.T) {
 		{name: "400 trailing garbage", body: text(`{"phone": "79990000030"} x`), status: 400},
 		{name: "400 two objects", body: text(`{"phone": "79990000030"}{"phone": "79990000031"}`), status: 400},
 		{name: "400 invalid UTF-8", body: text("{\"phone\": \"79990000030\", \"name\": \"\xff\xfe\"}"), status: 400},
-		{name: "400 UTF-16 body", body: func(*Env) []byte { return []byte("\xff\xfe{\x00}\x00") }, status: 400},
+		{name: "400 UTF-16 body", body: func(*webtest.Env) []byte { return []byte("\xff\xfe{\x00}\x00") }, status: 400},
 		{name: "400 deeply nested", body: text(`{"phone": "79990000030", "x": ` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`), status: 400},
 
 		// 404, 405, 410
-		{name: "404 unknown token", url: func(e *Env) string { return e.Srv.URL + "/hooks/wh_unknown" + e.Src.Token[3:10] }, body: text(`{"phone": "79990000040"}`), status: 404},
+		{name: "404 unknown token", url: func(e *webtest.Env) string { return e.Srv.URL + "/hooks/wh_unknown" + e.Src.Token[3:10] }, body: text(`{"phone": "79990000040"}`), status: 404},
 		{name: "405 GET", method: http.MethodGet, status: 405},
 		{name: "405 PUT", method: http.MethodPut, body: text(`{"phone": "79990000041"}`), status: 405},
 		{name: "405 DELETE", method: http.MethodDelete, status: 405},
 		{name: "405 PATCH", method: http.MethodPatch, body: text(`{"phone": "79990000041"}`), status: 405},
-		{name: "410 disabled source", target: func(e *Env) lead.Source { return e.Disabled }, body: text(`{"phone": "79990000042"}`), status: 410},
+		{name: "410 disabled source", target: func(e *webtest.Env) lead.Source { return e.Disabled }, body: text(`{"phone": "79990000042"}`), status: 410},
 
 		// 413
 		{name: "413 body of 64 KiB and one byte", body: padded(web.MaxWebhookBody + 1), status: 413},
@@ -394,7 +397,7 @@ func TestWebhookStatuses(t *testing.T) {
 		{name: "415 content type not UTF-8", ctype: "application/json; x=\xff", body: text(`{"phone": "79990000050"}`), status: 415},
 	}
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				method := c.method
@@ -418,7 +421,7 @@ func TestWebhookStatuses(t *testing.T) {
 					ctype = c.ctype
 				}
 				if method != http.MethodPost && c.ctype == "" && body == nil {
-					ctype = NoType
+					ctype = webtest.NoType
 				}
 				before := len(e.Deliveries(t, target))
 				leads := e.CountLeads(t)
@@ -432,20 +435,20 @@ func TestWebhookStatuses(t *testing.T) {
 					t.Fatalf("Content-Type %q, want application/json", ct)
 				}
 				if c.status == http.StatusCreated {
-					WantCreated(t, r)
+					webtest.WantCreated(t, r)
 					if n := e.CountLeads(t); n != leads+1 {
 						t.Errorf("%d leads, want %d", n, leads+1)
 					}
 				} else {
-					fields := ErrorsOf(t, r.Body)
+					fields := webtest.ErrorsOf(t, r.Body)
 					if c.field != "" {
-						WantFieldError(t, r, c.status, c.field, c.label)
+						webtest.WantFieldError(t, r, c.status, c.field, c.label)
 					}
 					if c.exact != "" && string(r.Body) != c.exact {
 						t.Errorf("answer\n %s\nwant exactly\n %s", r.Body, c.exact)
 					}
 					if c.status == 422 && c.field == "" && c.exact == "" {
-						t.Errorf("a 422 case must say which field it names (%v)", KeysOf(fields))
+						t.Errorf("a 422 case must say which field it names (%v)", webtest.KeysOf(fields))
 					}
 					if n := e.CountLeads(t); n != leads {
 						t.Errorf("a %d created a lead", r.Status)
@@ -468,7 +471,7 @@ func TestWebhookStatuses(t *testing.T) {
 				}
 				// A header is logged as text: bytes that are not UTF-8 as U+FFFD.
 				logged := strings.ToValidUTF8(ctype, "\uFFFD")
-				if ctype == NoType {
+				if ctype == webtest.NoType {
 					logged = ""
 				}
 				e.CheckDelivery(t, target, before, method, logged, body, r)
@@ -481,12 +484,12 @@ func TestWebhookStatuses(t *testing.T) {
 // seed's order, each with its own label.
 func TestWebhookErrorOrder(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		r := e.Post(t, e.Src, `{"cost": "много", "email": "bad", "userIdOwner": "abc", "name": 1, "referrer": {}}`)
 		if r.Status != 422 {
 			t.Fatalf("status %d, want 422: %s", r.Status, r.Body)
 		}
-		ErrorsOf(t, r.Body)
+		webtest.ErrorsOf(t, r.Body)
 		dec := json.NewDecoder(bytes.NewReader(r.Body))
 		var order []string
 		depth := 0

@@ -16,19 +16,20 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 // TestWebhookTokens checks the webhook URL's secret: at least 128 random
 // bits, distinct, and found by its hash, not by the token kept for display.
 func TestWebhookTokens(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		ctx := context.Background()
 		const n = 64
 		seen := map[string]bool{}
 		ones, total := 0, 0
 		for i := range n {
-			src := Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Entropy " + ID(int64(i)), Type: lead.SourceWebhook}))
+			src := webtest.Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Entropy " + webtest.ID(int64(i)), Type: lead.SourceWebhook}))
 			rest, ok := strings.CutPrefix(src.Token, "wh_")
 			if !ok {
 				t.Fatalf("token %q lacks its wh_ prefix", src.Token)
@@ -61,7 +62,7 @@ func TestWebhookTokens(t *testing.T) {
 			if _, err := db.Exec("UPDATE sources SET token = 'wh_shown_only' WHERE id = $1", e.Src.ID); err != nil {
 				t.Fatal(err)
 			}
-			WantCreated(t, e.Post(t, e.Src, `{"phone": "79990008800"}`))
+			webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990008800"}`))
 			if r := e.Do(t, http.MethodPost, e.Srv.URL+"/hooks/wh_shown_only", []byte(`{"phone": "79990008801"}`)); r.Status != 404 {
 				t.Fatalf("the shown token without its hash: %d, want 404", r.Status)
 			}
@@ -84,7 +85,7 @@ func TestWebhookTokens(t *testing.T) {
 }
 
 // rawDB opens the env's database beside its store.
-func rawDB(t *testing.T, e *Env) *sql.DB {
+func rawDB(t *testing.T, e *webtest.Env) *sql.DB {
 	t.Helper()
 	driver, dsn := "sqlite", "file:"+e.DSN+"?_pragma=busy_timeout(5000)"
 	if e.Engine == "postgres" {
@@ -103,7 +104,7 @@ func rawDB(t *testing.T, e *Env) *sql.DB {
 // or created.
 func TestWebhookUnknownTokens(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		tok := e.Src.Token
 		var urls []string
 		for range 10_000 {
@@ -123,7 +124,7 @@ func TestWebhookUnknownTokens(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for u := range next {
-					r, err := Send(e.Client, http.MethodPost, u, []byte(`{"phone": "79990009900"}`))
+					r, err := webtest.Send(e.Client, http.MethodPost, u, []byte(`{"phone": "79990009900"}`))
 					if err != nil {
 						t.Error(err)
 						continue
@@ -158,9 +159,9 @@ func TestWebhookUnknownTokens(t *testing.T) {
 // reaches a real URL, and another address still gets its 404s.
 func TestWebhookMissLimit(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine, func(c *web.Config) { c.MissRate, c.MissBurst = rate.Limit(0.01), 5 })
-		miss := func(c *http.Client) Response {
-			r, err := Send(c, http.MethodPost, e.Srv.URL+"/hooks/"+lead.NewToken("wh_"), []byte(`{"phone": "79990009901"}`))
+		e := webtest.NewEnv(t, engine, func(c *web.Config) { c.MissRate, c.MissBurst = rate.Limit(0.01), 5 })
+		miss := func(c *http.Client) webtest.Response {
+			r, err := webtest.Send(c, http.MethodPost, e.Srv.URL+"/hooks/"+lead.NewToken("wh_"), []byte(`{"phone": "79990009901"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,11 +176,11 @@ func TestWebhookMissLimit(t *testing.T) {
 		if r.Status != http.StatusTooManyRequests {
 			t.Fatalf("sixth miss: %d, want 429: %s", r.Status, r.Body)
 		}
-		ErrorsOf(t, r.Body)
-		WantRetryAfter(t, r)
+		webtest.ErrorsOf(t, r.Body)
+		webtest.WantRetryAfter(t, r)
 		// Requests to a real URL take nothing from the bucket and are not limited.
 		for range 3 {
-			WantCreated(t, e.Post(t, e.Src, `{"phone": "79990009902"}`))
+			webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990009902"}`))
 		}
 		if r := e.Post(t, e.Disabled, `{"phone": "79990009902"}`); r.Status != 410 {
 			t.Fatalf("disabled source from a limited address: %d, want 410", r.Status)
@@ -203,13 +204,13 @@ func TestWebhookMissLimit(t *testing.T) {
 // process), after the old URL was just used (warm in any cache).
 func TestWebhookRotateAndDisable(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		a := NewAPIEnv(t, engine)
+		a := webtest.NewAPIEnv(t, engine)
 		ctx := context.Background()
 		body := `{"phone": "79990009903"}`
-		path := func(src lead.Source, op string) string { return "/api/v1/sources/" + ID(src.ID) + "/" + op }
-		newToken := func(r Response) lead.Source {
+		path := func(src lead.Source, op string) string { return "/api/v1/sources/" + webtest.ID(src.ID) + "/" + op }
+		newToken := func(r webtest.Response) lead.Source {
 			t.Helper()
-			u, _ := DataOf(t, Want(t, r, 200))["url"].(string)
+			u, _ := webtest.DataOf(t, webtest.Want(t, r, 200))["url"].(string)
 			_, tok, ok := strings.Cut(u, "/hooks/")
 			if !ok {
 				t.Fatalf("no webhook URL in %s", r.Body)
@@ -218,16 +219,16 @@ func TestWebhookRotateAndDisable(t *testing.T) {
 		}
 		for _, via := range []string{"API", "store"} {
 			t.Run(via, func(t *testing.T) {
-				src := Must[lead.Source](t)(a.Store.CreateSource(ctx, lead.Source{AccountID: a.Acct.ID, Name: "Rotate via " + via, Type: lead.SourceWebhook}))
+				src := webtest.Must[lead.Source](t)(a.Store.CreateSource(ctx, lead.Source{AccountID: a.Acct.ID, Name: "Rotate via " + via, Type: lead.SourceWebhook}))
 				old := src
 				for range 3 {
-					WantCreated(t, a.Post(t, old, body))
+					webtest.WantCreated(t, a.Post(t, old, body))
 				}
 				var fresh lead.Source
 				if via == "API" {
 					fresh = newToken(a.Call(t, http.MethodPost, path(src, "rotate"), ""))
 				} else {
-					fresh = Must[lead.Source](t)(a.Store.RotateSourceToken(ctx, a.Acct.ID, src.ID))
+					fresh = webtest.Must[lead.Source](t)(a.Store.RotateSourceToken(ctx, a.Acct.ID, src.ID))
 				}
 				if fresh.Token == old.Token {
 					t.Fatal("rotation kept the token")
@@ -235,22 +236,22 @@ func TestWebhookRotateAndDisable(t *testing.T) {
 				if r := a.Post(t, old, body); r.Status != 404 {
 					t.Fatalf("old URL right after rotation: %d, want 404", r.Status)
 				}
-				WantCreated(t, a.Post(t, fresh, body))
+				webtest.WantCreated(t, a.Post(t, fresh, body))
 
 				if via == "API" {
-					Want(t, a.Call(t, http.MethodPost, path(src, "disable"), ""), 200)
+					webtest.Want(t, a.Call(t, http.MethodPost, path(src, "disable"), ""), 200)
 				} else {
-					Must[lead.Source](t)(a.Store.SetSourceEnabled(ctx, a.Acct.ID, src.ID, false))
+					webtest.Must[lead.Source](t)(a.Store.SetSourceEnabled(ctx, a.Acct.ID, src.ID, false))
 				}
 				if r := a.Post(t, fresh, body); r.Status != 410 {
 					t.Fatalf("right after disabling: %d, want 410", r.Status)
 				}
 				if via == "API" {
-					Want(t, a.Call(t, http.MethodPost, path(src, "enable"), ""), 200)
+					webtest.Want(t, a.Call(t, http.MethodPost, path(src, "enable"), ""), 200)
 				} else {
-					Must[lead.Source](t)(a.Store.SetSourceEnabled(ctx, a.Acct.ID, src.ID, true))
+					webtest.Must[lead.Source](t)(a.Store.SetSourceEnabled(ctx, a.Acct.ID, src.ID, true))
 				}
-				WantCreated(t, a.Post(t, fresh, body))
+				webtest.WantCreated(t, a.Post(t, fresh, body))
 				if r := a.Post(t, old, body); r.Status != 404 {
 					t.Fatalf("old URL after enabling again: %d, want 404", r.Status)
 				}
@@ -266,11 +267,11 @@ func TestWebhookRotateAndDisable(t *testing.T) {
 // nothing is written for the old copy.
 func TestWebhookSourceChangedElsewhere(t *testing.T) {
 	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
-		e := NewEnv(t, engine)
+		e := webtest.NewEnv(t, engine)
 		db := rawDB(t, e)
 		change := func(q string) {
 			t.Helper()
-			WantCreated(t, e.Post(t, e.Src, `{"phone": "79990007700"}`)) // the server reads and keeps the source
+			webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990007700"}`)) // the server reads and keeps the source
 			if _, err := db.Exec(q, e.Src.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +295,7 @@ func TestWebhookSourceChangedElsewhere(t *testing.T) {
 		change(`UPDATE sources SET aliases = '{"kto_eto":"name"}' WHERE id = $1`)
 		before := countDeliveries()
 		r := e.Post(t, e.Src, "kto_eto=Ivan&Phone=79990007702", "Content-Type", "application/x-www-form-urlencoded")
-		if data := WantCreated(t, r); string(data["name"]) != `"Ivan"` {
+		if data := webtest.WantCreated(t, r); string(data["name"]) != `"Ivan"` {
 			t.Fatalf("a form read with the source's new aliases: %s", r.Body)
 		}
 		if got := countDeliveries(); got != before+1 {

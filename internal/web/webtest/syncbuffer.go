@@ -1,12 +1,18 @@
 // Package webtest holds what tests of leadbox's servers and processes
-// share, so that no test package keeps a copy: a started server over a store
-// (Serve), a browser signed in to the UI (SignIn, BrowserClient), an API
-// token (APIToken), an output buffer tests may read while a server writes to
-// it (SyncBuffer), and the check that a parser refused with an error a
-// handler can answer (WantError). Databases (engines, a store, a held write
-// lock) come from storetest. The surfaces' own tests use it from their
-// external test packages (package api_test, ui_test), as it imports the
-// server.
+// share, so that no test package keeps a copy:
+//
+//   - env.go: Env, a started server over a real store with two accounts
+//     (an admin, a manager, sources, reference rows, and a rival account
+//     whose rows the first must never reach), and the checks of the
+//     webhook's answers; Serve starts a server over any store;
+//   - api.go: APIEnv, an Env with API tokens, whose calls are checked
+//     against the OpenAPI document;
+//   - browser.go, session.go: a browser signed in to the UI (Login, SignIn);
+//   - leaks.go: Main, a TestMain that fails on leaked goroutines;
+//   - SyncBuffer, an output a test reads while a server writes it, and
+//     WantError, the check that a parser refused with an answerable error.
+//
+// Databases (engines, a store, a held write lock) come from storetest.
 package webtest
 
 import (

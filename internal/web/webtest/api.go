@@ -1,4 +1,4 @@
-package web_test
+package webtest
 
 import (
 	"bytes"
@@ -19,7 +19,6 @@ import (
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/web"
-	"leadbox/internal/web/webtest"
 )
 
 // APIEnv is an env with an API token for each account and a lead and a client
@@ -38,8 +37,8 @@ func NewAPIEnv(t *testing.T, engine string, configure ...func(*web.Config)) *API
 	e := NewEnv(t, engine, configure...)
 	ctx := context.Background()
 	a := &APIEnv{Env: e}
-	a.TokenRow, a.Token = webtest.APIToken(t, e.Store, e.Acct.ID, &e.Admin.ID, "test")
-	_, a.OtherToken = webtest.APIToken(t, e.Store, e.Other.Acct.ID, &e.Other.User.ID, "rival")
+	a.TokenRow, a.Token = APIToken(t, e.Store, e.Acct.ID, &e.Admin.ID, "test")
+	_, a.OtherToken = APIToken(t, e.Store, e.Other.Acct.ID, &e.Other.User.ID, "rival")
 	phone := "79990001122"
 	a.OtherLead = Must[lead.Lead](t)(e.Store.AddLead(ctx, store.NewLead{AccountID: e.Other.Acct.ID, Input: lead.Input{Phone: &phone}}))
 	a.OtherClient = Must[lead.Client](t)(e.Store.CreateClient(ctx, lead.Client{AccountID: e.Other.Acct.ID, Name: "Rival client"}))

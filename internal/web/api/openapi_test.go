@@ -1,4 +1,4 @@
-package web_test
+package api_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"leadbox/internal/store/storetest"
-	"leadbox/internal/web"
+	"leadbox/internal/web/api"
 	"leadbox/internal/web/webtest"
 )
 
@@ -21,7 +21,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 		documented = append(documented, strings.ToUpper(r.Method)+" "+r.Path)
 	}
 	slices.Sort(documented)
-	served := web.NewServer(web.Config{}).APIRoutePatterns()
+	served := api.New(api.Config{}).RoutePatterns()
 	for _, r := range served {
 		if !slices.Contains(documented, r) {
 			t.Errorf("route %s is not in openapi.json", r)

@@ -1,4 +1,4 @@
-package web_test
+package ui_test
 
 import (
 	"context"
@@ -254,8 +254,8 @@ func TestUISecurityHeaders(t *testing.T) {
 		t.Fatalf("only %d pages checked", len(pages))
 	}
 	// The templates themselves, including states the walk did not reach.
-	files, _ := filepath.Glob("ui/templates/*.html")
-	more, _ := filepath.Glob("ui/templates/*/*.html")
+	files, _ := filepath.Glob("templates/*.html")
+	more, _ := filepath.Glob("templates/*/*.html")
 	files = append(files, more...)
 	if len(files) < 5 {
 		t.Fatalf("found %d templates", len(files))

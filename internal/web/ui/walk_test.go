@@ -1,4 +1,4 @@
-package web_test
+package ui_test
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ import (
 	"leadbox/internal/web/webtest"
 )
 
-// uiRoute is one route of ui/ui.go.
+// uiRoute is one route of ui.go.
 type uiRoute struct{ method, pattern string }
 
 var routeCall = regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) (/[^"]*)"`)
@@ -27,7 +27,7 @@ var routeCall = regexp.MustCompile(`mux\.Handle(?:Func)?\("([A-Z]+) (/[^"]*)"`)
 // there is walked here without anyone remembering to.
 func uiRouteTable(t *testing.T) []uiRoute {
 	t.Helper()
-	src, err := os.ReadFile("ui/ui.go")
+	src, err := os.ReadFile("ui.go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func uiRouteTable(t *testing.T) []uiRoute {
 		out = append(out, uiRoute{m[1], m[2]})
 	}
 	if len(out) < 20 {
-		t.Fatalf("found only %d routes in ui/ui.go: %v", len(out), out)
+		t.Fatalf("found only %d routes in ui.go: %v", len(out), out)
 	}
 	return out
 }

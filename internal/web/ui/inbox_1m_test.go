@@ -1,4 +1,4 @@
-package web_test
+package ui_test
 
 import (
 	"context"
@@ -33,7 +33,7 @@ import (
 // queries, in the store and through the whole inbox handler (session, names,
 // template). It is slow (minutes), so it runs only when asked:
 //
-//	LEADBOX_BENCH_1M=1 go test -run TestInbox1M -v -timeout 60m ./internal/web
+//	LEADBOX_BENCH_1M=1 go test -run TestInbox1M -v -timeout 60m ./internal/web/ui
 //
 // Add LEADBOX_TEST_POSTGRES=postgres://... for PostgreSQL. Knobs:
 // LEADBOX_BENCH_1M_N (leads, default 1000000), LEADBOX_BENCH_1M_RUNS (timed
@@ -43,7 +43,7 @@ import (
 // new migrations still apply).
 func TestInbox1M(t *testing.T) {
 	if os.Getenv("LEADBOX_BENCH_1M") != "1" {
-		t.Skip("million-lead inbox benchmark skipped: run with LEADBOX_BENCH_1M=1 go test -run TestInbox1M -v -timeout 60m ./internal/web (add LEADBOX_TEST_POSTGRES for PostgreSQL)")
+		t.Skip("million-lead inbox benchmark skipped: run with LEADBOX_BENCH_1M=1 go test -run TestInbox1M -v -timeout 60m ./internal/web/ui (add LEADBOX_TEST_POSTGRES for PostgreSQL)")
 	}
 	n := envInt(t, "LEADBOX_BENCH_1M_N", 1_000_000)
 	runs := envInt(t, "LEADBOX_BENCH_1M_RUNS", 50)

@@ -1,4 +1,4 @@
-package web_test
+package hook_test
 
 import (
 	"bytes"

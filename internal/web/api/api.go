@@ -2,8 +2,8 @@
 // tokens, JSON in the webhook's field names, cursor paging. apiTable (api.go)
 // lists every route; openapi.json documents them, and a test keeps the two
 // equal. One file per resource: lead.go, source.go (and reading.go, its
-// reading settings and delivery log), ref.go, client.go; request.go reads
-// bodies and parameters.
+// reading settings and delivery log), user.go, ref.go (offices, cities),
+// stage.go, client.go; request.go reads bodies and parameters.
 package api
 
 import (
@@ -234,6 +234,25 @@ func (s *Server) apiAuth(r *http.Request) (apiCaller, error) {
 		return apiCaller{}, e
 	}
 	return apiCaller{account: t.AccountID, user: t.CreatedBy, token: t.ID}, nil
+}
+
+// data is the envelope of every successful answer: {"data": ...}.
+type data[T any] struct {
+	Data T `json:"data"`
+}
+
+// page is a list answer with the cursor of the next page, null on the last.
+type page[T any] struct {
+	Data       []T     `json:"data"`
+	NextCursor *string `json:"nextCursor"`
+}
+
+// nonNil answers an empty list as [], not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // apiWrite sends v as JSON; nil sends no body.

@@ -11,17 +11,6 @@ import (
 	"leadbox/internal/store"
 )
 
-// data is the envelope of every successful answer: {"data": ...}.
-type data[T any] struct {
-	Data T `json:"data"`
-}
-
-// page is a list answer with the cursor of the next page, null on the last.
-type page[T any] struct {
-	Data       []T     `json:"data"`
-	NextCursor *string `json:"nextCursor"`
-}
-
 func (s *Server) apiListLeads(r *http.Request, c apiCaller) (int, any, error) {
 	f, err := s.leadFilter(r.URL.Query())
 	if err != nil {

@@ -3,6 +3,11 @@
 // (store), tells open inboxes (live), and answers a browser's form post with
 // a redirect or a page instead of JSON. Every request that names a real
 // source ends in its delivery log.
+//
+// hook.go follows one request from ServeHTTP to its answer; caught.go is
+// the requests kept without a lead (connection checks, spam), cors.go the
+// browsers' cross-origin rules, browser.go (with form.html) the answer to a
+// browser's form post.
 package hook
 
 import (

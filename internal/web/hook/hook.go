@@ -176,8 +176,9 @@ func (s *Server) replay(ctx context.Context, req *webhookRequest) (answer, bool)
 	return answer{status: out.Status, body: out.Body, replayed: true}, true
 }
 
-// checkRequest checks everything about a request but its fields, and reads
-// its body into req.delivery.
+// checkRequest checks everything about a request but its fields, keeps its
+// body in req.delivery, and reads it whole, fields included, into req.read
+// (intake.ReadRequest); the fields' errors are answered later, in webhook.
 func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 	body, err := req.body, req.readErr
 	req.delivery.Body = body

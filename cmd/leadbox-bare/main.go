@@ -115,7 +115,7 @@ func newHandler(dec *intake.Decoder) http.Handler {
 	return mux
 }
 
-// statuses is the part of internal/web's table the webhook can answer here.
+// statuses is the part of internal/web/respond's table the webhook can answer here.
 var statuses = map[lead.Code]int{
 	lead.EInvalid:     http.StatusUnprocessableEntity,
 	lead.EMalformed:   http.StatusBadRequest,
@@ -136,7 +136,7 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, status, body)
 }
 
-// writeJSON and marshal are internal/web's.
+// writeJSON and marshal are internal/web/respond's JSON and Marshal.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")

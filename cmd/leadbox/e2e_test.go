@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"leadbox/internal/password"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 // seedRequest is the seed page's example request as the page writes it,
@@ -34,7 +34,7 @@ const seedRequest = `  {
 // webhook source, take its URL, post the example request, and get the
 // example answer.
 func TestSeedExample(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
 		srv := startServer(t, dsn, env)
@@ -56,8 +56,8 @@ func TestSeedExample(t *testing.T) {
 		before := time.Now().Unix()
 		data := leadData(t, post(t, client, src.URL, fmt.Sprintf(seedRequest, owner)))
 		after := time.Now().Unix()
-		want := map[string]string{"name": `"test"`, "sourceId": id(src.ID), "phone": `"79998888888"`,
-			"email": `"fff@mail.ru"`, "userIdOwner": id(owner), "otherCount": "0"}
+		want := map[string]string{"name": `"test"`, "sourceId": webtest.ID(src.ID), "phone": `"79998888888"`,
+			"email": `"fff@mail.ru"`, "userIdOwner": webtest.ID(owner), "otherCount": "0"}
 		for _, k := range leadKeys {
 			switch k {
 			case "id":
@@ -90,7 +90,7 @@ func TestSeedExample(t *testing.T) {
 // TestCLI drives the administrative commands against a running server and
 // checks their effect on the webhook.
 func TestCLI(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
 		srv := startServer(t, dsn, env)
@@ -115,7 +115,7 @@ func TestCLI(t *testing.T) {
 
 		t.Run("source rotate", func(t *testing.T) {
 			var rotated sourceOut
-			cliJSON(t, env, &rotated, cmd("source", "rotate", "--id", id(src.ID))...)
+			cliJSON(t, env, &rotated, cmd("source", "rotate", "--id", webtest.ID(src.ID))...)
 			if rotated.ID != src.ID || rotated.URL == src.URL || !strings.HasPrefix(rotated.URL, srv.url+"/hooks/") {
 				t.Fatalf("rotate printed %+v (was %s)", rotated, src.URL)
 			}
@@ -126,12 +126,12 @@ func TestCLI(t *testing.T) {
 
 		t.Run("source disable and enable", func(t *testing.T) {
 			var s sourceOut
-			cliJSON(t, env, &s, cmd("source", "disable", "--id", id(src.ID))...)
+			cliJSON(t, env, &s, cmd("source", "disable", "--id", webtest.ID(src.ID))...)
 			if s.Enabled || s.ID != src.ID {
 				t.Fatalf("disable printed %+v", s)
 			}
 			wantStatus(t, post(t, client, src.URL, `{"phone": "79990000003"}`), 410)
-			cliJSON(t, env, &s, cmd("source", "enable", "--id", id(src.ID))...)
+			cliJSON(t, env, &s, cmd("source", "enable", "--id", webtest.ID(src.ID))...)
 			if !s.Enabled || s.URL != src.URL {
 				t.Fatalf("enable printed %+v", s)
 			}
@@ -144,7 +144,7 @@ func TestCLI(t *testing.T) {
 				Body   string `json:"body"`
 				LeadID *int64 `json:"leadId"`
 			}
-			cliJSON(t, env, &log, cmd("source", "log", "--id", id(src.ID))...)
+			cliJSON(t, env, &log, cmd("source", "log", "--id", webtest.ID(src.ID))...)
 			var statuses []int
 			for _, d := range log {
 				statuses = append(statuses, d.Status)
@@ -199,8 +199,8 @@ func TestCLI(t *testing.T) {
 			}
 
 			var withDefaults sourceOut
-			cliJSON(t, env, &withDefaults, cmd("source", "create", "--name", "С умолчаниями", "--owner", id(user.ID),
-				"--stage", id(stage.ID), "--office", id(office.ID), "--city", id(city.ID))...)
+			cliJSON(t, env, &withDefaults, cmd("source", "create", "--name", "С умолчаниями", "--owner", webtest.ID(user.ID),
+				"--stage", webtest.ID(stage.ID), "--office", webtest.ID(office.ID), "--city", webtest.ID(city.ID))...)
 			data = wantCreatedLead(t, post(t, client, withDefaults.URL, `{"phone": "79990000005"}`))
 			for k, v := range map[string]int64{"userIdOwner": user.ID, "locationUnitId": office.ID, "locationCityId": city.ID,
 				"funnelStageId": stage.ID, "sourceId": withDefaults.ID} {
@@ -253,7 +253,7 @@ func wantCreatedLead(t *testing.T, r response) map[string]json.RawMessage {
 // TestMigrate runs `leadbox migrate` twice on a fresh database: the first run
 // applies the migrations, the second applies nothing.
 func TestMigrate(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
 		out, err := cli(t, env, "migrate", "--db", dsn)
@@ -349,7 +349,7 @@ func checkPassword(t *testing.T, dsn, email, pass string) {
 // otherCount 0..63. On PostgreSQL two servers share the database and the
 // requests alternate between them.
 func TestConcurrentDuplicates(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		const n = 64
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
@@ -423,7 +423,7 @@ func TestConcurrentDuplicates(t *testing.T) {
 			t.Fatal("no lead has firstId null")
 		}
 		for i, f := range firstIDs {
-			if f != "null" && f != id(first) {
+			if f != "null" && f != webtest.ID(first) {
 				t.Fatalf("answer %d has firstId %s, want %d", i, f, first)
 			}
 		}
@@ -436,54 +436,12 @@ func TestConcurrentDuplicates(t *testing.T) {
 	})
 }
 
-// holdWrites blocks every write to the database until release is called:
-// on SQLite it holds the file's write lock from another connection, on
-// PostgreSQL an exclusive lock on the delivery log, which every webhook
-// request writes to.
-func holdWrites(t *testing.T, engine, dsn string) (release func()) {
-	t.Helper()
-	ctx := context.Background()
-	driver, begin, lock := "pgx", "BEGIN", "LOCK TABLE deliveries IN EXCLUSIVE MODE"
-	if engine == "sqlite" {
-		driver, dsn, begin, lock = "sqlite", "file:"+dsn+"?_pragma=busy_timeout(5000)", "BEGIN IMMEDIATE", ""
-	}
-	db, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	for _, q := range []string{begin, lock} {
-		if q == "" {
-			continue
-		}
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			conn.Close()
-			db.Close()
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	var once sync.Once
-	release = func() {
-		once.Do(func() {
-			conn.ExecContext(ctx, "ROLLBACK")
-			conn.Close()
-			db.Close()
-		})
-	}
-	t.Cleanup(release)
-	return release
-}
-
 // TestGracefulShutdown cancels the server's context while requests are in
 // flight (held in the store by a lock): each of them still gets its 201, a
 // request after the cancel is refused, run returns nil, and every 201 is in
 // the database.
 func TestGracefulShutdown(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		const n = 20
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
@@ -495,7 +453,7 @@ func TestGracefulShutdown(t *testing.T) {
 		defer tr.CloseIdleConnections()
 		c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 
-		release := holdWrites(t, engine, dsn)
+		release := storetest.HoldWrites(t, engine, dsn)
 		start := make(chan struct{})
 		var completed atomic.Int32
 		answers := make([]response, n)

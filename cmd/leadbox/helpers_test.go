@@ -7,58 +7,20 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/webtest"
 )
 
 // TestMain fails the package when a test leaves a server, a connection, a
 // database pool or a leadbox goroutine running.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := leakedGoroutines(5 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked by the tests:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func leakedGoroutines(d time.Duration) string {
-	markers := []string{"main.serve(", "main.expireKeys(", "main.run(", "net/http.(*conn).serve",
-		"net/http.(*Server).Serve", "database/sql.(*DB).connectionOpener", "leadbox/internal/"}
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "leakedGoroutines") {
-				continue
-			}
-			for _, m := range markers {
-				if strings.Contains(g, m) {
-					leaked = append(leaked, g)
-					break
-				}
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	webtest.Main(m, "main.serve(", "main.expireKeys(", "main.run(", "net/http.(*Server).Serve")
 }
 
 const adminPassword = "correct horse battery staple"
@@ -72,42 +34,10 @@ func environ(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-func forEachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
-	t.Helper()
-	// Not storetest.Engines(): without LEADBOX_TEST_POSTGRES the PostgreSQL
-	// half must say it was skipped (or fail, under CI=true).
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			if engine == "postgres" {
-				storetest.RequirePostgres(t)
-			}
-			fn(t, engine)
-		})
-	}
-}
-
-// syncBuffer is an output stream tests may read while the program writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // instance is one `leadbox serve` started through run.
 type instance struct {
 	url            string
-	stdout, stderr *syncBuffer
+	stdout, stderr *webtest.SyncBuffer
 	cancel         context.CancelFunc
 	done           chan error
 	once           sync.Once
@@ -121,7 +51,7 @@ var listening = regexp.MustCompile(`leadbox: listening on (http://\S+) `)
 func launch(t *testing.T, dsn string, getenv func(string) string) *instance {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	in := &instance{stdout: &webtest.SyncBuffer{}, stderr: &webtest.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		in.done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, getenv, in.stdout, in.stderr)
 	}()
@@ -242,8 +172,6 @@ func adminID(t *testing.T, getenv func(string) string, dsn string) int64 {
 	t.Fatalf("no admin in %+v", users)
 	return 0
 }
-
-func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 var leadKeys = strings.Fields(`id firstId name sourceId clientId phone email notAnswer userIdCreate userIdUpdate
 	dtCreate dtUpdate dtNotAnswer locationUnitId locationCityId funnelStageId userIdOwner otherCount cost remoteId

@@ -28,7 +28,7 @@ func apiGet(t *testing.T, url, token string) response {
 // TestTokenCommands: token create prints the secret once, the API takes it,
 // token list shows its last use but never the secret, token revoke stops it.
 func TestTokenCommands(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		env := environ(nil)
 		srv := startServer(t, dsn, env)

@@ -18,19 +18,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"leadbox/internal/store/storetest"
 )
-
-// forEachEngine runs fn on a fresh SQLite file and on a fresh PostgreSQL
-// schema (skipped without LEADBOX_TEST_POSTGRES, failed under CI=true).
-func forEachEngine(t *testing.T, fn func(t *testing.T, engine, dsn string)) {
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			fn(t, engine, storetest.DSN(t, engine))
-		})
-	}
-}
 
 // newClient is an HTTP client for conns concurrent senders.
 func newClient(conns int, timeout time.Duration) *http.Client {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"leadbox/internal/store/storetest"
 )
 
 // servers starts the processes a concurrency test spreads its requests over:
@@ -65,7 +67,8 @@ func burst(t *testing.T, urls []string, n int, body func(i int) []byte, key stri
 // processes on PostgreSQL) give exactly one lead with firstId null, every
 // other pointing to it, and otherCounts exactly 0…499.
 func TestOnePhoneThreeFormats(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine, dsn string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		dsn := storetest.DSN(t, engine)
 		const n = 500
 		srvs := servers(t, engine, dsn)
 		srcID, path := createSource(t, dsn)
@@ -155,7 +158,8 @@ func TestOnePhoneThreeFormats(t *testing.T) {
 // store one lead; every answer is the original 201 body, byte for byte, or
 // 409 with Retry-After. Five keys in a row.
 func TestOneKeyFiftyTimes(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine, dsn string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		dsn := storetest.DSN(t, engine)
 		const n, keys = 50, 5
 		srvs := servers(t, engine, dsn)
 		srcID, path := createSource(t, dsn)

@@ -110,7 +110,7 @@ func TestSQLiteDiskFull(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if recovered < 0 {
-		t.Fatalf("no 201 within 10 s of freeing space\n%s", srv.out.tail())
+		t.Fatalf("no 201 within 10 s of freeing space\n%s", srv.out.Tail())
 	}
 	load("after", 200)
 	if counts["after"]["201"] != 200 {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"leadbox/internal/store/storetest"
 )
 
 // TestKill9 proves that a lead answered 201 survives kill -9 and that
@@ -19,7 +21,8 @@ import (
 // and the clients retry what got no answer; ten rounds, then every lead is
 // checked by id and by key.
 func TestKill9(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine, dsn string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		dsn := storetest.DSN(t, engine)
 		const clients, rounds, perRound = 200, 10, 200
 		srv := startServer(t, dsn)
 		srcID, path := createSource(t, dsn)

@@ -14,10 +14,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"leadbox/internal/web/webtest"
 )
 
 // leadboxBin is the leadbox binary TestMain builds once for every test.
@@ -60,33 +61,6 @@ func raiseFileLimit() {
 	}
 }
 
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// tail is the end of the output, for failure messages.
-func (b *syncBuffer) tail() string {
-	s := b.String()
-	if len(s) > 3000 {
-		s = "…" + s[len(s)-3000:]
-	}
-	return s
-}
-
 // baseEnv is the test's environment without leadbox's own variables, plus the
 // admin password and no rate limits: these tests measure storage and
 // shutdown, not the limiter.
@@ -108,7 +82,7 @@ type server struct {
 	addr string // host:port, kept across restarts
 	url  string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *webtest.SyncBuffer
 	done chan struct{}
 	err  error // exit status, once done
 }
@@ -129,7 +103,7 @@ func startServer(t testing.TB, dsn string, extraEnv ...string) *server {
 func (s *server) start(extraEnv ...string) {
 	t := s.t
 	t.Helper()
-	s.out = &syncBuffer{}
+	s.out = &webtest.SyncBuffer{}
 	s.done = make(chan struct{})
 	s.err = nil
 	cmd := exec.Command(leadboxBin, "serve", "--addr", s.addr, "--db", s.dsn, "--base-url", "http://"+s.addr)
@@ -150,12 +124,12 @@ func (s *server) start(extraEnv ...string) {
 		}
 		select {
 		case <-done:
-			t.Fatalf("leadbox exited before listening: %v\n%s", s.err, s.out.tail())
+			t.Fatalf("leadbox exited before listening: %v\n%s", s.err, s.out.Tail())
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.kill()
-			t.Fatalf("leadbox not listening after 60s\n%s", s.out.tail())
+			t.Fatalf("leadbox not listening after 60s\n%s", s.out.Tail())
 		}
 	}
 }
@@ -201,7 +175,7 @@ func (s *server) stop() {
 		return
 	}
 	if d, err := s.terminate(20 * time.Second); err != nil {
-		s.t.Errorf("leadbox stop after %v: %v\n%s", d.Round(time.Millisecond), err, s.out.tail())
+		s.t.Errorf("leadbox stop after %v: %v\n%s", d.Round(time.Millisecond), err, s.out.Tail())
 	}
 }
 

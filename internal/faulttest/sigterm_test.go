@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"leadbox/internal/store/storetest"
 )
 
 // TestSIGTERM proves that a graceful stop loses nothing: 200 requests are
@@ -17,7 +19,8 @@ import (
 // load; every one of them gets a final answer, the process exits 0 within
 // 10 s, and every lead answered 201 is stored.
 func TestSIGTERM(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine, dsn string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		dsn := storetest.DSN(t, engine)
 		const inflight, steady = 200, 50
 		srv := startServer(t, dsn)
 		srcID, path := createSource(t, dsn)
@@ -107,7 +110,7 @@ func TestSIGTERM(t *testing.T) {
 			}
 		}
 		if exitErr != nil || took > 10*time.Second {
-			t.Errorf("exit after SIGTERM: %v after %v, want exit 0 within 10s\n%s", exitErr, took, srv.out.tail())
+			t.Errorf("exit after SIGTERM: %v after %v, want exit 0 within 10s\n%s", exitErr, took, srv.out.Tail())
 		}
 		db := openDB(t, engine, dsn)
 		stored := checkReadBack(t, db, srcID, answered)

@@ -1,16 +1,18 @@
-// Package intake turns a sender's payload into lead fields: decoding, type
-// leniency, phone/email normalisation, messages; no DB, no HTTP.
+// Package intake turns a sender's request into lead fields, in one call
+// (Decoder.ReadRequest, request.go): content type and charset (body.go),
+// the format's fields (payload.go), the source's mapping of names
+// (mapping.go), and decoding with its leniency, phone/email normalisation
+// and messages (this file); no DB, no HTTP.
 package intake
 
 import (
-	"github.com/nyaruka/phonenumbers"
-
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"leadbox/internal/lead"
 )
@@ -83,7 +85,7 @@ func (d *Decoder) DecodePatch(body []byte) (in lead.Input, present []string, err
 
 func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) {
 	if !utf8.Valid(body) {
-		return lead.Input{}, nil, malformed(msgUTF8, nil)
+		return lead.Input{}, nil, malformed(lead.T(msgUTF8), nil)
 	}
 	// Offsets in messages count from the start of what the sender sent.
 	base := int64(0)
@@ -91,12 +93,12 @@ func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) 
 		body, base = body[len(bom):], int64(len(bom))
 	}
 	if tooDeep(body, maxDepth+1) {
-		return lead.Input{}, nil, malformed(fmt.Sprintf(msgDepth, maxDepth), nil)
+		return lead.Input{}, nil, malformed(lead.T(msgDepth, maxDepth), nil)
 	}
 	// encoding/json would turn "\ud800" into U+FFFD silently: refuse it as
 	// invalid UTF-8 is refused, rather than keep a character not sent.
 	if at := loneSurrogate(body); at >= 0 {
-		return lead.Input{}, nil, malformed(fmt.Sprintf(msgSurrogate, int64(at)+base), nil)
+		return lead.Input{}, nil, malformed(lead.T(msgSurrogate, int64(at)+base), nil)
 	}
 	s := decodeState{d: d, seen: make(map[string]struct{}, 8), patch: patch}
 	if err := s.walk(body, base); err != nil {
@@ -120,7 +122,7 @@ type decodeState struct {
 	d    *Decoder
 	in   lead.Input
 	seen map[string]struct{}
-	errs map[string]string // field name → its one message
+	errs map[string]lead.Text // field name → its one message
 
 	phoneGiven, emailGiven bool
 	patch                  bool // a partial update: nothing is required
@@ -136,13 +138,13 @@ func (s *decodeState) walk(body []byte, base int64) *lead.Error {
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err == io.EOF {
-		return malformed(msgEmpty, nil)
+		return malformed(lead.T(msgEmpty), nil)
 	}
 	if err != nil {
 		return syntaxError(dec, base, err)
 	}
 	if tok != json.Delim('{') {
-		return malformed(msgNotObject, nil)
+		return malformed(lead.T(msgNotObject), nil)
 	}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -154,7 +156,7 @@ func (s *decodeState) walk(body []byte, base int64) *lead.Error {
 			return syntaxError(dec, base, nil)
 		}
 		if _, dup := s.seen[key]; dup {
-			return malformed(fmt.Sprintf(msgDuplicate, shorten(key)), nil)
+			return malformed(lead.T(msgDuplicate, shorten(key)), nil)
 		}
 		s.seen[key] = struct{}{}
 		var raw json.RawMessage
@@ -169,7 +171,7 @@ func (s *decodeState) walk(body []byte, base int64) *lead.Error {
 	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
 		end += int64(len(body[end:]) - len(bytes.TrimLeft(body[end:], " \t\r\n")))
-		return malformed(fmt.Sprintf(msgTrailing, end+base), err)
+		return malformed(lead.T(msgTrailing, end+base), err)
 	}
 	return nil
 }
@@ -182,22 +184,22 @@ func (s *decodeState) value(key string, raw []byte) {
 		s.addExtra(key, raw)
 		return
 	}
-	var msg string
+	var msg lead.Text
 	if f.Kind == lead.KindInt {
 		*f.Int(&s.in), msg = intValue(f, raw)
 	} else {
 		*f.String(&s.in), msg = s.stringField(f, raw)
 	}
-	if msg != "" {
+	if !msg.IsZero() {
 		s.fail(key, msg)
 	}
 }
 
-func (s *decodeState) stringField(f *lead.Field, raw []byte) (*string, string) {
+func (s *decodeState) stringField(f *lead.Field, raw []byte) (*string, lead.Text) {
 	v, msg := stringValue(f, raw)
 	// A wrong value counts as given: the "required" message is only for a
 	// sender who sent neither phone nor email.
-	given := v != nil || msg != ""
+	given := v != nil || !msg.IsZero()
 	switch f.Name {
 	case "phone":
 		s.phoneGiven = given
@@ -207,23 +209,23 @@ func (s *decodeState) stringField(f *lead.Field, raw []byte) (*string, string) {
 	case "email":
 		s.emailGiven = given
 		if v != nil && !validEmail(*v) {
-			v, msg = nil, fmt.Sprintf(lead.MsgEmail, f.Label)
+			v, msg = nil, lead.T(lead.MsgEmail, f.Label)
 		}
 	}
 	return v, msg
 }
 
-func (s *decodeState) phone(f *lead.Field, v string) (*string, string) {
+func (s *decodeState) phone(f *lead.Field, v string) (*string, lead.Text) {
 	n, ok := s.d.NormalizePhone(v)
 	if !ok {
-		return nil, fmt.Sprintf(lead.MsgFormat, f.Label)
+		return nil, lead.T(lead.MsgFormat, f.Label)
 	}
-	return &n, ""
+	return &n, lead.Text{}
 }
 
-func (s *decodeState) fail(key, msg string) {
+func (s *decodeState) fail(key string, msg lead.Text) {
 	if s.errs == nil {
-		s.errs = make(map[string]string)
+		s.errs = make(map[string]lead.Text)
 	}
 	s.errs[key] = msg
 }
@@ -246,13 +248,13 @@ func (s *decodeState) addExtra(key string, raw []byte) {
 
 func (s *decodeState) finish() (lead.Input, error) {
 	if !s.patch && !s.phoneGiven && !s.emailGiven {
-		s.fail("phone", fmt.Sprintf(lead.MsgRequired, lead.FieldByName("phone").Label))
+		s.fail("phone", lead.T(lead.MsgRequired, lead.FieldByName("phone").Label))
 	}
 	if s.errs != nil {
 		e := &lead.Error{Code: lead.EInvalid}
 		for _, f := range lead.Fields {
 			if msg, ok := s.errs[f.Name]; ok {
-				e.Add(f.Name, msg)
+				e.AddText(f.Name, msg)
 			}
 		}
 		return lead.Input{}, e
@@ -264,9 +266,9 @@ func (s *decodeState) finish() (lead.Input, error) {
 	return s.in, nil
 }
 
-func malformed(msg string, cause error) *lead.Error {
+func malformed(msg lead.Text, cause error) *lead.Error {
 	e := &lead.Error{Code: lead.EMalformed, Err: cause}
-	e.Add(bodyField, msg) // not Errorf: msg may hold a sender's key with a '%'
+	e.AddText(bodyField, msg)
 	return e
 }
 
@@ -274,9 +276,9 @@ func malformed(msg string, cause error) *lead.Error {
 // decoder's English text stays in Err for the logs.
 func syntaxError(dec *json.Decoder, base int64, err error) *lead.Error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return malformed(msgTruncated, err)
+		return malformed(lead.T(msgTruncated), err)
 	}
-	return malformed(fmt.Sprintf(msgSyntax, dec.InputOffset()+base), err)
+	return malformed(lead.T(msgSyntax, dec.InputOffset()+base), err)
 }
 
 // tooDeep reports whether body nests objects and arrays deeper than limit,

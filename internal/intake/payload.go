@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"leadbox/internal/lead"
 )
 
 // Formats a request can carry its fields in.
@@ -22,7 +24,8 @@ const (
 // Messages for form bodies that cannot be read.
 const (
 	msgFormSyntax = "Некорректные данные формы: %q не удаётся раскодировать."
-	msgMultipart  = "Некорректные данные multipart/form-data: %s."
+	msgNoBoundary = "Некорректные данные multipart/form-data: нет параметра boundary в Content-Type."
+	msgBadParts   = "Некорректные данные multipart/form-data: части тела не удаётся разобрать."
 	msgFileSkip   = "Файл %q в поле %q (%d байт) не сохранён: принимаются только поля."
 	msgFormEmpty  = "Запрос не содержит полей."
 	msgFormUTF8   = "Данные формы должны быть в кодировке UTF-8 (поле %q)."
@@ -95,17 +98,17 @@ func readPairs(s string, cs Charset) ([]Pair, error) {
 		key, err1 := url.QueryUnescape(k)
 		value, err2 := url.QueryUnescape(v)
 		if err1 != nil || err2 != nil {
-			return nil, malformed(fmt.Sprintf(msgFormSyntax, shorten(part)), errors.Join(err1, err2))
+			return nil, malformed(lead.T(msgFormSyntax, shorten(part)), errors.Join(err1, err2))
 		}
 		key, ok1 := convert(cs, key)
 		value, ok2 := convert(cs, value)
 		if !ok1 || !ok2 || !utf8.ValidString(key) || !utf8.ValidString(value) {
-			return nil, malformed(fmt.Sprintf(msgFormUTF8, shorten(strings.ToValidUTF8(key, "\uFFFD"))), nil)
+			return nil, malformed(lead.T(msgFormUTF8, shorten(strings.ToValidUTF8(key, "\uFFFD"))), nil)
 		}
 		pairs = append(pairs, Pair{Key: stripNUL(key), Value: stripNUL(value)})
 	}
 	if len(pairs) == 0 {
-		return nil, malformed(msgFormEmpty, nil)
+		return nil, malformed(lead.T(msgFormEmpty), nil)
 	}
 	return pairs, nil
 }
@@ -115,7 +118,7 @@ func readPairs(s string, cs Charset) ([]Pair, error) {
 func ReadMultipart(body []byte, boundary string, cs Charset) (Payload, error) {
 	p := Payload{Format: FormatMultipart}
 	if boundary == "" {
-		return p, malformed(fmt.Sprintf(msgMultipart, "нет параметра boundary в Content-Type"), nil)
+		return p, malformed(lead.T(msgNoBoundary), nil)
 	}
 	r := multipart.NewReader(bytes.NewReader(body), boundary)
 	for {
@@ -124,11 +127,11 @@ func ReadMultipart(body []byte, boundary string, cs Charset) (Payload, error) {
 			break
 		}
 		if err != nil {
-			return p, malformed(fmt.Sprintf(msgMultipart, "части тела не удаётся разобрать"), err)
+			return p, malformed(lead.T(msgBadParts), err)
 		}
 		value, err := io.ReadAll(part)
 		if err != nil {
-			return p, malformed(fmt.Sprintf(msgMultipart, "части тела не удаётся разобрать"), err)
+			return p, malformed(lead.T(msgBadParts), err)
 		}
 		name := part.FormName()
 		if part.FileName() != "" {
@@ -142,12 +145,12 @@ func ReadMultipart(body []byte, boundary string, cs Charset) (Payload, error) {
 		v, ok2 := convert(cs, string(value))
 		value = []byte(v)
 		if !ok1 || !ok2 || !utf8.ValidString(name) || !utf8.Valid(value) {
-			return p, malformed(fmt.Sprintf(msgFormUTF8, shorten(strings.ToValidUTF8(name, "\uFFFD"))), nil)
+			return p, malformed(lead.T(msgFormUTF8, shorten(strings.ToValidUTF8(name, "\uFFFD"))), nil)
 		}
 		p.Pairs = append(p.Pairs, Pair{Key: stripNUL(name), Value: stripNUL(string(value))})
 	}
 	if len(p.Pairs) == 0 && len(p.Notes) == 0 {
-		return p, malformed(msgFormEmpty, nil)
+		return p, malformed(lead.T(msgFormEmpty), nil)
 	}
 	return p, nil
 }

@@ -3,7 +3,6 @@ package intake
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
@@ -23,32 +22,32 @@ const (
 
 // intValue reads an int field: a JSON integer, or a number or numeric string
 // whose value is a whole number. null, "" and blank strings are absent.
-func intValue(f *lead.Field, raw []byte) (*int64, string) {
+func intValue(f *lead.Field, raw []byte) (*int64, lead.Text) {
 	var text string
 	switch raw[0] {
 	case 'n':
-		return nil, ""
+		return nil, lead.Text{}
 	case '"':
 		text = strings.TrimSpace(unquote(raw))
 		if text == "" {
-			return nil, ""
+			return nil, lead.Text{}
 		}
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		text = string(raw)
 	default:
-		return nil, fmt.Sprintf(lead.MsgInteger, f.Label)
+		return nil, lead.T(lead.MsgInteger, f.Label)
 	}
 	n, ok := parseInteger(text)
 	switch {
 	case !ok:
-		return nil, fmt.Sprintf(lead.MsgInteger, f.Label)
+		return nil, lead.T(lead.MsgInteger, f.Label)
 	case isReference(f.Name) && n <= 0:
 		// Row ids start at 1, so no such row can exist.
-		return nil, fmt.Sprintf(lead.MsgExists, f.Label)
+		return nil, lead.T(lead.MsgExists, f.Label)
 	case f.Name == "cost" && n < 0:
-		return nil, fmt.Sprintf(msgNegative, f.Label)
+		return nil, lead.T(msgNegative, f.Label)
 	}
-	return &n, ""
+	return &n, lead.Text{}
 }
 
 // isReference reports whether the int field names a row of the account.
@@ -127,28 +126,28 @@ func digits(s string) int {
 // stringValue reads a string field. A number is taken as its literal text:
 // senders send phones and ids unquoted. null, "" and blank strings are
 // absent.
-func stringValue(f *lead.Field, raw []byte) (*string, string) {
+func stringValue(f *lead.Field, raw []byte) (*string, lead.Text) {
 	var s string
 	switch raw[0] {
 	case 'n':
-		return nil, ""
+		return nil, lead.Text{}
 	case '"':
 		s = unquote(raw)
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		s = string(raw)
 	default:
-		return nil, fmt.Sprintf(lead.MsgString, f.Label)
+		return nil, lead.T(lead.MsgString, f.Label)
 	}
 	// A NUL ("\u0000") means nothing in a name or a mark, and PostgreSQL's
 	// text cannot hold it; the raw body keeps it all the same.
 	s = strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
 	if s == "" {
-		return nil, ""
+		return nil, lead.Text{}
 	}
 	if utf8.RuneCountInString(s) > f.MaxLen {
-		return nil, fmt.Sprintf(lead.MsgMax, f.Label, f.MaxLen)
+		return nil, lead.T(lead.MsgMax, f.Label, f.MaxLen)
 	}
-	return &s, ""
+	return &s, lead.Text{}
 }
 
 // unquote returns the text of a JSON string literal the decoder has already

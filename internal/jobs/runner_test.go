@@ -32,17 +32,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func forEachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
-	for _, e := range []string{"sqlite", "postgres"} {
-		t.Run(e, func(t *testing.T) {
-			if e == "postgres" {
-				storetest.RequirePostgres(t)
-			}
-			fn(t, e)
-		})
-	}
-}
-
 // open opens and migrates the database dsn names, closed when the test ends.
 func open(t *testing.T, dsn string) *store.Store {
 	t.Helper()
@@ -125,7 +114,7 @@ func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 // before, then the job is dead with its error kept; retried by hand, it
 // runs again from its first try.
 func TestFailingJobIsRetriedThenDead(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		s := open(t, storetest.DSN(t, engine))
 		const tries = 4
 		backoff := func(attempt int) time.Duration { return time.Duration(attempt) * 150 * time.Millisecond }
@@ -192,7 +181,7 @@ func TestFailingJobIsRetriedThenDead(t *testing.T) {
 // PostgreSQL, two connection pools: what two processes have), over one
 // queue: no job runs twice at once, and every job runs exactly once.
 func TestRunnersNeverShareAJob(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		stores := []*store.Store{open(t, dsn), open(t, dsn)}
 		const n = 1500
@@ -246,7 +235,7 @@ func TestRunnersNeverShareAJob(t *testing.T) {
 // TestPeriodicJobRunsOnceAtATime: two runners schedule the same periodic
 // chore; one run is ever pending, and it runs again after its interval.
 func TestPeriodicJobRunsOnceAtATime(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		stores := []*store.Store{open(t, dsn), open(t, dsn)}
 		var mu sync.Mutex
@@ -284,7 +273,7 @@ func TestPeriodicJobRunsOnceAtATime(t *testing.T) {
 // TestStoppedRunnerHandsBackItsJobs: jobs claimed and not started when the
 // runner stops are due again at once, their try not counted.
 func TestStoppedRunnerHandsBackItsJobs(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		s := open(t, storetest.DSN(t, engine))
 		enqueue(t, s, "test.slow", 20, 3)
 		started := make(chan struct{}, 20)
@@ -331,7 +320,7 @@ func TestKilledRunnerLosesNoJob(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		s := open(t, dsn)
 		db := rawDB(t, dsn)
@@ -467,7 +456,7 @@ func logJob(ctx context.Context, db *sql.DB, id int64, pid int) error {
 // stops before carrying them out, another runner gets them once their
 // leases run out.
 func TestLeadEventsAreBornLeased(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		dsn := storetest.DSN(t, engine)
 		s := open(t, dsn)
 		ctx := context.Background()

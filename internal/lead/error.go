@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -31,7 +30,18 @@ const (
 // FieldError is the list of messages for one field.
 type FieldError struct {
 	Field    string
-	Messages []string
+	Messages []string // in Russian, the webhook's language
+	texts    []Text   // the same messages as templates and arguments, for other languages
+}
+
+// Text returns the i-th message as its template and arguments, for saying
+// it in another language; a message added as plain text is a Text of its
+// own.
+func (f FieldError) Text(i int) Text {
+	if i < len(f.texts) {
+		return f.texts[i]
+	}
+	return Text{Format: f.Messages[i], plain: true}
 }
 
 // Error is leadbox's one error type: a code, user-safe messages keyed by field
@@ -43,22 +53,43 @@ type Error struct {
 	Err        error // the cause, for logs only
 }
 
-// Errorf returns an Error of code with one message for field.
+// Errorf returns an Error of code with one message for field: format (a
+// template of the message catalogue, in Russian) filled with args.
 func Errorf(code Code, field, format string, args ...any) *Error {
 	e := &Error{Code: code}
-	e.Add(field, fmt.Sprintf(format, args...))
+	e.Addf(field, format, args...)
 	return e
 }
 
-// Add appends a message for field, keeping the order fields were first seen.
+// Addf appends a message for field: format (a template of the message
+// catalogue, in Russian) filled with args. The template and the arguments
+// are kept, so that the message can be said in another language.
+func (e *Error) Addf(field, format string, args ...any) {
+	e.AddText(field, Text{Format: format, Args: args})
+}
+
+// Add appends a message for field as plain text, keeping the order fields
+// were first seen. Prefer Addf: only a message the catalogue holds whole
+// can be said in another language.
 func (e *Error) Add(field, msg string) {
+	e.AddText(field, Text{Format: msg, plain: true})
+}
+
+// AddText appends a message for field.
+func (e *Error) AddText(field string, t Text) {
+	msg := t.String()
 	for i := range e.Fields {
-		if e.Fields[i].Field == field {
-			e.Fields[i].Messages = append(e.Fields[i].Messages, msg)
+		if f := &e.Fields[i]; f.Field == field {
+			// A FieldError written as a literal has no texts: keep them in step.
+			for len(f.texts) < len(f.Messages) {
+				f.texts = append(f.texts, Text{Format: f.Messages[len(f.texts)], plain: true})
+			}
+			f.Messages = append(f.Messages, msg)
+			f.texts = append(f.texts, t)
 			return
 		}
 	}
-	e.Fields = append(e.Fields, FieldError{Field: field, Messages: []string{msg}})
+	e.Fields = append(e.Fields, FieldError{Field: field, Messages: []string{msg}, texts: []Text{t}})
 }
 
 // Has reports whether field has a message.
@@ -152,5 +183,5 @@ func (e *Error) AddField(name, format string, args ...any) {
 	if f := FieldByName(name); f != nil {
 		label = f.Label
 	}
-	e.Add(name, fmt.Sprintf(format, append([]any{label}, args...)...))
+	e.Addf(name, format, append([]any{label}, args...)...)
 }

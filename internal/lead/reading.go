@@ -1,9 +1,9 @@
 package lead
 
 import (
-	"fmt"
 	"net/url"
 	"slices"
+	"sort"
 	"strings"
 	"unicode/utf8"
 )
@@ -42,24 +42,24 @@ func (r *Reading) Check() error {
 		r.Preset = Presets[0]
 	}
 	if !slices.Contains(Presets, r.Preset) {
-		addf(e, "preset", MsgPreset, strings.Join(Presets, ", "))
+		e.Addf("preset", MsgPreset, strings.Join(Presets, ", "))
 	}
 	if len(r.Aliases) > MaxAliases {
-		addf(e, "aliases", MsgAliasCount, MaxAliases)
+		e.Addf("aliases", MsgAliasCount, MaxAliases)
 	}
 	aliases := make(map[string]string, len(r.Aliases))
 	for from, to := range r.Aliases {
 		from, to = strings.TrimSpace(from), strings.TrimSpace(to)
 		if from == "" || utf8.RuneCountInString(from) > MaxString {
-			addf(e, "aliases", MsgAliasName, MaxString)
+			e.Addf("aliases", MsgAliasName, MaxString)
 			continue
 		}
 		if FieldByName(from) != nil {
-			addf(e, "aliases", MsgAliasField, from)
+			e.Addf("aliases", MsgAliasField, from)
 			continue
 		}
 		if to != "" && FieldByName(to) == nil {
-			addf(e, "aliases", MsgAliasTarget, from, to)
+			e.Addf("aliases", MsgAliasTarget, from, to)
 			continue
 		}
 		aliases[from] = to
@@ -72,7 +72,7 @@ func (r *Reading) Check() error {
 			continue
 		}
 		if !validOrigin(o) {
-			addf(e, "corsOrigins", MsgOrigin, o)
+			e.Addf("corsOrigins", MsgOrigin, o)
 			continue
 		}
 		if !slices.Contains(origins, o) {
@@ -80,30 +80,28 @@ func (r *Reading) Check() error {
 		}
 	}
 	if len(origins) > MaxOrigins {
-		addf(e, "corsOrigins", MsgOrigins, MaxOrigins)
+		e.Addf("corsOrigins", MsgOrigins, MaxOrigins)
 	}
 	r.CORSOrigins = origins
 	r.RedirectURL = strings.TrimSpace(r.RedirectURL)
 	if r.RedirectURL != "" {
 		u, err := url.Parse(r.RedirectURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(r.RedirectURL) > 2048 {
-			addf(e, "redirectUrl", MsgRedirect)
+			e.Addf("redirectUrl", MsgRedirect)
 		}
 	}
 	r.Honeypot = strings.TrimSpace(r.Honeypot)
 	if r.Honeypot != "" && (utf8.RuneCountInString(r.Honeypot) > 64 || FieldByName(r.Honeypot) != nil) {
-		addf(e, "honeypot", MsgHoneypot, 64)
+		e.Addf("honeypot", MsgHoneypot, 64)
 	}
 	if r.RatePerMinute < 0 || r.RatePerMinute > MaxRatePerMinute {
-		addf(e, "ratePerMinute", MsgRange, "ratePerMinute", 0, MaxRatePerMinute)
+		e.Addf("ratePerMinute", MsgRange, "ratePerMinute", 0, MaxRatePerMinute)
 	}
 	if len(e.Fields) > 0 {
 		return e
 	}
 	return nil
 }
-
-func addf(e *Error, field, format string, args ...any) { e.Add(field, fmt.Sprintf(format, args...)) }
 
 // validOrigin reports whether o is "*" or a browser origin: scheme, host and
 // an optional port, nothing else.
@@ -134,4 +132,14 @@ var QuarantineStatuses = []int{400, 403, 405, 410, 415, 422, 429}
 func (d *Delivery) Quarantined() bool {
 	return d.LeadID == nil && !d.BodyTruncated && !d.Replayed && d.Reprocessed == nil &&
 		(d.Mark == MarkSpam || slices.Contains(QuarantineStatuses, d.Status))
+}
+
+// SortedAliases lists a source's aliases by incoming name, for pages.
+func SortedAliases(m map[string]string) [][2]string {
+	out := make([][2]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, [2]string{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
 }

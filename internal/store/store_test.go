@@ -227,21 +227,15 @@ func wantCode(t *testing.T, err error, code lead.Code, fields ...string) *lead.E
 	return e
 }
 
-// forEachEngine runs fn on SQLite and on PostgreSQL. Not storetest.Engines():
-// without LEADBOX_TEST_POSTGRES the PostgreSQL half must say it was skipped,
-// or fail under CI=true, rather than silently not exist. The engines run in
-// parallel with each other and with other tests' engines.
+// forEachEngine runs fn on both engines (storetest.ForEachEngine), in
+// parallel with each other and with other tests' engines: every test has its
+// own database.
 func forEachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
 	t.Helper()
-	for _, e := range []string{"sqlite", "postgres"} {
-		t.Run(e, func(t *testing.T) {
-			t.Parallel() // every test has its own database
-			if e == "postgres" {
-				storetest.RequirePostgres(t)
-			}
-			fn(t, e)
-		})
-	}
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		t.Parallel()
+		fn(t, engine)
+	})
 }
 
 func TestCreateLeadDuplicates(t *testing.T) {

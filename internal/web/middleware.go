@@ -3,20 +3,11 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/web/respond"
 )
-
-// redactPath hides a webhook token: the URL is the source's only credential
-// and must never reach a log.
-func redactPath(p string) string {
-	if rest, ok := strings.CutPrefix(p, "/hooks/"); ok && rest != "" {
-		return "/hooks/[redacted]"
-	}
-	return p
-}
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -48,8 +39,8 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		s.log.Info("http", "method", r.Method, "path", redactPath(r.URL.Path), "status", sw.status,
-			"bytes", sw.bytes, "ms", float64(time.Since(start).Microseconds())/1000, "remote", remoteHost(r))
+		s.log.Info("http", "method", r.Method, "path", respond.RedactPath(r.URL.Path), "status", sw.status,
+			"bytes", sw.bytes, "ms", float64(time.Since(start).Microseconds())/1000, "remote", respond.RemoteHost(r))
 	})
 }
 
@@ -62,17 +53,9 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.error(w, r, &lead.Error{Code: lead.EInternal, Err: fmt.Errorf("panic: %v", v)})
+				respond.Error(s.log, w, r, &lead.Error{Code: lead.EInternal, Err: fmt.Errorf("panic: %v", v)})
 			}
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-func remoteHost(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
-	}
-	return strings.Trim(host, "[]")
 }

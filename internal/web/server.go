@@ -1,18 +1,38 @@
-// Package web serves leadbox over HTTP: the incoming webhook, health probes
-// and, later, the managers' UI and the REST API. routes.go lists every
-// endpoint.
+// Package web is leadbox's HTTP server: NewServer wires the three surfaces
+// and routes.go mounts them, with the health probes, behind the middleware
+// every request passes (middleware.go).
+//
+//   - hook: the incoming webhook, /hooks/{token};
+//   - api: the REST API, /api/v1 (its route table is api.apiTable);
+//   - ui: the managers' pages, everything else (ui.Server.Routes).
+//
+// What the surfaces share is below them: answers in respond, rate limits in
+// ratelimit, the live hub in live, English messages in i18n; re-reading a
+// request in intake and re-processing it in store.
 package web
 
 import (
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"leadbox/internal/intake"
+	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/web/api"
+	"leadbox/internal/web/hook"
+	"leadbox/internal/web/live"
+	"leadbox/internal/web/ratelimit"
+	"leadbox/internal/web/respond"
+	"leadbox/internal/web/ui"
+)
+
+// The largest request bodies the webhook and the API read.
+const (
+	MaxWebhookBody = hook.MaxBody
+	MaxAPIBody     = api.MaxBody
 )
 
 // Config is what a Server needs.
@@ -48,27 +68,12 @@ type Config struct {
 // Server is leadbox's HTTP handler.
 type Server struct {
 	store   *store.Store
-	decoder *intake.Decoder
 	log     *slog.Logger
-	limits  *limiter
-	misses  *missLimiter
+	hub     *live.Hub
+	hook    *hook.Server
+	api     *api.Server
+	ui      *ui.Server
 	handler http.Handler
-	baseURL string
-
-	api        apiState // api_routes.go
-	ui         uiState  // ui_routes.go
-	uiOwnsRoot bool     // the UI serves "/" itself
-
-	// inFlight holds the Idempotency-Keys this process is working on, so a
-	// retry that arrives before the first attempt is answered gets a 409
-	// instead of waiting on it.
-	mu       sync.Mutex
-	inFlight map[idemKey]struct{}
-}
-
-type idemKey struct {
-	source int64
-	key    string
 }
 
 // NewServer returns the handler for every leadbox endpoint.
@@ -76,37 +81,42 @@ func NewServer(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	hub := live.New(cfg.Store, cfg.Logger)
+	reread := rereader(cfg.Decoder)
 	s := &Server{
-		store:    cfg.Store,
-		decoder:  cfg.Decoder,
-		log:      cfg.Logger,
-		limits:   newLimiter(cfg.SourceRate, cfg.SourceBurst, cfg.AccountRate, cfg.AccountBurst),
-		misses:   newMissLimiter(cfg.MissRate, cfg.MissBurst),
-		inFlight: make(map[idemKey]struct{}),
-		baseURL:  cfg.BaseURL,
+		store: cfg.Store,
+		log:   cfg.Logger,
+		hub:   hub,
+		hook: hook.New(hook.Config{
+			Store: cfg.Store, Decoder: cfg.Decoder, Logger: cfg.Logger, Hub: hub,
+			Limits: ratelimit.New(cfg.SourceRate, cfg.SourceBurst, cfg.AccountRate, cfg.AccountBurst),
+			Misses: ratelimit.NewMisses(cfg.MissRate, cfg.MissBurst),
+		}),
+		api: api.New(api.Config{
+			Store: cfg.Store, Decoder: cfg.Decoder, Logger: cfg.Logger, Hub: hub, Reread: reread,
+			BaseURL: cfg.BaseURL, Rate: cfg.APIRate, Burst: cfg.APIBurst,
+		}),
+		ui: ui.New(ui.Config{
+			Store: cfg.Store, Decoder: cfg.Decoder, Logger: cfg.Logger, Hub: hub, Reread: reread,
+			BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
+		}),
 	}
-	s.initAPI(cfg)
-	s.initUI(cfg)
 	s.handler = s.logRequests(s.recoverPanics(s.routes()))
 	return s
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// claim marks an Idempotency-Key as in flight in this process; false means it
-// already is.
-func (s *Server) claim(k idemKey) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, busy := s.inFlight[k]; busy {
-		return false
-	}
-	s.inFlight[k] = struct{}{}
-	return true
-}
+// CloseStreams ends every live-update stream, so a graceful shutdown need not
+// wait for browsers to hang up.
+func (s *Server) CloseStreams() { s.hub.Close() }
 
-func (s *Server) release(k idemKey) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.inFlight, k)
+// rereader reads a quarantined request again by its source's settings now,
+// for re-processing from the API or the UI; the answer a retry of it would
+// replay is the webhook's.
+func rereader(d *intake.Decoder) func(lead.Source, lead.Delivery) (store.Reprocessed, error) {
+	return func(src lead.Source, dl lead.Delivery) (store.Reprocessed, error) {
+		in, mapped, err := d.Reread(src, dl)
+		return store.Reprocessed{Input: in, Mapped: mapped, Render: respond.LeadBody}, err
+	}
 }

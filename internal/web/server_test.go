@@ -6,63 +6,54 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
 	"golang.org/x/time/rate"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
-// wantRetryAfter checks a Retry-After header of whole seconds, at least 1.
-func wantRetryAfter(t testing.TB, r response) int {
-	t.Helper()
-	n, err := strconv.Atoi(r.header.Get("Retry-After"))
-	if err != nil || n < 1 {
-		t.Fatalf("Retry-After = %q, want whole seconds ≥ 1", r.header.Get("Retry-After"))
-	}
-	return n
-}
-
 func TestWebhookRateLimit(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
 		t.Run("per source", func(t *testing.T) {
-			e := newEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 2 })
+			e := webtest.NewEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 2 })
 			for range 2 {
-				wantCreated(t, e.post(t, e.src, `{"phone": "79990000100"}`))
+				webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990000100"}`))
 			}
-			before := len(e.deliveries(t, e.src))
+			before := len(e.Deliveries(t, e.Src))
 			body := `{"phone": "79990000101"}`
-			r := e.post(t, e.src, body)
-			if r.status != http.StatusTooManyRequests {
-				t.Fatalf("status %d, want 429: %s", r.status, r.body)
+			r := e.Post(t, e.Src, body)
+			if r.Status != http.StatusTooManyRequests {
+				t.Fatalf("status %d, want 429: %s", r.Status, r.Body)
 			}
-			errorsOf(t, r.body)
-			wantRetryAfter(t, r)
-			e.checkDelivery(t, e.src, before, http.MethodPost, "application/json", []byte(body), r)
-			if n := e.countLeads(t); n != 2 {
+			webtest.ErrorsOf(t, r.Body)
+			webtest.WantRetryAfter(t, r)
+			e.CheckDelivery(t, e.Src, before, http.MethodPost, "application/json", []byte(body), r)
+			if n := e.CountLeads(t); n != 2 {
 				t.Fatalf("%d leads, want 2", n)
 			}
 			// Another source has its own bucket.
-			wantCreated(t, e.post(t, e.other.src, body))
+			webtest.WantCreated(t, e.Post(t, e.Other.Src, body))
 		})
 		t.Run("per account", func(t *testing.T) {
-			e := newEnv(t, engine, func(c *web.Config) { c.AccountRate, c.AccountBurst = rate.Limit(0.001), 2 })
-			second, err := e.s.CreateSource(context.Background(), lead.Source{AccountID: e.acct.ID, Name: "Second", Type: lead.SourceWebhook})
+			e := webtest.NewEnv(t, engine, func(c *web.Config) { c.AccountRate, c.AccountBurst = rate.Limit(0.001), 2 })
+			second, err := e.Store.CreateSource(context.Background(), lead.Source{AccountID: e.Acct.ID, Name: "Second", Type: lead.SourceWebhook})
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantCreated(t, e.post(t, e.src, `{"phone": "79990000102"}`))
-			wantCreated(t, e.post(t, second, `{"phone": "79990000102"}`))
-			r := e.post(t, second, `{"phone": "79990000102"}`)
-			if r.status != http.StatusTooManyRequests {
-				t.Fatalf("status %d, want 429: %s", r.status, r.body)
+			webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990000102"}`))
+			webtest.WantCreated(t, e.Post(t, second, `{"phone": "79990000102"}`))
+			r := e.Post(t, second, `{"phone": "79990000102"}`)
+			if r.Status != http.StatusTooManyRequests {
+				t.Fatalf("status %d, want 429: %s", r.Status, r.Body)
 			}
-			errorsOf(t, r.body)
-			wantRetryAfter(t, r)
-			wantCreated(t, e.post(t, e.other.src, `{"phone": "79990000102"}`))
+			webtest.ErrorsOf(t, r.Body)
+			webtest.WantRetryAfter(t, r)
+			webtest.WantCreated(t, e.Post(t, e.Other.Src, `{"phone": "79990000102"}`))
 		})
 	})
 }
@@ -71,48 +62,48 @@ func TestWebhookRateLimit(t *testing.T) {
 // answers 503 with Retry-After, never a 500, and readiness fails while
 // liveness holds.
 func TestStoreUnavailable(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
-		if r := e.do(t, http.MethodGet, e.srv.URL+"/readyz", nil); r.status != 200 {
-			t.Fatalf("readyz before close: %d %s", r.status, r.body)
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := webtest.NewEnv(t, engine)
+		if r := e.Do(t, http.MethodGet, e.Srv.URL+"/readyz", nil); r.Status != 200 {
+			t.Fatalf("readyz before close: %d %s", r.Status, r.Body)
 		}
-		e.s.Close()
+		e.Store.Close()
 		for _, c := range []struct{ name, body string }{
 			{"valid lead", `{"phone": "79990000200"}`},
 			{"invalid lead", `{"name": "x"}`},
 			{"malformed body", `{`},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				r := e.post(t, e.src, c.body)
-				if r.status != http.StatusServiceUnavailable {
-					t.Fatalf("status %d, want 503: %s", r.status, r.body)
+				r := e.Post(t, e.Src, c.body)
+				if r.Status != http.StatusServiceUnavailable {
+					t.Fatalf("status %d, want 503: %s", r.Status, r.Body)
 				}
-				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 					t.Fatalf("Content-Type %q", ct)
 				}
-				errorsOf(t, r.body)
-				wantRetryAfter(t, r)
+				webtest.ErrorsOf(t, r.Body)
+				webtest.WantRetryAfter(t, r)
 			})
 		}
 		t.Run("readyz", func(t *testing.T) {
-			r := e.do(t, http.MethodGet, e.srv.URL+"/readyz", nil)
-			if r.status != http.StatusServiceUnavailable {
-				t.Fatalf("readyz after close: %d %s", r.status, r.body)
+			r := e.Do(t, http.MethodGet, e.Srv.URL+"/readyz", nil)
+			if r.Status != http.StatusServiceUnavailable {
+				t.Fatalf("readyz after close: %d %s", r.Status, r.Body)
 			}
-			errorsOf(t, r.body)
-			wantRetryAfter(t, r)
+			webtest.ErrorsOf(t, r.Body)
+			webtest.WantRetryAfter(t, r)
 		})
 		t.Run("healthz", func(t *testing.T) {
-			if r := e.do(t, http.MethodGet, e.srv.URL+"/healthz", nil); r.status != 200 {
-				t.Fatalf("healthz after close: %d %s", r.status, r.body)
+			if r := e.Do(t, http.MethodGet, e.Srv.URL+"/healthz", nil); r.Status != 200 {
+				t.Fatalf("healthz after close: %d %s", r.Status, r.Body)
 			}
 		})
 	})
 }
 
 func TestProbesAndUnknownPaths(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := webtest.NewEnv(t, engine)
 		for _, c := range []struct {
 			name, method, path string
 			status             int
@@ -122,27 +113,27 @@ func TestProbesAndUnknownPaths(t *testing.T) {
 			{"unknown path", http.MethodGet, "/nope", 404},
 			// "/" is the web UI's inbox now (ui_test.go covers it).
 			{"hooks without a token", http.MethodPost, "/hooks/", 404},
-			{"below a token", http.MethodPost, "/hooks/" + e.src.Token + "/x", 404},
+			{"below a token", http.MethodPost, "/hooks/" + e.Src.Token + "/x", 404},
 			{"unknown path POST", http.MethodPost, "/api/leads", 404},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				r := e.do(t, c.method, e.srv.URL+c.path, nil)
-				if r.status != c.status {
-					t.Fatalf("status %d, want %d: %s", r.status, c.status, r.body)
+				r := e.Do(t, c.method, e.Srv.URL+c.path, nil)
+				if r.Status != c.status {
+					t.Fatalf("status %d, want %d: %s", r.Status, c.status, r.Body)
 				}
-				if ct := r.header.Get("Content-Type"); ct != "application/json" {
+				if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 					t.Fatalf("Content-Type %q, want application/json", ct)
 				}
 				if c.status == 200 {
-					if !bytes.HasPrefix(r.body, []byte("{")) {
-						t.Fatalf("body %s, want a JSON object", r.body)
+					if !bytes.HasPrefix(r.Body, []byte("{")) {
+						t.Fatalf("body %s, want a JSON object", r.Body)
 					}
 				} else {
-					errorsOf(t, r.body)
+					webtest.ErrorsOf(t, r.Body)
 				}
 			})
 		}
-		if n := len(e.deliveries(t, e.src)); n != 0 {
+		if n := len(e.Deliveries(t, e.Src)); n != 0 {
 			t.Fatalf("a path below the token wrote %d rows to the delivery log", n)
 		}
 	})
@@ -151,32 +142,32 @@ func TestProbesAndUnknownPaths(t *testing.T) {
 // TestTokenNeverLogged makes good and bad requests, including a failing
 // store, and checks that no webhook token reaches the server's log.
 func TestTokenNeverLogged(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 6 })
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := webtest.NewEnv(t, engine, func(c *web.Config) { c.SourceRate, c.SourceBurst = rate.Limit(0.001), 6 })
 		unknown := "wh_" + strings.Repeat("Z", 43)
-		e.post(t, e.src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
-		e.post(t, e.src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
-		e.post(t, e.src, `{"name": "x"}`)
-		e.post(t, e.src, `{`)
-		e.post(t, e.src, `{"phone": "1"}`, "Content-Type", "text/html")
-		e.do(t, http.MethodGet, e.hook(e.src), nil)
+		e.Post(t, e.Src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
+		e.Post(t, e.Src, `{"phone": "79990000300"}`, "Idempotency-Key", "log-1")
+		e.Post(t, e.Src, `{"name": "x"}`)
+		e.Post(t, e.Src, `{`)
+		e.Post(t, e.Src, `{"phone": "1"}`, "Content-Type", "text/html")
+		e.Do(t, http.MethodGet, e.Hook(e.Src), nil)
 		for range 3 { // past the burst: 429
-			e.post(t, e.src, `{"phone": "79990000300"}`)
+			e.Post(t, e.Src, `{"phone": "79990000300"}`)
 		}
-		e.post(t, e.disabled, `{"phone": "79990000300"}`)
-		e.do(t, http.MethodPost, e.srv.URL+"/hooks/"+unknown, []byte(`{"phone": "79990000300"}`))
-		e.do(t, http.MethodPost, e.srv.URL+"/hooks/"+e.src.Token+"/extra", nil)
-		e.s.Close()
-		if r := e.post(t, e.src, `{"phone": "79990000300"}`); r.status != 503 {
-			t.Fatalf("closed store: %d", r.status)
+		e.Post(t, e.Disabled, `{"phone": "79990000300"}`)
+		e.Do(t, http.MethodPost, e.Srv.URL+"/hooks/"+unknown, []byte(`{"phone": "79990000300"}`))
+		e.Do(t, http.MethodPost, e.Srv.URL+"/hooks/"+e.Src.Token+"/extra", nil)
+		e.Store.Close()
+		if r := e.Post(t, e.Src, `{"phone": "79990000300"}`); r.Status != 503 {
+			t.Fatalf("closed store: %d", r.Status)
 		}
-		e.srv.Close() // every log line is written
+		e.Srv.Close() // every log line is written
 
-		log := e.log.String()
+		log := e.Log.String()
 		if !strings.Contains(log, "/hooks/[redacted]") || !strings.Contains(log, "level=ERROR") {
 			t.Fatalf("the log does not show the requests (or the failure) at all:\n%s", log)
 		}
-		for _, tok := range []string{e.src.Token, e.disabled.Token, unknown, e.src.Token[3:]} {
+		for _, tok := range []string{e.Src.Token, e.Disabled.Token, unknown, e.Src.Token[3:]} {
 			if strings.Contains(log, tok) {
 				t.Fatalf("token %q is in the log:\n%s", tok, log)
 			}
@@ -204,8 +195,8 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 		}
 		t.Skipf("JSONTestSuite not found in %s (%v); it is required when CI=true", jsonSuiteDir, err)
 	}
-	forEachEngine(t, func(t *testing.T, engine string) {
-		e := newEnv(t, engine)
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := webtest.NewEnv(t, engine)
 		type logged struct {
 			body   []byte
 			status int
@@ -218,13 +209,13 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				r := e.do(t, http.MethodPost, e.hook(e.src), body)
-				sent = append(sent, logged{body, r.status})
-				if r.status >= 500 {
-					t.Fatalf("status %d: %s", r.status, r.body)
+				r := e.Do(t, http.MethodPost, e.Hook(e.Src), body)
+				sent = append(sent, logged{body, r.Status})
+				if r.Status >= 500 {
+					t.Fatalf("status %d: %s", r.Status, r.Body)
 				}
-				if r.status != 201 {
-					errorsOf(t, r.body)
+				if r.Status != 201 {
+					webtest.ErrorsOf(t, r.Body)
 				}
 				object := bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{"))
 				want := 0
@@ -238,12 +229,12 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 				case strings.HasPrefix(name, "y_"):
 					want = 422 // a valid object without a phone or an email
 				}
-				if want != 0 && r.status != want {
-					t.Fatalf("status %d, want %d: %q → %s", r.status, want, body, r.body)
+				if want != 0 && r.Status != want {
+					t.Fatalf("status %d, want %d: %q → %s", r.Status, want, body, r.Body)
 				}
 			})
 		}
-		ds := e.deliveries(t, e.src)
+		ds := e.Deliveries(t, e.Src)
 		if len(ds) != len(files) || len(sent) != len(files) {
 			t.Fatalf("delivery log has %d rows for %d requests", len(ds), len(sent))
 		}

@@ -16,15 +16,6 @@ import (
 	"leadbox/internal/store"
 )
 
-// Engines lists the engines a test should run on: always "sqlite", and
-// "postgres" when LEADBOX_TEST_POSTGRES is set.
-func Engines() []string {
-	if os.Getenv("LEADBOX_TEST_POSTGRES") != "" {
-		return []string{"sqlite", "postgres"}
-	}
-	return []string{"sqlite"}
-}
-
 // RequirePostgres returns the PostgreSQL URL tests use. Without one it skips
 // the test, or fails it under CI=true, where every suite must run.
 func RequirePostgres(t testing.TB) string {
@@ -82,8 +73,17 @@ func DSN(t testing.TB, engine string) string {
 // Open returns a migrated store on engine, closed when the test ends.
 func Open(t testing.TB, engine string) *store.Store {
 	t.Helper()
+	s, _ := OpenDSN(t, engine)
+	return s
+}
+
+// OpenDSN is Open that also returns the database's DSN, for a test that
+// opens it again.
+func OpenDSN(t testing.TB, engine string) (*store.Store, string) {
+	t.Helper()
 	ctx := context.Background()
-	s, err := store.Open(ctx, DSN(t, engine))
+	dsn := DSN(t, engine)
+	s, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatalf("open %s: %v", engine, err)
 	}
@@ -91,5 +91,5 @@ func Open(t testing.TB, engine string) *store.Store {
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatalf("migrate %s: %v", engine, err)
 	}
-	return s
+	return s, dsn
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,12 +20,11 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/password"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
-	"leadbox/internal/web"
+	"leadbox/internal/web/webtest"
 )
 
 const adminPassword = "browser test password"
@@ -61,16 +59,10 @@ type fixture struct {
 
 func setup(t *testing.T, engine string) *fixture {
 	ctx := context.Background()
-	s, err := store.Open(ctx, storetest.DSN(t, engine))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := storetest.Open(t, engine)
 	hash, _ := password.Hash(adminPassword)
 	f := &fixture{s: s}
+	var err error
 	f.acct, f.admin, _, err = s.Bootstrap(ctx, "Acme", lead.User{Name: "Ирина Админова", Email: "admin@example.com", PasswordHash: hash})
 	if err != nil {
 		t.Fatal(err)
@@ -84,11 +76,7 @@ func setup(t *testing.T, engine string) *fixture {
 	s.CreateRef(ctx, store.Cities, f.acct.ID, "Москва")
 	f.src, _ = s.CreateSource(ctx, lead.Source{AccountID: f.acct.ID, Name: "Сайт", Type: lead.SourceWebhook, DefaultStageID: &f.stages[0].ID})
 	quiz, _ := s.CreateSource(ctx, lead.Source{AccountID: f.acct.ID, Name: "Квиз", Type: lead.SourceWebhook})
-	newServer := func() *httptest.Server {
-		srv := httptest.NewServer(web.NewServer(web.Config{Store: s, Decoder: intake.New(""), Logger: slog.New(slog.DiscardHandler)}))
-		t.Cleanup(srv.Close)
-		return srv
-	}
+	newServer := func() *httptest.Server { return webtest.Serve(t, s, io.Discard, nil) }
 	f.a = newServer()
 	f.b = f.a
 	if engine == "postgres" {
@@ -132,15 +120,10 @@ func post(t *testing.T, url, body string) (int, string) {
 
 func TestBrowser(t *testing.T) {
 	exe := chromium(t)
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			if engine == "postgres" {
-				storetest.RequirePostgres(t)
-			}
-			f := setup(t, engine)
-			run(t, f, exe, engine)
-		})
-	}
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		f := setup(t, engine)
+		run(t, f, exe, engine)
+	})
 }
 
 func run(t *testing.T, f *fixture, exe, engine string) {

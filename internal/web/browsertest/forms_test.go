@@ -25,15 +25,10 @@ import (
 // request is kept, marked, for an admin to re-process.
 func TestBrowserForms(t *testing.T) {
 	exe := chromium(t)
-	for _, engine := range []string{"sqlite", "postgres"} {
-		t.Run(engine, func(t *testing.T) {
-			if engine == "postgres" {
-				storetest.RequirePostgres(t)
-			}
-			f := setup(t, engine)
-			forms(t, f, exe, engine)
-		})
-	}
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		f := setup(t, engine)
+		forms(t, f, exe, engine)
+	})
 }
 
 // site is a company's website on its own origin: the form page, a

@@ -1,0 +1,9 @@
+package api_test
+
+import (
+	"testing"
+
+	"leadbox/internal/web/webtest"
+)
+
+func TestMain(m *testing.M) { webtest.Main(m) }

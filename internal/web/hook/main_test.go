@@ -1,0 +1,9 @@
+package hook_test
+
+import (
+	"testing"
+
+	"leadbox/internal/web/webtest"
+)
+
+func TestMain(m *testing.M) { webtest.Main(m) }

@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"encoding/json"
+	"html/template"
+	"strconv"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"leadbox/internal/lead"
+)
+
+// templateFuncs are the helpers every template may call.
+var templateFuncs = template.FuncMap{
+	"phone":      formatPhone,
+	"when":       formatTime,
+	"date":       func(unix int64) string { return time.Unix(unix, 0).Format("2006-01-02") },
+	"whenMs":     func(ms int64) string { return time.UnixMilli(ms).Format("02.01.2006 15:04:05") },
+	"str":        func(p *string) string { return uiStr(p) },
+	"id":         func(p *int64) int64 { return derefInt(p) },
+	"isID":       func(p *int64, id int64) bool { return p != nil && *p == id },
+	"json":       prettyJSON,
+	"add":        func(a, b int) int { return a + b },
+	"mod":        func(a, b int) int { return a % b },
+	"itoa":       func(n int64) string { return strconv.FormatInt(n, 10) },
+	"percent":    func(part, whole int64) string { return percent(part, whole) },
+	"sourceForm": defaultsOf,
+}
+
+// formatPhone shows an international number the way people write it
+// ("+7 999 888-88-88"); what it cannot parse it shows as stored.
+func formatPhone(p *string) string {
+	if p == nil {
+		return ""
+	}
+	num, err := phonenumbers.Parse("+"+*p, "")
+	if err != nil {
+		return *p
+	}
+	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+}
+
+func formatTime(unix int64) string {
+	if unix == 0 {
+		return ""
+	}
+	return time.Unix(unix, 0).Format("02.01.2006 15:04")
+}
+
+func uiStr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func derefInt(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// prettyJSON indents a JSON document for reading; anything else comes back
+// as it is.
+func prettyJSON(b []byte) string {
+	var v any
+	if len(b) == 0 || json.Unmarshal(b, &v) != nil {
+		return string(b)
+	}
+	out, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return string(b)
+	}
+	return string(out)
+}
+
+func percent(part, whole int64) string {
+	if whole == 0 {
+		return "0%"
+	}
+	return strconv.FormatFloat(float64(part)*100/float64(whole), 'f', 1, 64) + "%"
+}
+
+// defaultsForm is what the "defaults" partial needs: the view for its
+// text, the account's names and the source whose defaults it shows.
+type defaultsForm struct {
+	*view
+	Names *names
+	Src   lead.Source
+}
+
+func defaultsOf(v *view, src any) defaultsForm {
+	f := defaultsForm{view: v}
+	switch d := v.Data.(type) {
+	case sourcesData:
+		f.Names = d.Names
+	case sourceData:
+		f.Names = d.Names
+	}
+	if s, ok := src.(lead.Source); ok {
+		f.Src = s
+	}
+	return f
+}

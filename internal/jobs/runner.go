@@ -86,6 +86,10 @@ func (r *Runner) Every(kind string, every time.Duration, h Handler) {
 
 // Run carries out jobs until ctx ends, then waits for the tries under way
 // (each bounded by Timeout) and records their results.
+//
+// Jobs go to the workers, and results come back, through a queue under a
+// mutex rather than a channel send per job: a lead's event costs a few
+// lock operations in this process, not two goroutine hand-offs.
 func (r *Runner) Run(ctx context.Context) error {
 	unscheduled := map[string]bool{}
 	for kind, h := range r.handlers {
@@ -94,22 +98,25 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 	born, detach := r.q.AttachRunner(r.worker+"#born", 2*r.Timeout, r.Batch)
-	todo := make(chan Job)
-	results := make(chan Result, r.Batch)
+	w := newWork()
 	var wg sync.WaitGroup
 	for range r.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range todo {
-				results <- r.try(j)
+			for {
+				j, ok := w.take()
+				if !ok {
+					return
+				}
+				w.report(r.try(j))
 			}
 		}()
 	}
 	var (
 		done    []Result // results not yet recorded
-		backlog []Job    // in hand, not yet started
-		inHand  int      // in hand and not yet reported by a worker
+		newborn []Job    // handed over by the store, not yet to the workers
+		inHand  int      // in hand and not yet reported
 		wake    = time.NewTimer(0)
 		wakeAt  = time.Now()
 		// claimAt is when the queue is read next for jobs this process was
@@ -127,38 +134,39 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 	}
 	for {
-		var send chan Job
-		var next Job
-		if len(backlog) > 0 {
-			send, next = todo, backlog[0]
-		}
 		select {
 		case <-ctx.Done():
 			detach()
 			for len(born) > 0 {
-				backlog = append(backlog, <-born...)
+				newborn = append(newborn, <-born...)
 			}
-			return r.drain(todo, results, &wg, done, backlog)
+			w.add(newborn)
+			return r.drain(w, &wg, done)
 		case js := <-born:
-			backlog = append(backlog, js...)
+			// Gathered a Linger's worth at a time, as results are: waking
+			// the workers for every group the writer commits took CPU time
+			// from the writer and the requests when they needed it most.
+			newborn = append(newborn, js...)
 			inHand += len(js)
+			soon(r.Linger)
 			continue
-		case send <- next:
-			backlog = backlog[1:]
+		case <-w.ready:
+			res := w.results()
+			done = append(done, res...)
+			inHand -= len(res)
+			// Record results a Linger's worth at a time: under a stream of
+			// born jobs the workers are idle between groups, and recording
+			// whenever they were would cost a transaction per group.
+			soon(r.Linger)
 			continue
-		case res := <-results:
-			done = append(done, res)
-			inHand--
-			if inHand > 0 {
-				soon(r.Linger) // record results a few at a time, not one by one
-				continue
-			}
 		case <-r.q.JobsWritten():
 			claimAt = time.Now()
 			soon(r.Linger) // and take the jobs of the commits meanwhile too
 			continue
 		case <-wake.C:
 		}
+		w.add(newborn)
+		newborn = newborn[:0]
 		r.schedule(ctx, unscheduled)
 		limit := 0
 		if !time.Now().Before(claimAt) {
@@ -174,7 +182,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			// The results are written with the next cycle.
 		default:
 			done = done[:0]
-			backlog = append(backlog, jobs...)
+			w.add(jobs)
 			inHand += len(jobs)
 			if limit > 0 {
 				claimAt = time.Now().Add(r.Poll)
@@ -186,6 +194,105 @@ func (r *Runner) Run(ctx context.Context) error {
 		wake.Reset(after)
 		wakeAt = time.Now().Add(after)
 	}
+}
+
+// work is what the workers are to do and what they did. Its slices are
+// reused: a lead's event passes through here, and fresh slices per batch
+// were most of what the runner allocated.
+type work struct {
+	mu      sync.Mutex
+	more    *sync.Cond
+	todo    []Job
+	next    int // todo[next:] are not taken yet
+	stopped bool
+	done    []Result
+	spare   []Result      // the last batch of results, given back by results
+	ready   chan struct{} // signalled when done has results
+}
+
+func newWork() *work {
+	w := &work{ready: make(chan struct{}, 1)}
+	w.more = sync.NewCond(&w.mu)
+	return w
+}
+
+func (w *work) add(jobs []Job) {
+	if len(jobs) == 0 {
+		return
+	}
+	w.mu.Lock()
+	if w.next == len(w.todo) {
+		w.todo, w.next = w.todo[:0], 0
+	}
+	w.todo = append(w.todo, jobs...)
+	w.mu.Unlock()
+	w.more.Broadcast()
+}
+
+// take returns the next job, waiting for one; false once stopped.
+func (w *work) take() (Job, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.next == len(w.todo) && !w.stopped {
+		w.more.Wait()
+	}
+	if w.stopped {
+		return Job{}, false
+	}
+	j := w.todo[w.next]
+	w.todo[w.next] = Job{}
+	w.next++
+	return j, true
+}
+
+func (w *work) report(res Result) {
+	w.mu.Lock()
+	w.done = append(w.done, res)
+	w.mu.Unlock()
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+}
+
+// results takes the results reported so far; they are valid until the next
+// call.
+func (w *work) results() []Result {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	res := w.done
+	clear(w.spare)
+	w.done, w.spare = w.spare[:0], res
+	return res
+}
+
+// stop makes the workers return once their tries end, and gives back the
+// jobs not started.
+func (w *work) stop() []Job {
+	w.mu.Lock()
+	left := w.todo[w.next:]
+	w.todo, w.next, w.stopped = nil, 0, true
+	w.mu.Unlock()
+	w.more.Broadcast()
+	return left
+}
+
+// drain stops taking jobs, lets the tries under way finish and records every
+// result; the jobs in hand but not started go back to the queue at once.
+func (r *Runner) drain(w *work, wg *sync.WaitGroup, done []Result) error {
+	left := w.stop()
+	wg.Wait()
+	done = append(done, w.results()...)
+	for _, j := range left {
+		done = append(done, Result{Job: j, Released: true})
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := r.q.CycleJobs(ctx, r.worker+"#final", done, 0, 0)
+	return err
 }
 
 // schedule makes sure every periodic kind has its pending run, trying those
@@ -208,26 +315,6 @@ func (r *Runner) cycleJobs(ctx context.Context, done []Result, limit int) ([]Job
 	// was claimed with holds.
 	worker := fmt.Sprintf("%s#%d", r.worker, r.cycle)
 	return r.q.CycleJobs(ctx, worker, done, limit, 2*r.Timeout)
-}
-
-// drain stops claiming, lets the tries under way finish and records every
-// result; the jobs claimed but not started go back to the queue at once.
-func (r *Runner) drain(todo chan Job, results chan Result, wg *sync.WaitGroup, done []Result, backlog []Job) error {
-	close(todo)
-	go func() { wg.Wait(); close(results) }()
-	for res := range results {
-		done = append(done, res)
-	}
-	for _, j := range backlog {
-		done = append(done, Result{Job: j, Released: true})
-	}
-	if len(done) == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_, err := r.q.CycleJobs(ctx, r.worker+"#final", done, 0, 0)
-	return err
 }
 
 // try runs one job's handler and says what became of it.

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -245,6 +246,31 @@ func TestWebhookJSONTestSuite(t *testing.T) {
 				t.Errorf("delivery %d: status %d, %d bytes, truncated %v; want %d, the %d bytes sent (of %d)",
 					d.ID, d.Status, len(d.Body), d.BodyTruncated, want.status, len(keep), len(want.body))
 			}
+		}
+	})
+}
+
+// TestReadyzShowsTheQueue: /readyz gives the job queue's depth and the wait
+// of its oldest due job. The test server runs no job runner, so a lead's
+// event stays queued.
+func TestReadyzShowsTheQueue(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := webtest.NewEnv(t, engine)
+		webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990000300"}`))
+		webtest.WantCreated(t, e.Post(t, e.Src, `{"phone": "79990000301"}`))
+		r := e.Do(t, http.MethodGet, e.Srv.URL+"/readyz", nil)
+		var got struct {
+			Status string
+			Jobs   *struct {
+				Queued, Running, Dead int64
+				OldestDueSeconds      float64
+			}
+		}
+		if err := json.Unmarshal(r.Body, &got); err != nil || r.Status != 200 {
+			t.Fatalf("readyz: %d %s (%v)", r.Status, r.Body, err)
+		}
+		if got.Status != "ready" || got.Jobs == nil || got.Jobs.Queued != 2 || got.Jobs.Dead != 0 || got.Jobs.OldestDueSeconds < 0 {
+			t.Fatalf("readyz: %s, want ready with 2 queued jobs", r.Body)
 		}
 	})
 }

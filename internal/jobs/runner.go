@@ -54,8 +54,18 @@ type Runner struct {
 	// (jobs written by other processes, retries coming due).
 	Poll time.Duration
 	// Linger is how long the runner waits after a signal before claiming,
-	// to take the jobs of several commits at once.
+	// or before starting the jobs handed over, to take the jobs of several
+	// commits at once.
 	Linger time.Duration
+	// Record is how often results are written: a done job's delete is the
+	// queue's last write for it, and one statement a second serves any
+	// number of them. A crash may make the last Record's worth of jobs run
+	// again, which at least once allows.
+	Record time.Duration
+	// Hold is the most jobs the store hands over as it writes them (born
+	// leased, see Queue.AttachRunner) and holds for this runner until
+	// their results are written; past it they are claimed as others are.
+	Hold int
 	// Backoff is how long a failed job waits before try attempt+1.
 	Backoff func(attempt int) time.Duration
 
@@ -72,7 +82,7 @@ func NewRunner(q Queue, log *slog.Logger, name string) *Runner {
 	}
 	return &Runner{q: q, log: log, handlers: map[string]handler{}, worker: name,
 		Workers: 4, Batch: 500, Timeout: time.Minute, Poll: time.Second, Linger: 100 * time.Millisecond,
-		Backoff: Backoff, now: time.Now}
+		Record: time.Second, Hold: 10000, Backoff: Backoff, now: time.Now}
 }
 
 // Handle sets the handler of a job kind.
@@ -97,7 +107,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			unscheduled[kind] = true
 		}
 	}
-	born, detach := r.q.AttachRunner(r.worker+"#born", 2*r.Timeout, r.Batch)
+	born, detach := r.q.AttachRunner(r.worker+"#born", 2*r.Timeout, r.Hold)
 	w := newWork()
 	var wg sync.WaitGroup
 	for range r.Workers {
@@ -124,6 +134,8 @@ func (r *Runner) Run(ctx context.Context) error {
 		// Recording results does not read it: a claim scans the due jobs,
 		// and under a burst of born jobs there would be nothing to take.
 		claimAt = time.Now()
+		// recordAt is when results are written next.
+		recordAt = time.Now()
 	)
 	defer wake.Stop()
 	// soon brings the next cycle forward to within d.
@@ -154,10 +166,10 @@ func (r *Runner) Run(ctx context.Context) error {
 			res := w.results()
 			done = append(done, res...)
 			inHand -= len(res)
-			// Record results a Linger's worth at a time: under a stream of
-			// born jobs the workers are idle between groups, and recording
-			// whenever they were would cost a transaction per group.
-			soon(r.Linger)
+			// Results are written a Record's worth at a time: under a
+			// stream of born jobs the workers are idle between groups, and
+			// writing whenever they were would cost a transaction per group.
+			soon(time.Until(recordAt))
 			continue
 		case <-r.q.JobsWritten():
 			claimAt = time.Now()
@@ -168,9 +180,20 @@ func (r *Runner) Run(ctx context.Context) error {
 		w.add(newborn)
 		newborn = newborn[:0]
 		r.schedule(ctx, unscheduled)
+		now := time.Now()
+		claim := !now.Before(claimAt)
+		if !claim && (len(done) == 0 || now.Before(recordAt)) {
+			wake.Reset(time.Until(claimAt))
+			wakeAt = claimAt
+			if len(done) > 0 && recordAt.Before(claimAt) {
+				wake.Reset(time.Until(recordAt))
+				wakeAt = recordAt
+			}
+			continue
+		}
 		limit := 0
-		if !time.Now().Before(claimAt) {
-			limit = max(r.Batch-inHand, 0)
+		if claim && inHand < r.Hold {
+			limit = r.Batch
 		}
 		jobs, err := r.cycleJobs(ctx, done, limit)
 		after := r.Poll
@@ -182,9 +205,10 @@ func (r *Runner) Run(ctx context.Context) error {
 			// The results are written with the next cycle.
 		default:
 			done = done[:0]
+			recordAt = time.Now().Add(r.Record)
 			w.add(jobs)
 			inHand += len(jobs)
-			if limit > 0 {
+			if claim {
 				claimAt = time.Now().Add(r.Poll)
 			}
 			if len(jobs) == limit && limit > 0 {

@@ -464,7 +464,11 @@ func assign(items []item, f *found, now time.Time, adopt adopter) (groupRows, er
 		if len(jIDs) == 0 {
 			return w, errors.New("assign: out of job ids")
 		}
-		j := jobs.Job{ID: jIDs[0], Kind: jobs.LeadCreated, AccountID: &l.AccountID, LeadID: &l.ID, State: jobs.Queued,
+		// The job names the lead by copies of its ids: a pointer into l
+		// would keep the group's every request, body and answer alive for
+		// as long as the runner holds the job.
+		account, leadID := l.AccountID, l.ID
+		j := jobs.Job{ID: jIDs[0], Kind: jobs.LeadCreated, AccountID: &account, LeadID: &leadID, State: jobs.Queued,
 			MaxAttempts: jobs.MaxAttempts, RunAt: now, CreatedAt: now,
 			Payload: []byte(leadEventPayload(l.ID, "via", c.via, c.actor, ""))}
 		jIDs = jIDs[1:]

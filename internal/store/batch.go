@@ -65,14 +65,11 @@ type batcher struct {
 	refs       map[refKey]bool // reference ids checked in the SQLite group under way
 	revs       map[int64]int64 // sources' revisions read in the SQLite group under way
 
-	notesMu sync.Mutex
-	notes   []string      // NOTIFY payloads waiting for the next PostgreSQL transaction
-	poke    chan struct{} // wakes an idle writer to send notes
 }
 
 func startBatcher(s *Store) *batcher {
 	b := &batcher{s: s, reqs: make(chan *request), quit: make(chan struct{}), done: make(chan struct{}),
-		pause: make(chan chan struct{}), poke: make(chan struct{}, 1),
+		pause: make(chan chan struct{}),
 		stmts: make(map[string]*sql.Stmt), unprepared: make(map[string]struct{}), refs: make(map[refKey]bool),
 		revs: make(map[int64]int64)}
 	writers := 1
@@ -146,8 +143,6 @@ func (b *batcher) next(group []*request) ([]*request, bool) {
 		select {
 		case j := <-b.reqs:
 			group = append(group, j)
-		case <-b.poke:
-			// notes and no lead: an empty group sends them
 		case release := <-b.pause:
 			<-release
 			continue

@@ -34,8 +34,8 @@ import (
 //     rolled-back transaction does.
 //  2. (write) the new leads' Idempotency-Keys with their rendered answers;
 //     the delivery rows, the leads and their history entries (with cached
-//     plans once the tables are large enough: pgWritePlans); re-processing's
-//     updates; the NOTIFYs waiting; COMMIT.
+//     plans once the tables are large enough: pgWritePlans), their jobs;
+//     re-processing's updates; COMMIT.
 //
 // A request refused by its fields (a reference id of another account, a key
 // used with another body) or made with a source that has changed since is
@@ -47,10 +47,6 @@ import (
 
 // pgLockSQL takes the advisory locks of the keys in array order.
 const pgLockSQL = "SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS k"
-
-// pgNotifySQL announces leads to every process listening (see ListenLeads);
-// inside a transaction, PostgreSQL delivers them at COMMIT.
-const pgNotifySQL = "SELECT pg_notify('leadbox_leads_' || current_schema(), p) FROM unnest($1::text[]) AS p"
 
 // pgDupSQL is duplicates() for a whole group: per request, in order, the
 // earliest lead of its account with its phone or email key and how many
@@ -116,17 +112,13 @@ func (b *batcher) runPostgres(group []*request) {
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	notes := b.takeNotes()
 	if len(live) == 0 {
-		if len(notes) > 0 {
-			b.pgNotes(ctx, notes)
-		}
 		for _, j := range group {
 			close(j.done)
 		}
 		return
 	}
-	err := b.pgGroup(ctx, live, notes)
+	err := b.pgGroup(ctx, live)
 	switch {
 	case err == nil:
 	case len(live) == 1 || b.s.dialect.unavailable(err) || ctx.Err() != nil:
@@ -136,11 +128,7 @@ func (b *batcher) runPostgres(group []*request) {
 	default:
 		// One request broke a statement of the group; run each alone.
 		for i, j := range live {
-			var n []string
-			if i == 0 {
-				n = notes
-			}
-			if err := b.pgGroup(ctx, live[i:i+1], n); err != nil {
+			if err := b.pgGroup(ctx, live[i:i+1]); err != nil {
 				j.out, j.err = Outcome{}, err
 			}
 		}
@@ -153,7 +141,7 @@ func (b *batcher) runPostgres(group []*request) {
 
 // pgGroup runs the group on a connection of the pool. It returns nil when
 // the group committed and every request has its answer.
-func (b *batcher) pgGroup(ctx context.Context, reqs []*request, notes []string) error {
+func (b *batcher) pgGroup(ctx context.Context, reqs []*request) error {
 	conn, err := b.s.write.Conn(ctx)
 	if err != nil {
 		return err
@@ -161,7 +149,7 @@ func (b *batcher) pgGroup(ctx context.Context, reqs []*request, notes []string) 
 	defer conn.Close()
 	rawErr := conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		err = runPlan(ctx, &pgEngine{pc: pc, notes: notes}, reqs, b.s.now(), b.s.adopt)
+		err = runPlan(ctx, &pgEngine{pc: pc}, reqs, b.s.now(), b.s.adopt)
 		if err == nil {
 			return nil
 		}
@@ -191,12 +179,11 @@ func (b *batcher) pgGroup(ctx context.Context, reqs []*request, notes []string) 
 // commits it).
 type pgEngine struct {
 	pc         *pgx.Conn
-	notes      []string // NOTIFYs to send with the group
-	dIDs, lIDs []int64  // the ids pipeline 1 took
+	dIDs, lIDs []int64 // the ids pipeline 1 took
 }
 
-// write runs pipeline 2: the new leads' keys, the rows, the updates, the
-// notes, COMMIT.
+// write runs pipeline 2: the new leads' keys, the rows, the updates,
+// COMMIT.
 func (e *pgEngine) write(ctx context.Context, w *groupRows) error {
 	var bt pgx.Batch
 	if len(w.keys) > 0 {
@@ -238,9 +225,6 @@ func (e *pgEngine) write(ctx context.Context, w *groupRows) error {
 	}
 	for _, st := range w.updates {
 		bt.Queue(st.sql, st.args...)
-	}
-	if len(e.notes) > 0 {
-		bt.Queue(pgNotifySQL, e.notes)
 	}
 	bt.Queue("COMMIT")
 	br := e.pc.SendBatch(ctx, &bt)
@@ -428,36 +412,4 @@ func (e *pgEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
 	}
 	e.dIDs, e.lIDs = f.deliveryIDs, f.leadIDs
 	return f, nil
-}
-
-// pgNotes sends notes outside any group, when no lead is waiting.
-func (b *batcher) pgNotes(ctx context.Context, notes []string) {
-	_, _ = b.s.write.ExecContext(ctx, pgNotifySQL, notes)
-}
-
-// takeNotes returns the NOTIFY payloads waiting and forgets them.
-func (b *batcher) takeNotes() []string {
-	b.notesMu.Lock()
-	defer b.notesMu.Unlock()
-	n := b.notes
-	b.notes = nil
-	return n
-}
-
-// maxNotes bounds the payloads waiting; live updates are a courtesy, and an
-// inbox that misses one catches up at its next fetch.
-const maxNotes = 10000
-
-// notify queues a NOTIFY payload for the writer's next transaction and wakes
-// the writer if it is idle.
-func (b *batcher) notify(payload string) {
-	b.notesMu.Lock()
-	if len(b.notes) < maxNotes {
-		b.notes = append(b.notes, payload)
-	}
-	b.notesMu.Unlock()
-	select {
-	case b.poke <- struct{}{}:
-	default:
-	}
 }

@@ -31,6 +31,7 @@ type Store struct {
 	writer  *batcher
 	sources sourceCache // SourceByToken's; inTx empties it
 
+	notes       *notifier                   // NotifyLead's, on PostgreSQL
 	jobsWritten chan struct{}               // JobsWritten
 	local       atomic.Pointer[localRunner] // AttachRunner
 }
@@ -128,6 +129,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{read: db, write: db, dialect: postgresDialect, now: time.Now, jobsWritten: make(chan struct{}, 1)}
 	s.writer = startBatcher(s)
+	s.notes = startNotifier(s)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {
@@ -144,6 +146,9 @@ func (s *Store) Engine() string { return s.dialect.name }
 func (s *Store) Close() error {
 	if s.writer != nil {
 		s.writer.stop()
+	}
+	if s.notes != nil {
+		s.notes.stop()
 	}
 	err := s.write.Close()
 	if s.read != s.write {

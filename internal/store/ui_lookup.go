@@ -34,20 +34,6 @@ func (s *Store) ListSourcesPlain(ctx context.Context, accountID int64) ([]lead.S
 	return out, s.wrap(rows.Err())
 }
 
-// NotifyLead announces a committed lead to every leadbox process serving the
-// same PostgreSQL database (and schema). On SQLite there is only one process
-// and it does nothing.
-func (s *Store) NotifyLead(ctx context.Context, accountID, leadID int64) error {
-	if s.dialect.name != "postgres" {
-		return nil
-	}
-	// The writer sends it with its next group's transaction (or alone when
-	// no lead is waiting): one statement per group instead of a round trip
-	// and a transaction per lead.
-	s.writer.notify(strconv.FormatInt(accountID, 10) + ":" + strconv.FormatInt(leadID, 10))
-	return nil
-}
-
 // CanListen reports whether ListenLeads hears other processes.
 func (s *Store) CanListen() bool { return s.dialect.name == "postgres" }
 

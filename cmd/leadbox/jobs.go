@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,8 +31,12 @@ const (
 // newRunner returns the job runner of a server process, with every job
 // kind's handler.
 func newRunner(s *store.Store, log *slog.Logger) *jobs.Runner {
+	// The name tells this run of this process apart in the leases it
+	// holds: host and pid repeat across containers and restarts.
 	host, _ := os.Hostname()
-	r := jobs.NewRunner(s, log, fmt.Sprintf("%s:%d", host, os.Getpid()))
+	var nonce [4]byte
+	rand.Read(nonce[:])
+	r := jobs.NewRunner(s, log, fmt.Sprintf("%s:%d:%x", host, os.Getpid(), nonce))
 	// Lead events have no consumer yet: outgoing webhooks (SPEC §7) and
 	// owners' notifications will be carried out here. Until they are, an
 	// event is done once a runner has claimed it.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -64,11 +65,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// The job runner outlives the serving: it stops after the requests in
 	// flight have been answered, and records the tries it was making.
-	jctx, stopJobs := context.WithCancel(context.Background())
-	defer stopJobs()
+	jctx, cancelJobs := context.WithCancel(context.Background())
 	runner := newRunner(s, logger)
 	jobsDone := make(chan error, 1)
 	go func() { jobsDone <- runner.Run(jctx) }()
+	var stopOnce sync.Once
+	stopJobs := func() {
+		stopOnce.Do(func() {
+			cancelJobs()
+			if err := <-jobsDone; err != nil {
+				logger.Warn("jobs: stop", "err", err)
+			}
+		})
+	}
+	defer stopJobs() // before the store closes, whichever way serve returns
 	go watchQueue(jctx, s, logger, time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -87,9 +97,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("serve: %w", err)
 	}
 	stopJobs()
-	if err := <-jobsDone; err != nil {
-		logger.Warn("jobs: stop", "err", err)
-	}
 	fmt.Fprintln(stdout, "leadbox: stopped")
 	return nil
 }

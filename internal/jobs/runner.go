@@ -191,12 +191,14 @@ func (r *Runner) Run(ctx context.Context) error {
 			}
 			continue
 		}
+		// Claim no more than the workers can start well within a lease:
+		// what waits in hand is leased to this process, out of others' reach.
 		limit := 0
-		if claim && inHand < r.Hold {
-			limit = r.Batch
+		if claim {
+			limit = max(r.Batch-inHand, 0)
 		}
 		jobs, err := r.cycleJobs(ctx, done, limit)
-		after := r.Poll
+		after := max(min(r.Poll, time.Until(claimAt)), 0)
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {
@@ -245,8 +247,12 @@ func (w *work) add(jobs []Job) {
 		return
 	}
 	w.mu.Lock()
-	if w.next == len(w.todo) {
-		w.todo, w.next = w.todo[:0], 0
+	if w.next > len(w.todo)/2 {
+		// Move what is left to the front, so that a queue that never runs
+		// dry does not grow for ever.
+		n := copy(w.todo, w.todo[w.next:])
+		clear(w.todo[n:])
+		w.todo, w.next = w.todo[:n], 0
 	}
 	w.todo = append(w.todo, jobs...)
 	w.mu.Unlock()
@@ -346,40 +352,52 @@ func (r *Runner) try(j Job) Result {
 	res := Result{Job: j}
 	h, ok := r.handlers[j.Kind]
 	switch {
+	case j.LeaseUntil != nil && time.Until(*j.LeaseUntil) < r.Timeout/2:
+		// It waited too long to start: the lease might end mid-try, and
+		// another runner claim it meanwhile. Back to the queue at once.
+		res.Released = true
+		return res
+	case j.Periodic != nil:
+		// A chore never dies: whatever becomes of this run, it is done and
+		// the next is scheduled (by a process without its handler, soon, for
+		// one with it to take).
+		next := h.every
+		if !ok {
+			res.Err, next = fmt.Errorf("no handler for %q in this process", j.Kind), r.Poll
+		} else {
+			res.Err = r.run(h, j)
+		}
+		res.Next = r.now().Add(next)
+		if res.Err != nil {
+			r.log.Warn("jobs: periodic job failed", "kind", j.Kind, "err", res.Err)
+		}
+		return res
 	case !ok:
 		res.Err = fmt.Errorf("no handler for %q in this process", j.Kind)
 	case j.Attempts > j.MaxAttempts:
 		// Its last try was claimed by a process that died.
 		res.Err, res.Dead = errors.New("the process running its last try stopped"), true
 		return res
-	case j.LeaseUntil != nil && time.Until(*j.LeaseUntil) < r.Timeout/2:
-		// It waited too long to start: the lease might end mid-try, and
-		// another runner claim it meanwhile. Back to the queue at once.
-		res.Released = true
-		return res
 	default:
-		deadline := time.Now().Add(r.Timeout)
-		if j.LeaseUntil != nil && j.LeaseUntil.Before(deadline) {
-			deadline = *j.LeaseUntil // never past the lease
-		}
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
-		res.Err = safely(ctx, h.fn, j)
-		cancel()
-	}
-	now := r.now()
-	if h.every > 0 {
-		res.Next = now.Add(h.every)
-		if res.Err != nil {
-			r.log.Warn("jobs: periodic job failed", "kind", j.Kind, "err", res.Err)
-		}
-		return res
+		res.Err = r.run(h, j)
 	}
 	if res.Err != nil {
 		res.Dead = j.Attempts >= j.MaxAttempts
-		res.RetryAt = now.Add(r.Backoff(j.Attempts))
+		res.RetryAt = r.now().Add(r.Backoff(j.Attempts))
 		r.log.Warn("jobs: job failed", "id", j.ID, "kind", j.Kind, "attempt", j.Attempts, "dead", res.Dead, "err", res.Err)
 	}
 	return res
+}
+
+// run runs h on j within Timeout, never past j's lease.
+func (r *Runner) run(h handler, j Job) error {
+	deadline := time.Now().Add(r.Timeout)
+	if j.LeaseUntil != nil && j.LeaseUntil.Before(deadline) {
+		deadline = *j.LeaseUntil
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	return safely(ctx, h.fn, j)
 }
 
 // safely runs h, turning a panic into the try's error.

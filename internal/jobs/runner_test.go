@@ -503,7 +503,7 @@ func TestLeadEventsAreBornLeased(t *testing.T) {
 		r.Poll = time.Hour // only what is handed over
 		r.Handle(jobs.LeadCreated, handle)
 		stop := start(t, r)
-		time.Sleep(50 * time.Millisecond) // attached
+		time.Sleep(200 * time.Millisecond) // attached
 		ids := create(200)
 		waitFor(t, "200 events", 10*time.Second, func() bool {
 			mu.Lock()
@@ -523,19 +523,35 @@ func TestLeadEventsAreBornLeased(t *testing.T) {
 		clear(seen)
 		mu.Unlock()
 
-		// Born to a runner that stops before it starts them: its stop hands
-		// them back at once.
-		block := make(chan struct{})
+		// Born to a runner that stops while it runs the first of them: its
+		// stop hands the others back at once.
+		started, release := make(chan struct{}, 30), make(chan struct{})
 		r2 := jobs.NewRunner(s, quiet(), "second")
-		r2.Workers, r2.Poll, r2.Timeout = 1, time.Hour, 300*time.Millisecond
-		r2.Handle(jobs.LeadCreated, func(ctx context.Context, j jobs.Job) error { <-block; return nil })
+		r2.Workers, r2.Poll, r2.Timeout = 1, time.Hour, 10*time.Second
+		r2.Handle(jobs.LeadCreated, func(ctx context.Context, j jobs.Job) error {
+			started <- struct{}{}
+			<-release
+			return nil
+		})
 		stop()
 		stop2 := start(t, r2)
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(200 * time.Millisecond) // attached
 		ids = create(30)
-		time.Sleep(100 * time.Millisecond)
-		close(block)
-		stop2()
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the second runner started none of the 30")
+		}
+		go func() { time.Sleep(100 * time.Millisecond); close(release) }()
+		stop2() // returns once the try under way has ended
+		if n := len(started); n != 0 {
+			t.Fatalf("%d more tries started after the stop", n)
+		}
+		for _, j := range pending(t, s, jobs.LeadCreated) {
+			if j.State != jobs.Queued || j.Attempts != 0 {
+				t.Errorf("job %d handed back as %s after %d tries", j.ID, j.State, j.Attempts)
+			}
+		}
 		// A runner of another Store (another process) gets the rest.
 		other := open(t, dsn)
 		r3 := jobs.NewRunner(other, quiet(), "third")
@@ -548,5 +564,30 @@ func TestLeadEventsAreBornLeased(t *testing.T) {
 		if len(seen) != 29 {
 			t.Errorf("the other runner ran %d events, want the 29 the stopped one never started", len(seen))
 		}
+	})
+}
+
+// TestAnyErrorIsRecorded: an error that is not valid text (a NUL, bytes
+// that are not UTF-8, as a receiver's answer may hold) is recorded cleaned,
+// and the runner goes on with the next jobs.
+func TestAnyErrorIsRecorded(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		s := open(t, storetest.DSN(t, engine))
+		r := jobs.NewRunner(s, quiet(), "test")
+		r.Poll, r.Linger, r.Record = 10*time.Millisecond, time.Millisecond, 10*time.Millisecond
+		r.Handle("test.garbled", func(context.Context, jobs.Job) error { return errors.New("bad\x00answer \xff\xfe") })
+		r.Handle("test.fine", func(context.Context, jobs.Job) error { return nil })
+		id := enqueue(t, s, "test.garbled", 1, 1)[0]
+		start(t, r)
+		waitFor(t, "the garbled job to die", 5*time.Second, func() bool {
+			p := pending(t, s, "test.garbled")
+			return len(p) == 1 && p[0].State == jobs.Dead
+		})
+		j := pending(t, s, "test.garbled")[0]
+		if j.ID != id || j.LastError == nil || *j.LastError != "badanswer \uFFFD" {
+			t.Fatalf("recorded error %q", *j.LastError)
+		}
+		enqueue(t, s, "test.fine", 3, 3)
+		waitFor(t, "the next jobs", 5*time.Second, func() bool { return len(pending(t, s, "test.fine")) == 0 })
 	})
 }

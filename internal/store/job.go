@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"leadbox/internal/jobs"
+	"leadbox/internal/lead"
 )
 
 // The job queue's rows (internal/jobs). Jobs are written by the transactions
@@ -206,8 +207,11 @@ func recordResults(ctx context.Context, tx *sql.Tx, d dialect, results []jobs.Re
 // whole answer.
 const maxErrorText = 2000
 
+// errText is err as a job's last_error: valid UTF-8 without NULs (which
+// PostgreSQL's text refuses: one such error would fail every cycle that
+// records it), at most maxErrorText bytes.
 func errText(err error) string {
-	t := err.Error()
+	t := strings.ToValidUTF8(strings.ReplaceAll(err.Error(), "\x00", ""), "\uFFFD")
 	if len(t) > maxErrorText {
 		t = strings.ToValidUTF8(t[:maxErrorText], "") + "…"
 	}
@@ -271,12 +275,22 @@ func (s *Store) RetryJob(ctx context.Context, id int64) (jobs.Job, error) {
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		now := s.now()
-		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1
-			WHERE id = $2 AND (state = 'dead' OR lease_until IS NULL OR lease_until <= $1) RETURNING `+jobReturning, now.UnixMilli(), id), now)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("job")
+		j, err = scanJob(tx.QueryRowContext(ctx, `UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, lease_until = NULL, worker = NULL
+			WHERE id = $2 AND periodic IS NULL AND (state = 'dead' OR lease_until IS NULL OR lease_until <= $1)
+			RETURNING `+jobReturning, now.UnixMilli(), id), now)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
 		}
-		return err
+		var periodic sql.NullString
+		if err := tx.QueryRowContext(ctx, "SELECT periodic FROM jobs WHERE id = $1", id).Scan(&periodic); errors.Is(err, sql.ErrNoRows) {
+			return notFound("job")
+		} else if err != nil {
+			return err
+		}
+		if periodic.Valid {
+			return lead.Errorf(lead.EConflict, "id", "Это периодическая задача, она запускается сама.")
+		}
+		return lead.Errorf(lead.EConflict, "id", "Задача сейчас выполняется.")
 	})
 	if err == nil {
 		s.signalJobs()
@@ -288,7 +302,7 @@ func (s *Store) RetryJob(ctx context.Context, id int64) (jobs.Job, error) {
 func (s *Store) RetryDeadJobs(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1 WHERE state = 'dead'",
+		res, err := tx.ExecContext(ctx, "UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1 WHERE state = 'dead' AND periodic IS NULL",
 			s.now().UnixMilli())
 		if err != nil {
 			return fmt.Errorf("retry jobs: %w", err)

@@ -33,12 +33,26 @@ type NewLead struct {
 // rules and answer, no delivery-log row, through the same pipeline.
 func (s *Store) AddLead(ctx context.Context, n NewLead) (lead.Lead, error) {
 	via := n.Via
-	if via == "" {
+	if !isWord(via) {
 		via = "api"
 	}
 	out, err := s.create(ctx, creation{account: n.AccountID, input: n.Input,
 		createdBy: n.UserID, actor: n.UserID, action: "create", via: via})
 	return out.Lead, err
+}
+
+// isWord reports whether s is a short lower-case ASCII word, fit to be
+// written into an event's JSON as it is.
+func isWord(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, c := range s {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func emailKeyOf(email *string) *string {
@@ -271,7 +285,8 @@ func eventArgs(accountID, leadID int64, userID *int64, at int64, action string, 
 // recordChange writes what an edit did to a lead, in the edit's
 // transaction: the entry of the lead's history, and the event for the job
 // queue — lead.deleted for a delete, lead.updated for every other change.
-// Every edit of a lead goes through here.
+// Every edit of one lead goes through here (deleting a client, which
+// unlinks its leads, writes neither yet).
 func (s *Store) recordChange(ctx context.Context, tx *sql.Tx, accountID, leadID int64, userID *int64, at int64, action string,
 	changes map[string][2]any) error {
 	args, err := eventArgs(accountID, leadID, userID, at, action, changes)

@@ -322,7 +322,11 @@ func decide(items []item, q *lookups, f *found) {
 			}
 			keys[k] = true
 		}
+		var fromKey *idemLookup // the re-processed request's Idempotency-Key
 		if c.from != nil {
+			if c.from.IdempotencyKey != nil {
+				fromKey = &idemLookup{c.from.SourceID, *c.from.IdempotencyKey}
+			}
 			switch {
 			case !o.exists:
 				it.refused = notFound("delivery")
@@ -330,8 +334,11 @@ func decide(items []item, q *lookups, f *found) {
 				it.refused = lead.Errorf(lead.EConflict, "delivery", msgNotQuarantined)
 			case o.keyStatus == 201:
 				it.refused = lead.Errorf(lead.EConflict, "delivery", msgRetried) // the sender retried with its key and got a lead
+			case fromKey != nil && keys[*fromKey]:
+				// A retry of the same request is in this group: decide after
+				// its commit (the next attempt sees what it stored).
+				it.refused = errIdemRace
 			}
-			origins[c.from.ID] = true
 			if it.refused != nil {
 				continue
 			}
@@ -345,6 +352,12 @@ func decide(items []item, q *lookups, f *found) {
 		}
 		if c.source != nil {
 			_ = applyDefaultsWith(&it.l, *c.source, refs) // refs answers without errors
+		}
+		if c.from != nil {
+			origins[c.from.ID] = true
+			if fromKey != nil {
+				keys[*fromKey] = true // a later retry with the key waits for this commit
+			}
 		}
 		it.d.Status = 201
 	}

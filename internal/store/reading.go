@@ -108,8 +108,11 @@ func (s *Store) ReprocessDelivery(ctx context.Context, accountID, sourceID, deli
 		}
 		out, err := s.create(ctx, creation{account: accountID, source: &src, input: rp.Input,
 			from: &d, mapped: rp.Mapped, actor: userID, action: "reprocess", via: "reprocess", render: rp.Render})
-		if errors.Is(err, ErrSourceChanged) && attempt < 2 {
-			continue // read by settings changed meanwhile: read it again by the new ones
+		if errors.Is(err, ErrSourceChanged) {
+			if attempt < 2 {
+				continue // read by settings changed meanwhile: read it again by the new ones
+			}
+			return lead.Lead{}, lead.Errorf(lead.EConflict, "source", msgSourceChanging)
 		}
 		return out.Lead, err
 	}
@@ -138,6 +141,7 @@ func originState(ctx context.Context, tx querier, o originLookup) (origin, error
 }
 
 const (
+	msgSourceChanging = "Настройки источника меняются прямо сейчас, повторите позже."
 	msgNotQuarantined = "Этот запрос уже стал лидом или не может быть обработан повторно."
 	msgRetried        = "Отправитель уже повторил этот запрос, и лид по нему создан."
 )

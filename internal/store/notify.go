@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strconv"
 	"sync"
 	"time"
@@ -12,15 +13,16 @@ import (
 // which ListenLeads hears. They are the live inbox's, a courtesy: an inbox
 // that misses one catches up at its next fetch. So they travel apart from
 // the leads' writes: a goroutine of their own gathers them for notifyLinger
-// and sends them with one statement.
+// and sends them with one statement, in a transaction that does not wait
+// for the WAL's flush.
 
 // pgNotifySQL announces leads to every process listening (see ListenLeads).
 const pgNotifySQL = "SELECT pg_notify('leadbox_leads_' || current_schema(), p) FROM unnest($1::text[]) AS p"
 
 const (
 	// notifyLinger is how long announcements are gathered: under a burst,
-	// a statement every 20 ms instead of one per lead.
-	notifyLinger = 20 * time.Millisecond
+	// a transaction every 50 ms instead of one per lead.
+	notifyLinger = 50 * time.Millisecond
 	// maxNotes bounds the announcements waiting.
 	maxNotes = 10000
 )
@@ -87,7 +89,16 @@ func (n *notifier) send(s *Store) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = s.write.ExecContext(ctx, pgNotifySQL, notes)
+	// Without waiting for the WAL's flush: an announcement lost in a crash
+	// is a courtesy missed, and a flush a few dozen times a second is one
+	// the leads' commits queue behind.
+	_ = s.retryTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.dialect.lazyCommit); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, pgNotifySQL, notes)
+		return err
+	})
 }
 
 // stop sends what is waiting and ends the goroutine; Close may be called

@@ -4,9 +4,9 @@
 -- A done job is deleted; a dead one is kept until retried by hand.
 --
 -- A claim writes only lease_until, worker and attempts, which no index
--- covers: claiming costs no index entry (on PostgreSQL it is a HOT update),
--- and a job under lease is still 'queued' in state, found by jobs_due once
--- its lease has run out.
+-- covers, and a job under lease is still 'queued' in state, found by
+-- jobs_due once its lease has run out. Most jobs are never claimed: a new
+-- lead's job is written leased to the runner of the process that made it.
 --
 -- account_id and lead_id name rows without foreign keys: a job outlives
 -- nothing it names (leads are only hidden), and the checks would cost every
@@ -26,6 +26,6 @@ CREATE TABLE jobs (
 	worker       TEXT,             -- the lease's holder
 	last_error   TEXT,
 	periodic     TEXT              -- a periodic chore's name: one pending run each
-) WITH (fillfactor = 80); -- room on each page for its rows' claims
+);
 CREATE INDEX jobs_due ON jobs(run_at) WHERE state = 'queued';
 CREATE UNIQUE INDEX jobs_periodic ON jobs(periodic) WHERE periodic IS NOT NULL AND state = 'queued';

@@ -120,15 +120,46 @@ func (s *Store) UpdateClient(ctx context.Context, c lead.Client) (lead.Client, e
 	return s.GetClient(ctx, c.AccountID, c.ID)
 }
 
-// DeleteClient deletes a client; its leads stay, unlinked.
-func (s *Store) DeleteClient(ctx context.Context, accountID, id int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "UPDATE leads SET client_id = NULL WHERE client_id = $1 AND account_id = $2", id, accountID); err != nil {
+// DeleteClient deletes a client; its leads stay, unlinked, each with the
+// change in its history and a lead.updated event. userID is who deleted it.
+func (s *Store) DeleteClient(ctx context.Context, accountID int64, userID *int64, id int64) error {
+	var unlinked int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM leads WHERE client_id = $1 AND account_id = $2 ORDER BY id", id, accountID)
+		if err != nil {
 			return err
 		}
+		var leads []int64
+		for rows.Next() {
+			var l int64
+			if err := rows.Scan(&l); err != nil {
+				rows.Close()
+				return err
+			}
+			leads = append(leads, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		now := s.now().Unix()
+		if _, err := tx.ExecContext(ctx, `UPDATE leads SET client_id = NULL, user_id_update = $1, dt_update = $2
+			WHERE client_id = $3 AND account_id = $4`, userID, now, id, accountID); err != nil {
+			return err
+		}
+		for _, l := range leads {
+			if err := s.recordChange(ctx, tx, accountID, l, userID, now, "client", map[string][2]any{"clientId": {id, nil}}); err != nil {
+				return err
+			}
+		}
+		unlinked = len(leads)
 		res, err := tx.ExecContext(ctx, "DELETE FROM clients WHERE id = $1 AND account_id = $2", id, accountID)
 		return mustAffect(res, err, "client")
 	})
+	if err == nil && unlinked > 0 {
+		s.signalJobs()
+	}
+	return err
 }
 
 // mustAffect turns "no row changed" into ENotFound.

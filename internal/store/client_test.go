@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"leadbox/internal/jobs"
 	"leadbox/internal/lead"
 )
 
@@ -83,7 +84,7 @@ func TestClients(t *testing.T) {
 			wantCode(t, err, lead.ENotFound)
 			_, err = f.s.UpdateClient(ctx, lead.Client{ID: theirs.ID, AccountID: f.acc.ID, Name: "Mine now"})
 			wantCode(t, err, lead.ENotFound)
-			wantCode(t, f.s.DeleteClient(ctx, f.acc.ID, theirs.ID), lead.ENotFound)
+			wantCode(t, f.s.DeleteClient(ctx, f.acc.ID, nil, theirs.ID), lead.ENotFound)
 			if got, err := o.s.GetClient(ctx, o.acc.ID, theirs.ID); err != nil || got.Name != "Иван Чужой" {
 				t.Fatalf("their client = %+v, %v", got, err)
 			}
@@ -175,15 +176,33 @@ func TestClients(t *testing.T) {
 			if _, err := f.s.SetLeadClient(ctx, f.acc.ID, nil, l.ID, &c.ID); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.s.DeleteClient(ctx, f.acc.ID, c.ID); err != nil {
+			admin := f.user(t, "deleter@example.ru")
+			if err := f.s.DeleteClient(ctx, f.acc.ID, &admin.ID, c.ID); err != nil {
 				t.Fatal(err)
 			}
-			if got := f.get(t, l.ID); got.ClientID != nil {
+			got := f.get(t, l.ID)
+			if got.ClientID != nil {
 				t.Fatalf("lead still links client %d", *got.ClientID)
+			}
+			if got.UserIDUpdate == nil || *got.UserIDUpdate != admin.ID {
+				t.Fatalf("the unlinked lead's userIdUpdate = %v, want %d", got.UserIDUpdate, admin.ID)
+			}
+			es := f.events(t, l.ID)
+			if last := es[len(es)-1]; last.Action != "client" || last.UserID == nil || *last.UserID != admin.ID {
+				t.Fatalf("the unlinked lead's last history entry: %+v", last)
+			}
+			var unlinked []event
+			for _, e := range f.queued(t) {
+				if e.lead == l.ID && e.kind == jobs.LeadUpdated {
+					unlinked = append(unlinked, e)
+				}
+			}
+			if len(unlinked) != 2 { // linked, then unlinked by the delete
+				t.Fatalf("lead.updated events of the unlinked lead: %v", unlinked)
 			}
 			_, err := f.s.GetClient(ctx, f.acc.ID, c.ID)
 			wantCode(t, err, lead.ENotFound)
-			wantCode(t, f.s.DeleteClient(ctx, f.acc.ID, c.ID), lead.ENotFound)
+			wantCode(t, f.s.DeleteClient(ctx, f.acc.ID, nil, c.ID), lead.ENotFound)
 		})
 	})
 }

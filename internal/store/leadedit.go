@@ -285,8 +285,8 @@ func eventArgs(accountID, leadID int64, userID *int64, at int64, action string, 
 // recordChange writes what an edit did to a lead, in the edit's
 // transaction: the entry of the lead's history, and the event for the job
 // queue — lead.deleted for a delete, lead.updated for every other change.
-// Every edit of one lead goes through here (deleting a client, which
-// unlinks its leads, writes neither yet).
+// Every edit of a lead goes through here, deleting the client it is
+// linked to included.
 func (s *Store) recordChange(ctx context.Context, tx *sql.Tx, accountID, leadID int64, userID *int64, at int64, action string,
 	changes map[string][2]any) error {
 	args, err := eventArgs(accountID, leadID, userID, at, action, changes)

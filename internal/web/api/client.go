@@ -112,5 +112,5 @@ func (s *Server) apiDeleteClient(r *http.Request, c apiCaller) (int, any, error)
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, s.store.DeleteClient(r.Context(), c.account, id)
+	return http.StatusNoContent, nil, s.store.DeleteClient(r.Context(), c.account, c.user, id)
 }

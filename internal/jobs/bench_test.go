@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -56,4 +57,37 @@ func BenchmarkRunnerBornJobs(b *testing.B) {
 	b.StopTimer()
 	cancel()
 	wg.Wait()
+}
+
+// failingQueue is a queue whose database is down.
+type failingQueue struct {
+	memQueue
+	cycles atomic.Int64
+}
+
+func (q *failingQueue) CycleJobs(context.Context, string, []jobs.Result, int, time.Duration) ([]jobs.Job, error) {
+	q.cycles.Add(1)
+	return nil, errors.New("connection refused")
+}
+
+// TestRunnerWaitsWhenTheQueueFails: with the database down, the runner
+// tries again once a Poll, not in a loop.
+func TestRunnerWaitsWhenTheQueueFails(t *testing.T) {
+	q := &failingQueue{memQueue: memQueue{born: make(chan []jobs.Job, 8), written: make(chan struct{})}}
+	r := jobs.NewRunner(q, quiet(), "down")
+	r.Poll, r.Linger, r.Record = 100*time.Millisecond, time.Millisecond, time.Millisecond
+	r.Handle(jobs.LeadCreated, func(context.Context, jobs.Job) error { return nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	lease := time.Now().Add(time.Hour)
+	q.born <- []jobs.Job{{ID: 1, Kind: jobs.LeadCreated, Attempts: 1, MaxAttempts: 8, LeaseUntil: &lease}}
+	time.Sleep(550 * time.Millisecond)
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("Run ended without the error of its last write")
+	}
+	if n := q.cycles.Load(); n < 3 || n > 9 {
+		t.Fatalf("%d cycles in 550 ms with a Poll of 100 ms", n)
+	}
 }

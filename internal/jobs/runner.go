@@ -198,27 +198,30 @@ func (r *Runner) Run(ctx context.Context) error {
 			limit = max(r.Batch-inHand, 0)
 		}
 		jobs, err := r.cycleJobs(ctx, done, limit)
-		after := max(min(r.Poll, time.Until(claimAt)), 0)
-		switch {
-		case err != nil:
+		now = time.Now()
+		if err != nil {
 			if ctx.Err() == nil {
 				r.log.Warn("jobs: claim", "err", err)
 			}
-			// The results are written with the next cycle.
-		default:
-			done = done[:0]
-			recordAt = time.Now().Add(r.Record)
-			w.add(jobs)
-			inHand += len(jobs)
-			if claim {
-				claimAt = time.Now().Add(r.Poll)
-			}
+			// The database may be down: try again, results and all, a Poll
+			// from now.
+			claimAt, recordAt = now.Add(r.Poll), now.Add(r.Poll)
+			wake.Reset(r.Poll)
+			wakeAt = claimAt
+			continue
+		}
+		done = done[:0]
+		recordAt = now.Add(r.Record)
+		w.add(jobs)
+		inHand += len(jobs)
+		if claim {
+			claimAt = now.Add(r.Poll)
 			if len(jobs) == limit && limit > 0 {
-				after, claimAt = r.Linger, time.Now() // more are due: come back soon
+				claimAt = now.Add(r.Linger) // more are due: come back soon
 			}
 		}
-		wake.Reset(after)
-		wakeAt = time.Now().Add(after)
+		wake.Reset(time.Until(claimAt))
+		wakeAt = claimAt
 	}
 }
 

@@ -200,6 +200,9 @@ func (s *Server) apiHandle(rt apiRoute) http.Handler {
 		r = r.WithContext(ctx)
 		var c apiCaller
 		if !rt.public {
+			// Every answer of a token is the account's data, leads'
+			// contacts included: no cache is to keep it (152-FZ).
+			w.Header().Set("Cache-Control", "no-store")
 			var err error
 			if c, err = s.apiAuth(r); err != nil {
 				s.apiError(w, r, err)

@@ -61,6 +61,17 @@ func TestAPIRouting(t *testing.T) {
 	t.Run("BadID", func(t *testing.T) {
 		webtest.WantAPIError(t, a.Call(t, "GET", "/api/v1/leads/abc", ""), http.StatusNotFound, "id")
 	})
+	t.Run("NoStore", func(t *testing.T) {
+		// A token's answers hold personal data; the public document does not.
+		for _, path := range []string{"/api/v1/leads", "/api/v1/leads/999999", "/api/v1/users"} {
+			if cc := a.Call(t, "GET", path, "").Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("GET %s: Cache-Control %q, want no-store", path, cc)
+			}
+		}
+		if cc := a.Call(t, "GET", "/api/v1/openapi.json", "").Header.Get("Cache-Control"); cc == "no-store" {
+			t.Errorf("the OpenAPI document is no-store")
+		}
+	})
 }
 
 func TestAPILeadCreate(t *testing.T) {

@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -194,6 +195,13 @@ func TestUILanguageAndPages(t *testing.T) {
 			t.Fatalf("css type %q", r.Header.Get("Content-Type"))
 		}
 		webtest.WantStatus(t, b.Get("/static/nope.js"), http.StatusNotFound, "unknown asset")
+		// Browsers ask for /favicon.ico whatever the page says; both answer.
+		icon := b.Get("/favicon.ico")
+		webtest.WantStatus(t, icon, http.StatusOK, "favicon.ico")
+		if ct := icon.Header.Get("Content-Type"); ct != "image/svg+xml" || !bytes.HasPrefix(icon.Body, []byte("<svg")) {
+			t.Fatalf("favicon.ico: %q %.20s", ct, icon.Body)
+		}
+		webtest.WantBody(t, b.Get("/dashboard"), `<link rel="icon" href="/static/favicon.svg?v=`)
 	})
 }
 

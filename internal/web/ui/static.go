@@ -62,3 +62,10 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write(a.body)
 }
+
+// handleFavicon answers browsers that ask for /favicon.ico, as they all do
+// whatever a page's <link rel="icon"> says, with leadbox's icon.
+func (s *Server) handleFavicon(w http.ResponseWriter, r *http.Request) {
+	r.SetPathValue("name", "favicon.svg")
+	s.handleStatic(w, r)
+}

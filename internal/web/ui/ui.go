@@ -91,6 +91,7 @@ func New(cfg Config) *Server {
 // (user); pages that change reference data need an admin (admin).
 func (s *Server) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /static/{name}", s.handleStatic)
+	mux.Handle("GET /favicon.ico", s.uiHeaders(http.HandlerFunc(s.handleFavicon)))
 	mux.Handle("GET /login", s.page(s.handleLoginForm))
 	mux.Handle("POST /login", s.page(s.handleLogin))
 	mux.Handle("POST /logout", s.user(s.handleLogout))

@@ -38,7 +38,7 @@ func (s *Store) ListAccounts(ctx context.Context) ([]lead.Account, error) {
 		return nil, s.wrap(fmt.Errorf("list accounts: %w", err))
 	}
 	defer rows.Close()
-	var out []lead.Account
+	out := []lead.Account{}
 	for rows.Next() {
 		var a lead.Account
 		if err := rows.Scan(&a.ID, &a.Name, &a.Created); err != nil {
@@ -132,7 +132,7 @@ func (s *Store) ListUsers(ctx context.Context, accountID int64) ([]lead.User, er
 		return nil, s.wrap(fmt.Errorf("list users: %w", err))
 	}
 	defer rows.Close()
-	var out []lead.User
+	out := []lead.User{}
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {

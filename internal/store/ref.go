@@ -52,7 +52,7 @@ func (s *Store) ListRefs(ctx context.Context, kind RefKind, accountID int64) ([]
 		return nil, s.wrap(fmt.Errorf("list %s: %w", kind, err))
 	}
 	defer rows.Close()
-	var out []lead.Ref
+	out := []lead.Ref{}
 	for rows.Next() {
 		var r lead.Ref
 		if err := rows.Scan(&r.ID, &r.AccountID, &r.Name); err != nil {
@@ -91,7 +91,7 @@ func (s *Store) ListStages(ctx context.Context, accountID int64) ([]lead.Stage, 
 		return nil, s.wrap(fmt.Errorf("list funnel stages: %w", err))
 	}
 	defer rows.Close()
-	var out []lead.Stage
+	out := []lead.Stage{}
 	for rows.Next() {
 		var st lead.Stage
 		if err := rows.Scan(&st.ID, &st.AccountID, &st.Name, &st.Position, &st.Color); err != nil {

@@ -204,7 +204,7 @@ func (s *Store) ListSources(ctx context.Context, accountID int64) ([]SourceStats
 		return nil, s.wrap(fmt.Errorf("list sources: %w", err))
 	}
 	defer rows.Close()
-	var out []SourceStats
+	out := []SourceStats{}
 	for rows.Next() {
 		var st SourceStats
 		var r sourceRow
@@ -276,7 +276,7 @@ func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]le
 		return nil, s.wrap(fmt.Errorf("list deliveries: %w", err))
 	}
 	defer rows.Close()
-	var out []lead.Delivery
+	out := []lead.Delivery{}
 	for rows.Next() {
 		var d lead.Delivery
 		var errs, mapped sql.NullString

@@ -23,7 +23,7 @@ func (s *Store) ListSourcesPlain(ctx context.Context, accountID int64) ([]lead.S
 		return nil, s.wrap(fmt.Errorf("list sources: %w", err))
 	}
 	defer rows.Close()
-	var out []lead.Source
+	out := []lead.Source{}
 	for rows.Next() {
 		src, err := scanSource(rows)
 		if err != nil {

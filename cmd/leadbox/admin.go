@@ -126,7 +126,11 @@ func onlyAccount(ctx context.Context, s *store.Store) (int64, error) {
 		return 0, err
 	}
 	if len(accts) != 1 {
-		return 0, fmt.Errorf("there are %d accounts: say which with --account", len(accts))
+		names := make([]string, len(accts))
+		for i, a := range accts {
+			names[i] = fmt.Sprintf("%d (%s)", a.ID, a.Name)
+		}
+		return 0, fmt.Errorf("there are %d accounts: say which with --account ID: %s", len(accts), strings.Join(names, ", "))
 	}
 	return accts[0].ID, nil
 }

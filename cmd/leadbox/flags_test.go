@@ -45,6 +45,13 @@ func TestCLIGlobalFlagsFirst(t *testing.T) {
 		if len(accounts) != 1 {
 			t.Fatalf("accounts %+v", accounts)
 		}
+		// With a second account, a command that needs one names them all.
+		var second struct{ ID int64 }
+		cliJSON(t, env, &second, "account", "create", "--name", "Второй офис", "--db", dsn)
+		if _, err := cli(t, env, "--db", dsn, "source", "list"); err == nil ||
+			!strings.Contains(err.Error(), "(Моя компания)") || !strings.Contains(err.Error(), "(Второй офис)") {
+			t.Fatalf("source list with two accounts: %v", err)
+		}
 		out, err := cli(t, env, "--db", dsn, "version")
 		if err != nil || !strings.HasPrefix(out, "leadbox ") {
 			t.Fatalf("version: %v %q", err, out)

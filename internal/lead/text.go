@@ -15,9 +15,6 @@ type Text struct {
 // T returns the message format filled with args.
 func T(format string, args ...any) Text { return Text{Format: format, Args: args} }
 
-// Plain returns a message that is not a template.
-func Plain(msg string) Text { return Text{Format: msg, plain: true} }
-
 // IsZero reports whether t is no message at all.
 func (t Text) IsZero() bool { return t.Format == "" }
 

@@ -35,6 +35,17 @@ func jobRow(j *jobs.Job) []any {
 		j.RunAt.UnixMilli(), j.CreatedAt.UnixMilli(), until, worker}
 }
 
+// insertJob writes one job due now in tx and returns its id.
+func insertJob(ctx context.Context, tx *sql.Tx, j *jobs.Job) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO jobs (`+jobColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		RETURNING id`, jobRow(j)...).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("insert %s job: %w", j.Kind, err)
+	}
+	return id, nil
+}
+
 // leadEventPayload is a lead event's job payload: which lead; for a new
 // lead, the path it came by ("via": webhook, api, reprocess); for an edit,
 // the action, who made it, and the fields it changed with their old and new
@@ -66,9 +77,10 @@ func (s *Store) EnqueueJob(ctx context.Context, kind string, payload []byte, max
 	}
 	var id int64
 	err := s.retryTx(ctx, func(tx *sql.Tx) error {
-		ms := s.now().UnixMilli()
-		return tx.QueryRowContext(ctx, `INSERT INTO jobs (kind, payload, state, attempts, max_attempts, run_at, created_at)
-			VALUES ($1, $2, 'queued', 0, $3, $4, $5) RETURNING id`, kind, string(payload), int64(maxAttempts), ms, ms).Scan(&id)
+		now := s.now()
+		var err error
+		id, err = insertJob(ctx, tx, &jobs.Job{Kind: kind, Payload: payload, MaxAttempts: maxAttempts, RunAt: now, CreatedAt: now})
+		return err
 	})
 	if err == nil {
 		s.signalJobs()

@@ -120,18 +120,9 @@ func refQuery(field string, accountID, id int64) (string, []any) {
 }
 
 // refLookup reports whether id names a usable row of the account in field's
-// table: refExists inside a transaction, or answers the lead pipeline
-// fetched for its whole group at once.
+// table: refExists inside an edit's transaction, or the answers the lead
+// pipeline fetched for its whole group at once.
 type refLookup func(field string, accountID, id int64) (bool, error)
-
-func txRefs(ctx context.Context, tx dbtx) refLookup {
-	if st, ok := tx.(stmtTx); ok {
-		return st.b.memoRefs(ctx, st)
-	}
-	return func(field string, accountID, id int64) (bool, error) {
-		return refExists(ctx, tx, field, accountID, id)
-	}
-}
 
 // leadRefs lists a lead's reference fields in the order errors name them.
 func leadRefs(l *lead.Lead) []struct {
@@ -150,7 +141,9 @@ func leadRefs(l *lead.Lead) []struct {
 // checkRefs confirms that every id the lead names belongs to the account,
 // adding a message per field that does not.
 func checkRefs(ctx context.Context, tx dbtx, l *lead.Lead) error {
-	return checkRefsWith(l, txRefs(ctx, tx))
+	return checkRefsWith(l, func(field string, accountID, id int64) (bool, error) {
+		return refExists(ctx, tx, field, accountID, id)
+	})
 }
 
 func checkRefsWith(l *lead.Lead, exists refLookup) error {

@@ -301,12 +301,9 @@ func (s *Store) recordChange(ctx context.Context, tx *sql.Tx, accountID, leadID 
 		kind, changed = jobs.LeadDeleted, ""
 	}
 	now := s.now()
-	job := jobRow(&jobs.Job{Kind: kind, AccountID: &accountID, LeadID: &leadID, MaxAttempts: jobs.MaxAttempts, RunAt: now, CreatedAt: now,
-		Payload: []byte(leadEventPayload(leadID, "action", action, userID, changed))})
-	if _, err := tx.ExecContext(ctx, `INSERT INTO jobs (`+jobColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, job...); err != nil {
-		return fmt.Errorf("lead event job: %w", err)
-	}
-	return nil
+	_, err = insertJob(ctx, tx, &jobs.Job{Kind: kind, AccountID: &accountID, LeadID: &leadID, MaxAttempts: jobs.MaxAttempts,
+		RunAt: now, CreatedAt: now, Payload: []byte(leadEventPayload(leadID, "action", action, userID, changed))})
+	return err
 }
 
 // LeadEvents returns a lead's history, oldest first.

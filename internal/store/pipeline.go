@@ -166,16 +166,13 @@ type refKey struct {
 // runner when it can (job_local.go).
 func runPlan(ctx context.Context, e engine, reqs []*request, now time.Time, adopt adopter) error {
 	forgetBorn(reqs)
-	for _, r := range reqs {
-		r.unborn = false
-	}
 	items := newItems(reqs, now)
 	q := planLookups(items, now)
 	f, err := e.lookup(ctx, q)
 	if err != nil {
 		return err
 	}
-	decide(items, q, f)
+	decide(items, f)
 	w, err := assign(items, f, now, adopt)
 	if err != nil {
 		return err
@@ -278,7 +275,7 @@ func planLookups(items []item, now time.Time) *lookups {
 // whose Idempotency-Key came with another body, whose delivery is no longer
 // quarantined or whose reference ids are not the account's; it finds the
 // replays, and applies the sources' defaults to the rest.
-func decide(items []item, q *lookups, f *found) {
+func decide(items []item, f *found) {
 	refs := func(field string, account, id int64) (bool, error) {
 		return f.refs[refKey{field, account, id}], nil
 	}

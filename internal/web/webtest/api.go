@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"sort"
@@ -323,16 +322,6 @@ func compiled(t testing.TB, ptr string) *jsonschema.Schema {
 	}
 	OpenAPI.schemas[ptr] = s
 	return s
-}
-
-// readAll drains a body for tests that use the client directly.
-func readAll(t testing.TB, r io.Reader) []byte {
-	t.Helper()
-	b, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 type StoreToken = store.APIToken

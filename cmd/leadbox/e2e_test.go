@@ -53,11 +53,18 @@ func TestSeedExample(t *testing.T) {
 			t.Errorf("the bootstrap admin of a fresh SQLite database is user %d, want 1 (the seed's userIdOwner)", owner)
 		}
 
+		// A new account has a funnel; the lead starts at its first stage.
+		var stages []struct{ ID int64 }
+		cliJSON(t, env, &stages, "stage", "list", "--db", dsn)
+		if len(stages) != 5 {
+			t.Fatalf("a new account has %d stages, want the default funnel's 5", len(stages))
+		}
+
 		before := time.Now().Unix()
 		data := leadData(t, post(t, client, src.URL, fmt.Sprintf(seedRequest, owner)))
 		after := time.Now().Unix()
 		want := map[string]string{"name": `"test"`, "sourceId": webtest.ID(src.ID), "phone": `"79998888888"`,
-			"email": `"fff@mail.ru"`, "userIdOwner": webtest.ID(owner), "otherCount": "0"}
+			"email": `"fff@mail.ru"`, "userIdOwner": webtest.ID(owner), "otherCount": "0", "funnelStageId": webtest.ID(stages[0].ID)}
 		for _, k := range leadKeys {
 			switch k {
 			case "id":
@@ -170,7 +177,7 @@ func TestCLI(t *testing.T) {
 			}
 			cliJSON(t, env, &stage, cmd("stage", "create", "--name", "Новый", "--color", "#3b82f6")...)
 			if office.ID <= 0 || office.Name != "Офис на Тверской" || city.ID <= 0 || city.Name != "Москва" ||
-				stage.ID <= 0 || stage.Position != 1 || stage.Color != "#3b82f6" {
+				stage.ID <= 0 || stage.Position != 6 || stage.Color != "#3b82f6" { // after the default funnel's five
 				t.Fatalf("created office %+v city %+v stage %+v", office, city, stage)
 			}
 			var user userOut
@@ -181,11 +188,11 @@ func TestCLI(t *testing.T) {
 			if _, err := cli(t, env, cmd("user", "create", "--email", "MANAGER@example.com")...); err == nil {
 				t.Fatal("a second user with the same email was created")
 			}
-			for _, c := range [][]string{{"office", "list"}, {"city", "list"}, {"stage", "list"}} {
+			for c, n := range map[string]int{"office": 1, "city": 1, "stage": 6} {
 				var list []struct{ ID int64 }
-				cliJSON(t, env, &list, cmd(c...)...)
-				if len(list) != 1 {
-					t.Fatalf("%v: %+v", c, list)
+				cliJSON(t, env, &list, cmd(c, "list")...)
+				if len(list) != n {
+					t.Fatalf("%s list: %+v, want %d", c, list, n)
 				}
 			}
 

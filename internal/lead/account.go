@@ -100,7 +100,20 @@ type Stage struct {
 	Name      string `json:"name"`
 	Position  int    `json:"position"`
 	Color     string `json:"color"`
+	// Outcome says what reaching the stage means: OutcomeOpen, OutcomeWon
+	// (a sale) or OutcomeLost (a refusal).
+	Outcome string `json:"outcome"`
 }
+
+// Stage outcomes.
+const (
+	OutcomeOpen = "open"
+	OutcomeWon  = "won"
+	OutcomeLost = "lost"
+)
+
+// Outcomes lists the valid stage outcomes.
+var Outcomes = []string{OutcomeOpen, OutcomeWon, OutcomeLost}
 
 // Client is a customer record; several leads may link to one.
 type Client struct {

@@ -28,6 +28,12 @@ func (s *Store) insertAccount(ctx context.Context, tx *sql.Tx, name string) (lea
 	if err != nil {
 		return a, fmt.Errorf("insert account: %w", err)
 	}
+	for _, st := range DefaultStages {
+		st.AccountID = a.ID
+		if err := insertStage(ctx, tx, &st, a.Created); err != nil {
+			return a, fmt.Errorf("insert account: funnel: %w", err)
+		}
+	}
 	return a, nil
 }
 

@@ -188,8 +188,8 @@ func TestUsers(t *testing.T) {
 func TestRefs(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		ctx := context.Background()
-		f := newFixture(t, engine)
-		o := f.other(t)
+		f := newFixture(t, engine).emptyFunnel(t)
+		o := f.other(t).emptyFunnel(t)
 
 		names := []struct {
 			name  string

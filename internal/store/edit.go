@@ -153,23 +153,27 @@ func (s *Store) DeleteRef(ctx context.Context, kind RefKind, accountID, id int64
 // GetStage returns one funnel stage of the account.
 func (s *Store) GetStage(ctx context.Context, accountID, id int64) (lead.Stage, error) {
 	var st lead.Stage
-	err := s.read.QueryRowContext(ctx, "SELECT id, account_id, name, position, color FROM funnel_stages WHERE id = $1 AND account_id = $2",
-		id, accountID).Scan(&st.ID, &st.AccountID, &st.Name, &st.Position, &st.Color)
+	err := s.read.QueryRowContext(ctx, "SELECT id, account_id, name, position, color, outcome FROM funnel_stages WHERE id = $1 AND account_id = $2",
+		id, accountID).Scan(&st.ID, &st.AccountID, &st.Name, &st.Position, &st.Color, &st.Outcome)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, notFound("funnel stage")
 	}
 	return st, s.wrap(err)
 }
 
-// UpdateStage renames and recolours a stage.
-func (s *Store) UpdateStage(ctx context.Context, accountID, id int64, name, color string) (lead.Stage, error) {
+// UpdateStage renames and recolours a stage and sets its outcome ("" is
+// open).
+func (s *Store) UpdateStage(ctx context.Context, accountID, id int64, name, color, outcome string) (lead.Stage, error) {
 	name, err := checkName(name)
 	if err != nil {
 		return lead.Stage{}, err
 	}
+	if outcome, err = checkOutcome(outcome); err != nil {
+		return lead.Stage{}, err
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE funnel_stages SET name = $1, color = $2 WHERE id = $3 AND account_id = $4",
-			name, strings.TrimSpace(color), id, accountID)
+		res, err := tx.ExecContext(ctx, "UPDATE funnel_stages SET name = $1, color = $2, outcome = $3 WHERE id = $4 AND account_id = $5",
+			name, strings.TrimSpace(color), outcome, id, accountID)
 		return mustAffect(res, err, "funnel stage")
 	})
 	if err != nil {

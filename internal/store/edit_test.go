@@ -220,8 +220,8 @@ func TestRefEdits(t *testing.T) {
 func TestStageEdits(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		ctx := context.Background()
-		f := newFixture(t, engine)
-		o := f.other(t)
+		f := newFixture(t, engine).emptyFunnel(t)
+		o := f.other(t).emptyFunnel(t)
 		a, b, c, d := f.stage(t, "A"), f.stage(t, "B"), f.stage(t, "C"), f.stage(t, "D")
 		theirs := o.stage(t, "Theirs")
 		byID := map[int64]string{a.ID: "A", b.ID: "B", c.ID: "C", d.ID: "D"}
@@ -239,11 +239,11 @@ func TestStageEdits(t *testing.T) {
 		}
 
 		t.Run("update renames and recolours", func(t *testing.T) {
-			got, err := f.s.UpdateStage(ctx, f.acc.ID, a.ID, "  Новый ", " #ff0000 ")
+			got, err := f.s.UpdateStage(ctx, f.acc.ID, a.ID, "  Новый ", " #ff0000 ", "")
 			if err != nil || got.Name != "Новый" || got.Color != "#ff0000" || got.Position != a.Position {
 				t.Fatalf("UpdateStage = %+v, %v", got, err)
 			}
-			_, err = f.s.UpdateStage(ctx, f.acc.ID, a.ID, " ", "")
+			_, err = f.s.UpdateStage(ctx, f.acc.ID, a.ID, " ", "", "")
 			wantCode(t, err, lead.EInvalid, "name")
 			if got, _ := f.s.GetStage(ctx, f.acc.ID, a.ID); got.Name != "Новый" || got.Color != "#ff0000" {
 				t.Fatalf("a refused update was written: %+v", got)
@@ -295,7 +295,7 @@ func TestStageEdits(t *testing.T) {
 		t.Run("another account's stage is ENotFound", func(t *testing.T) {
 			_, err := f.s.GetStage(ctx, f.acc.ID, theirs.ID)
 			wantCode(t, err, lead.ENotFound, "funnel stage")
-			_, err = f.s.UpdateStage(ctx, f.acc.ID, theirs.ID, "Mine", "")
+			_, err = f.s.UpdateStage(ctx, f.acc.ID, theirs.ID, "Mine", "", "")
 			wantCode(t, err, lead.ENotFound, "funnel stage")
 			_, err = f.s.MoveStage(ctx, f.acc.ID, theirs.ID, 1)
 			wantCode(t, err, lead.ENotFound, "funnel stage")

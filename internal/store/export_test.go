@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"time"
 )
@@ -35,3 +36,8 @@ func WriterGroups(s *Store) int64 { return s.writer.groups.Load() }
 // PGCachedPlansFrom is the id from which PostgreSQL groups write with cached
 // plans.
 const PGCachedPlansFrom = pgCachedPlansFrom
+
+// MigrateUpTo applies the migrations up to version, as an older leadbox did.
+func MigrateUpTo(ctx context.Context, s *Store, version int) ([]string, error) {
+	return s.migrate(ctx, version)
+}

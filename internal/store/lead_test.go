@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store"
 )
 
 func TestCreateLeadDefaults(t *testing.T) {
@@ -18,6 +19,7 @@ func TestCreateLeadDefaults(t *testing.T) {
 		withDefaults := f.source(t, lead.Source{Name: "With defaults", DefaultOwnerID: &def.owner.ID,
 			DefaultStageID: &def.stage.ID, DefaultUnitID: &def.office.ID, DefaultCityID: &def.city.ID})
 		manual := f.source(t, lead.Source{Name: "Manual", Type: lead.SourceManual})
+		first := f.firstStage(t)
 
 		type ids struct{ source, owner, stage, office, city *int64 }
 		str := func(v ids) string { return show(v.source, v.owner, v.stage, v.office, v.city) }
@@ -34,9 +36,9 @@ func TestCreateLeadDefaults(t *testing.T) {
 				ids{&manual.ID, &given.owner.ID, &given.stage.ID, &given.office.ID, &given.city.ID}},
 			{"one given field, the rest default", withDefaults, ids{stage: &given.stage.ID},
 				ids{&withDefaults.ID, &def.owner.ID, &given.stage.ID, &def.office.ID, &def.city.ID}},
-			{"no defaults leave the fields null", f.src, ids{}, ids{source: &f.src.ID}},
+			{"no defaults leave the fields null, the stage first", f.src, ids{}, ids{source: &f.src.ID, stage: &first.ID}},
 			{"no defaults, given fields kept", f.src, ids{owner: &given.owner.ID, city: &given.city.ID},
-				ids{source: &f.src.ID, owner: &given.owner.ID, city: &given.city.ID}},
+				ids{source: &f.src.ID, owner: &given.owner.ID, stage: &first.ID, city: &given.city.ID}},
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -349,6 +351,54 @@ func TestDuplicatesTable(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// TestDefaultFunnel shows a new account's funnel, and that a new lead
+// starts at its first stage unless it or its source names one, by every
+// path of the pipeline; an account without stages leaves the stage empty.
+func TestDefaultFunnel(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		f := newFixture(t, engine)
+		stages, err := f.s.ListStages(ctx, f.acc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, st := range stages {
+			got = append(got, fmt.Sprintf("%d %s %s %s", st.Position, st.Name, st.Color, st.Outcome))
+		}
+		want := []string{"1 Новая #3b82f6 open", "2 В работе #f59e0b open", "3 Встреча назначена #8b5cf6 open",
+			"4 Успешно #16a34a won", "5 Отказ #dc2626 lost"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("a new account's funnel = %q, want %q", got, want)
+		}
+
+		// The head of the funnel moves: new leads follow it.
+		if _, err := f.s.MoveStage(ctx, f.acc.ID, stages[1].ID, 1); err != nil {
+			t.Fatal(err)
+		}
+		out := f.create(t, f.intake("79993330001", ""))
+		added, err := f.s.AddLead(ctx, store.NewLead{AccountID: f.acc.ID, Input: lead.Input{Phone: ptr("79993330002")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range []lead.Lead{out.Lead, added} {
+			if show(l.FunnelStageID) != show(&stages[1].ID) {
+				t.Fatalf("lead %d is at stage %s, want the first, %d", l.ID, show(l.FunnelStageID), stages[1].ID)
+			}
+		}
+		named := f.intake("79993330003", "")
+		named.Input.FunnelStageID = &stages[3].ID
+		if l := f.create(t, named).Lead; show(l.FunnelStageID) != show(&stages[3].ID) {
+			t.Fatalf("a lead naming stage %d is at %s", stages[3].ID, show(l.FunnelStageID))
+		}
+
+		o := f.other(t).emptyFunnel(t)
+		if l := o.create(t, o.intake("79993330004", "")).Lead; l.FunnelStageID != nil {
+			t.Fatalf("a lead of an account without stages is at stage %d", *l.FunnelStageID)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -48,13 +49,19 @@ func (s *Store) migrations() ([]migration, error) {
 // transaction, and returns the names of those it applied. Several processes
 // may start at once: on PostgreSQL an advisory lock lets one migrate while
 // the others wait; on SQLite the immediate write lock does the same.
-func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+func (s *Store) Migrate(ctx context.Context) ([]string, error) { return s.migrate(ctx, math.MaxInt) }
+
+// migrate applies the migrations up to version upTo.
+func (s *Store) migrate(ctx context.Context, upTo int) ([]string, error) {
 	ms, err := s.migrations()
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
 	var applied []string
 	for _, m := range ms {
+		if m.version > upTo {
+			break
+		}
 		did := false
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			did = false

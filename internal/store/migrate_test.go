@@ -248,3 +248,48 @@ func TestForeignKeys(t *testing.T) {
 		})
 	})
 }
+
+// TestMigrateGivesAFunnel shows that upgrading gives the default funnel to
+// the accounts that had no stage, and leaves the others' funnels alone.
+func TestMigrateGivesAFunnel(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		s := openDSN(t, storetest.DSN(t, engine))
+		if _, err := store.MigrateUpTo(ctx, s, 7); err != nil {
+			t.Fatal(err)
+		}
+		_, w := store.DBs(s)
+		for _, q := range []string{
+			"INSERT INTO accounts (id, name, created_at) VALUES (1, 'Bare', 0), (2, 'Own funnel', 0)",
+			"INSERT INTO funnel_stages (account_id, name, position, color, created_at) VALUES (2, 'Lead', 1, '', 0), (2, 'Deal', 2, '', 0)",
+		} {
+			if _, err := w.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		names := func(account int64) []string {
+			stages, err := s.ListStages(ctx, account)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, st := range stages {
+				out = append(out, st.Name+" "+st.Color+" "+st.Outcome)
+			}
+			return out
+		}
+		var want []string
+		for _, st := range store.DefaultStages {
+			want = append(want, st.Name+" "+st.Color+" "+st.Outcome)
+		}
+		if got := names(1); !slices.Equal(got, want) {
+			t.Fatalf("the bare account's funnel after the upgrade = %q, want %q", got, want)
+		}
+		if got := names(2); !slices.Equal(got, []string{"Lead  open", "Deal  open"}) {
+			t.Fatalf("an account's own funnel after the upgrade = %q, want it kept", got)
+		}
+	})
+}

@@ -84,6 +84,9 @@ type lookups struct {
 	sources []int64      // the sources whose revisions to read, sorted
 	dups    []dupLookup  // one per request, in order
 	origins []originLookup
+	// accounts are the accounts of the group's new leads, sorted: their
+	// first stages are a new lead's stage when it names none.
+	accounts []int64
 	// How many ids of each table the group may need: at most one of each
 	// per request (a new lead's job among them). An engine may answer with
 	// fewer left over.
@@ -114,6 +117,9 @@ type found struct {
 	revs    map[int64]int64 // by source id; a deleted source is absent
 	dups    []dupFound
 	origins []origin
+	// firstStage is each account's first funnel stage; an account without
+	// stages is absent.
+	firstStage map[int64]int64
 	// Ids for the group's new rows, ascending.
 	deliveryIDs, leadIDs, jobIDs []int64
 }
@@ -251,6 +257,7 @@ func planLookups(items []item, now time.Time) *lookups {
 			q.nDeliveries++
 		}
 		q.nLeads++ // and as many jobs
+		q.accounts = append(q.accounts, c.account)
 		defaults := sourceDefaults(c.source)
 		for _, r := range leadRefs(&it.l) {
 			for _, id := range []*int64{*r.id, defaults[r.field]} {
@@ -266,6 +273,8 @@ func planLookups(items []item, now time.Time) *lookups {
 	}
 	slices.Sort(q.sources)
 	q.sources = slices.Compact(q.sources)
+	slices.Sort(q.accounts)
+	q.accounts = slices.Compact(q.accounts)
 	slices.Sort(q.locks)
 	q.locks = slices.Compact(q.locks)
 	return q
@@ -349,6 +358,11 @@ func decide(items []item, f *found) {
 		}
 		if c.source != nil {
 			_ = applyDefaultsWith(&it.l, *c.source, refs) // refs answers without errors
+		}
+		if it.l.FunnelStageID == nil {
+			if id, ok := f.firstStage[c.account]; ok {
+				it.l.FunnelStageID = &id // a new lead starts at the head of the funnel
+			}
 		}
 		if c.from != nil {
 			origins[c.from.ID] = true
@@ -546,3 +560,6 @@ func lockKey(kind string, scope int64, v string) int64 {
 	fmt.Fprintf(h, "%s\x00%d\x00%s", kind, scope, v)
 	return int64(h.Sum64())
 }
+
+// firstStageSQL answers an account's first funnel stage.
+const firstStageSQL = "SELECT id FROM funnel_stages WHERE account_id = $1 ORDER BY position, id LIMIT 1"

@@ -291,6 +291,31 @@ func column[T any](rows [][]any, c int) []T {
 	return a
 }
 
+// pgFirstStagesSQL answers (account, its first stage) for the accounts that
+// have stages.
+const pgFirstStagesSQL = `SELECT a, f.id FROM unnest($1::bigint[]) a
+	CROSS JOIN LATERAL (SELECT id FROM funnel_stages WHERE account_id = a ORDER BY position, id LIMIT 1) f`
+
+func scanFirstStages(br pgx.BatchResults) (map[int64]int64, error) {
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("find the first stages: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var a, id int64
+		if err := rows.Scan(&a, &id); err != nil {
+			return nil, fmt.Errorf("find the first stages: %w", err)
+		}
+		out[a] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find the first stages: %w", err)
+	}
+	return out, nil
+}
+
 // lookup runs pipeline 1: BEGIN, the locks, then every lookup of the
 // group, each one statement for the whole group where it can be.
 func (e *pgEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
@@ -317,6 +342,7 @@ func (e *pgEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
 		bt.Queue(originSQL, o.delivery, o.account, o.source, o.key)
 	}
 	bt.Queue("SELECT id, rev FROM sources WHERE id = ANY($1::bigint[])", q.sources)
+	bt.Queue(pgFirstStagesSQL, q.accounts)
 	bt.Queue(pgDupSQL, accounts, phones, emails)
 	bt.Queue(pgIDsSQL, q.nDeliveries, q.nLeads, q.nLeads)
 	br := e.pc.SendBatch(ctx, &bt)
@@ -371,6 +397,9 @@ func (e *pgEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("check sources: %w", err)
+	}
+	if f.firstStage, err = scanFirstStages(br); err != nil {
+		return nil, err
 	}
 	rows, err = br.Query()
 	if err != nil {

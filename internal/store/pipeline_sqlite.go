@@ -140,6 +140,18 @@ func (e sqliteEngine) lookup(ctx context.Context, q *lookups) (*found, error) {
 		}
 		f.origins = append(f.origins, st)
 	}
+	f.firstStage = make(map[int64]int64, len(q.accounts))
+	for _, a := range q.accounts {
+		var id int64
+		err := tx.QueryRowContext(ctx, firstStageSQL, a).Scan(&id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, fmt.Errorf("find the first stage: %w", err)
+		default:
+			f.firstStage[a] = id
+		}
+	}
 	var err error
 	if f.dups, err = sqliteDuplicates(ctx, tx, q.dups); err != nil {
 		return nil, err

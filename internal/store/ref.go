@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"leadbox/internal/lead"
@@ -63,30 +64,67 @@ func (s *Store) ListRefs(ctx context.Context, kind RefKind, accountID int64) ([]
 	return out, s.wrap(rows.Err())
 }
 
-// CreateStage appends a stage to the end of an account's funnel.
+// DefaultStages is the funnel a new account starts with (migration
+// 0008_funnel_timezone.sql gives the same to accounts that had none).
+var DefaultStages = []lead.Stage{
+	{Name: "Новая", Color: "#3b82f6", Outcome: lead.OutcomeOpen},
+	{Name: "В работе", Color: "#f59e0b", Outcome: lead.OutcomeOpen},
+	{Name: "Встреча назначена", Color: "#8b5cf6", Outcome: lead.OutcomeOpen},
+	{Name: "Успешно", Color: "#16a34a", Outcome: lead.OutcomeWon},
+	{Name: "Отказ", Color: "#dc2626", Outcome: lead.OutcomeLost},
+}
+
+// checkOutcome validates a stage's outcome; "" is OutcomeOpen.
+func checkOutcome(outcome string) (string, error) {
+	outcome = strings.TrimSpace(outcome)
+	if outcome == "" {
+		return lead.OutcomeOpen, nil
+	}
+	if !slices.Contains(lead.Outcomes, outcome) {
+		return outcome, lead.Errorf(lead.EInvalid, "outcome", msgOutcome)
+	}
+	return outcome, nil
+}
+
+const msgOutcome = "Итог этапа: open (в работе), won (успешно) или lost (отказ)."
+
+// CreateStage appends an open stage to the end of an account's funnel.
 func (s *Store) CreateStage(ctx context.Context, accountID int64, name, color string) (lead.Stage, error) {
-	st := lead.Stage{AccountID: accountID, Color: strings.TrimSpace(color)}
+	return s.CreateStageWith(ctx, lead.Stage{AccountID: accountID, Name: name, Color: color})
+}
+
+// CreateStageWith appends st (its name, colour and outcome) to the end of
+// its account's funnel.
+func (s *Store) CreateStageWith(ctx context.Context, st lead.Stage) (lead.Stage, error) {
+	st.Color = strings.TrimSpace(st.Color)
 	var err error
-	if st.Name, err = checkName(name); err != nil {
+	if st.Name, err = checkName(st.Name); err != nil {
 		return st, err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(position), 0) + 1 FROM funnel_stages WHERE account_id = $1",
-			accountID).Scan(&st.Position); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `INSERT INTO funnel_stages (account_id, name, position, color, created_at)
-			VALUES ($1, $2, $3, $4, $5) RETURNING id`, accountID, st.Name, st.Position, st.Color, s.now().Unix()).Scan(&st.ID)
-	})
+	if st.Outcome, err = checkOutcome(st.Outcome); err != nil {
+		return st, err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error { return insertStage(ctx, tx, &st, s.now().Unix()) })
 	if err != nil {
 		return st, fmt.Errorf("create funnel stage: %w", err)
 	}
 	return st, nil
 }
 
+// insertStage appends st to its account's funnel, setting its id and
+// position.
+func insertStage(ctx context.Context, tx *sql.Tx, st *lead.Stage, now int64) error {
+	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(position), 0) + 1 FROM funnel_stages WHERE account_id = $1",
+		st.AccountID).Scan(&st.Position); err != nil {
+		return err
+	}
+	return tx.QueryRowContext(ctx, `INSERT INTO funnel_stages (account_id, name, position, color, outcome, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, st.AccountID, st.Name, st.Position, st.Color, st.Outcome, now).Scan(&st.ID)
+}
+
 // ListStages returns an account's funnel in order.
 func (s *Store) ListStages(ctx context.Context, accountID int64) ([]lead.Stage, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT id, account_id, name, position, color FROM funnel_stages WHERE account_id = $1 ORDER BY position, id", accountID)
+	rows, err := s.read.QueryContext(ctx, "SELECT id, account_id, name, position, color, outcome FROM funnel_stages WHERE account_id = $1 ORDER BY position, id", accountID)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list funnel stages: %w", err))
 	}
@@ -94,7 +132,7 @@ func (s *Store) ListStages(ctx context.Context, accountID int64) ([]lead.Stage, 
 	out := []lead.Stage{}
 	for rows.Next() {
 		var st lead.Stage
-		if err := rows.Scan(&st.ID, &st.AccountID, &st.Name, &st.Position, &st.Color); err != nil {
+		if err := rows.Scan(&st.ID, &st.AccountID, &st.Name, &st.Position, &st.Color, &st.Outcome); err != nil {
 			return nil, s.wrap(err)
 		}
 		out = append(out, st)

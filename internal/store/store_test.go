@@ -121,6 +121,31 @@ func (f fixture) stage(t *testing.T, name string) lead.Stage {
 	return st
 }
 
+// emptyFunnel deletes the stages a new account starts with.
+func (f fixture) emptyFunnel(t *testing.T) fixture {
+	t.Helper()
+	stages, err := f.s.ListStages(context.Background(), f.acc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range stages {
+		if err := f.s.DeleteStage(context.Background(), f.acc.ID, st.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// firstStage is the first stage of f's funnel.
+func (f fixture) firstStage(t *testing.T) lead.Stage {
+	t.Helper()
+	stages, err := f.s.ListStages(context.Background(), f.acc.ID)
+	if err != nil || len(stages) == 0 {
+		t.Fatalf("ListStages = %v, %v; want a funnel", stages, err)
+	}
+	return stages[0]
+}
+
 func (f fixture) source(t *testing.T, src lead.Source) lead.Source {
 	t.Helper()
 	src.AccountID = f.acc.ID

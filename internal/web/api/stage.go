@@ -26,27 +26,28 @@ func (s *Server) apiGetStage(r *http.Request, c apiCaller) (int, any, error) {
 const maxColor = 32
 
 func (s *Server) apiCreateStage(r *http.Request, c apiCaller) (int, any, error) {
-	f, err := readForm(r, "name", "color")
+	f, err := readForm(r, "name", "color", "outcome")
 	if err != nil {
 		return 0, nil, err
 	}
 	name := f.required("name", "Название", lead.MaxString)
 	color := f.str("color", "Цвет", maxColor)
+	outcome := f.str("outcome", "Итог", maxColor)
 	if err := f.err(); err != nil {
 		return 0, nil, err
 	}
-	st, err := s.store.CreateStage(r.Context(), c.account, name, deref(color))
+	st, err := s.store.CreateStageWith(r.Context(), lead.Stage{AccountID: c.account, Name: name, Color: deref(color), Outcome: deref(outcome)})
 	return http.StatusCreated, data[lead.Stage]{st}, err
 }
 
 // apiUpdateStage renames, recolours or moves a stage (position 1 is first;
-// the others shift).
+// the others shift), or sets its outcome.
 func (s *Server) apiUpdateStage(r *http.Request, c apiCaller) (int, any, error) {
 	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
 	}
-	f, err := readForm(r, "name", "color", "position")
+	f, err := readForm(r, "name", "color", "outcome", "position")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -60,11 +61,14 @@ func (s *Server) apiUpdateStage(r *http.Request, c apiCaller) (int, any, error) 
 	if f.has("color") {
 		st.Color = deref(f.str("color", "Цвет", maxColor))
 	}
+	if f.has("outcome") {
+		st.Outcome = deref(f.str("outcome", "Итог", maxColor))
+	}
 	position := f.integer("position", "Позиция", 1, 1_000_000)
 	if err := f.err(); err != nil {
 		return 0, nil, err
 	}
-	if _, err := s.store.UpdateStage(r.Context(), c.account, id, st.Name, st.Color); err != nil {
+	if _, err := s.store.UpdateStage(r.Context(), c.account, id, st.Name, st.Color, st.Outcome); err != nil {
 		return 0, nil, err
 	}
 	if position != nil {

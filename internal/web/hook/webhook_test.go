@@ -41,6 +41,7 @@ func TestWebhookSeedExample(t *testing.T) {
 		want := map[string]string{
 			"name": `"test"`, "sourceId": strconv.FormatInt(e.Src.ID, 10), "phone": `"79998888888"`,
 			"email": `"fff@mail.ru"`, "userIdOwner": strconv.FormatInt(e.Admin.ID, 10), "otherCount": "0",
+			"funnelStageId": strconv.FormatInt(e.First.ID, 10), // a new lead starts at the funnel's first stage
 		}
 		for _, k := range webtest.LeadKeys {
 			switch k {
@@ -204,6 +205,10 @@ func TestWebhookFields(t *testing.T) {
 				case "sourceId":
 					if webtest.IntOf(t, k, data[k]) != e.Src.ID {
 						t.Errorf("sourceId = %s, want the webhook's own %d", data[k], e.Src.ID)
+					}
+				case "funnelStageId":
+					if webtest.IntOf(t, k, data[k]) != e.First.ID {
+						t.Errorf("funnelStageId = %s, want the funnel's first %d", data[k], e.First.ID)
 					}
 				default:
 					if string(data[k]) != "null" {

@@ -68,7 +68,7 @@ func TestUIAccess(t *testing.T) {
 			// A reference of another account is refused on an own lead.
 			r := admin.Submit("/leads/"+string(mine["id"]), url.Values{"funnelStageId": {webtest.ID(e.Other.Stage.ID)}})
 			webtest.WantStatus(t, r, http.StatusSeeOther, "foreign stage")
-			if l, _ := e.Store.GetLead(ctx, e.Acct.ID, webtest.IntOf(t, "id", mine["id"])); l.FunnelStageID != nil {
+			if l, _ := e.Store.GetLead(ctx, e.Acct.ID, webtest.IntOf(t, "id", mine["id"])); l.FunnelStageID == nil || *l.FunnelStageID == e.Other.Stage.ID {
 				t.Fatal("a lead took another account's stage")
 			}
 			r = admin.Get("/?q=" + url.QueryEscape("Чужой"))

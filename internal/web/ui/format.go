@@ -26,6 +26,18 @@ var templateFuncs = template.FuncMap{
 	"itoa":       func(n int64) string { return strconv.FormatInt(n, 10) },
 	"percent":    func(part, whole int64) string { return percent(part, whole) },
 	"sourceForm": defaultsOf,
+	"outcomeOf":  outcomeOf,
+}
+
+// outcomeForm is what the "outcome" select of the stages page needs.
+type outcomeForm struct {
+	*view
+	Outcome  string
+	Outcomes []string
+}
+
+func outcomeOf(v *view, outcome string) outcomeForm {
+	return outcomeForm{view: v, Outcome: outcome, Outcomes: lead.Outcomes}
 }
 
 // formatPhone shows an international number the way people write it

@@ -7,14 +7,14 @@ import (
 	"leadbox/internal/lead"
 )
 
-// handleStageEdit renames and recolours a stage.
+// handleStageEdit renames and recolours a stage and sets its outcome.
 func (s *Server) handleStageEdit(w http.ResponseWriter, r *http.Request) {
 	id, err := lead.ParseID(r.PathValue("id"))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
 	}
-	if _, err := s.store.UpdateStage(r.Context(), sessionOf(r).User.AccountID, id, r.PostFormValue("name"), r.PostFormValue("color")); err != nil {
+	if _, err := s.store.UpdateStage(r.Context(), sessionOf(r).User.AccountID, id, r.PostFormValue("name"), r.PostFormValue("color"), r.PostFormValue("outcome")); err != nil {
 		s.formError(w, r, err, "/settings/stages")
 		return
 	}

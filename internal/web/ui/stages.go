@@ -23,7 +23,8 @@ func (s *Server) handleStages(w http.ResponseWriter, r *http.Request) {
 
 // handleStageCreate adds a stage at the end of the funnel.
 func (s *Server) handleStageCreate(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.store.CreateStage(r.Context(), sessionOf(r).User.AccountID, r.PostFormValue("name"), r.PostFormValue("color")); err != nil {
+	st := lead.Stage{AccountID: sessionOf(r).User.AccountID, Name: r.PostFormValue("name"), Color: r.PostFormValue("color"), Outcome: r.PostFormValue("outcome")}
+	if _, err := s.store.CreateStageWith(r.Context(), st); err != nil {
 		s.formError(w, r, err, "/settings/stages")
 		return
 	}

@@ -47,7 +47,8 @@ type Env struct {
 	Manual   lead.Source // another source of the account, type manual
 	Office   lead.Ref
 	City     lead.Ref
-	Stage    lead.Stage
+	Stage    lead.Stage // made by the test, after the default funnel
+	First    lead.Stage // the default funnel's first stage, where new leads start
 
 	Other struct {
 		Acct   lead.Account
@@ -93,6 +94,7 @@ func NewEnvServer(t *testing.T, engine string, setup func(*httptest.Server), con
 	e.Manager = Must[lead.User](t)(e.Store.CreateUser(ctx, lead.User{AccountID: e.Acct.ID, Name: "Manager", Email: "manager@example.com", Role: lead.RoleManager}))
 	e.Office = Must[lead.Ref](t)(e.Store.CreateRef(ctx, store.Offices, e.Acct.ID, "Офис на Тверской"))
 	e.City = Must[lead.Ref](t)(e.Store.CreateRef(ctx, store.Cities, e.Acct.ID, "Москва"))
+	e.First = Must[[]lead.Stage](t)(e.Store.ListStages(ctx, e.Acct.ID))[0]
 	e.Stage = Must[lead.Stage](t)(e.Store.CreateStage(ctx, e.Acct.ID, "Новый", "#3b82f6"))
 	e.Src = Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Сайт", Type: lead.SourceWebhook}))
 	e.Disabled = Must[lead.Source](t)(e.Store.CreateSource(ctx, lead.Source{AccountID: e.Acct.ID, Name: "Old site", Type: lead.SourceWebhook}))

@@ -19,7 +19,7 @@
     document.body.removeChild(t);
   }
   document.addEventListener("submit", function (e) {
-    var msg = e.target.dataset.confirm;
+    var msg = (e.submitter && e.submitter.dataset.confirm) || e.target.dataset.confirm;
     if (msg && !window.confirm(msg)) e.preventDefault();
   });
   document.querySelectorAll("[data-back]").forEach(function (i) { i.value = location.pathname + location.search; });

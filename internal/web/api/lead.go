@@ -11,6 +11,21 @@ import (
 	"leadbox/internal/store"
 )
 
+// apiLead is a lead as the API shows it: the webhook's keys, then the
+// extra fields its sender sent (keys that are no lead field), as an object
+// in the sender's order, {} for none.
+type apiLead struct {
+	lead.Lead
+	Extra json.RawMessage `json:"extra"`
+}
+
+func toAPI(l lead.Lead) apiLead {
+	if len(l.Extra) == 0 {
+		return apiLead{l, json.RawMessage("{}")}
+	}
+	return apiLead{l, l.Extra}
+}
+
 func (s *Server) apiListLeads(r *http.Request, c apiCaller) (int, any, error) {
 	f, err := s.leadFilter(r.URL.Query())
 	if err != nil {
@@ -20,7 +35,10 @@ func (s *Server) apiListLeads(r *http.Request, c apiCaller) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	p := page[lead.Lead]{Data: leads}
+	p := page[apiLead]{Data: make([]apiLead, len(leads))}
+	for i, l := range leads {
+		p.Data[i] = toAPI(l)
+	}
 	if len(leads) == f.Limit {
 		p.NextCursor = cursorAfter(leads[len(leads)-1].ID)
 	}
@@ -47,7 +65,7 @@ func (s *Server) apiGetLead(r *http.Request, c apiCaller) (int, any, error) {
 		return 0, nil, err
 	}
 	l, err := s.store.GetLead(r.Context(), c.account, id)
-	return http.StatusOK, data[lead.Lead]{l}, err
+	return http.StatusOK, data[apiLead]{toAPI(l)}, err
 }
 
 // apiCreateLead creates a lead by the webhook's rules and answers as the
@@ -66,7 +84,7 @@ func (s *Server) apiCreateLead(r *http.Request, c apiCaller) (int, any, error) {
 		return 0, nil, err
 	}
 	s.hub.LeadCreated(l)
-	return http.StatusCreated, data[lead.Lead]{l}, nil
+	return http.StatusCreated, data[apiLead]{toAPI(l)}, nil
 }
 
 // apiUpdateLead changes the fields the body names, by the webhook's rules;
@@ -88,7 +106,7 @@ func (s *Server) apiUpdateLead(r *http.Request, c apiCaller) (int, any, error) {
 		return 0, nil, unknownKeys(in.Extra)
 	}
 	l, err := s.store.UpdateLead(r.Context(), c.account, c.user, id, store.LeadPatch{Input: in, Present: present})
-	return http.StatusOK, data[lead.Lead]{l}, err
+	return http.StatusOK, data[apiLead]{toAPI(l)}, err
 }
 
 // unknownKeys names every key of extra (a JSON object) in a 422.
@@ -116,7 +134,7 @@ func (s *Server) apiNoAnswer(r *http.Request, c apiCaller) (int, any, error) {
 		return 0, nil, err
 	}
 	l, err := s.store.MarkNoAnswer(r.Context(), c.account, c.user, id)
-	return http.StatusOK, data[lead.Lead]{l}, err
+	return http.StatusOK, data[apiLead]{toAPI(l)}, err
 }
 
 // apiSetLeadClient links the lead to a client, or unlinks it with null.
@@ -137,7 +155,7 @@ func (s *Server) apiSetLeadClient(r *http.Request, c apiCaller) (int, any, error
 		return 0, nil, err
 	}
 	l, err := s.store.SetLeadClient(r.Context(), c.account, c.user, id, client)
-	return http.StatusOK, data[lead.Lead]{l}, err
+	return http.StatusOK, data[apiLead]{toAPI(l)}, err
 }
 
 // apiLeadEvents answers a lead's history; the lead must be the caller's.

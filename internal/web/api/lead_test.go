@@ -80,9 +80,16 @@ func TestAPILeadCreate(t *testing.T) {
 		t.Run("OK", func(t *testing.T) {
 			r := a.Call(t, "POST", "/api/v1/leads", a.Vars(`{"name":"Иван <b>","phone":79998888888,"email":"fff@mail.ru",
 				"userIdOwner":"{{manager}}","funnelStageId":{{stage}},"utmCampaign":"spring","custom":1}`))
-			d := webtest.WantCreated(t, r)
+			d := webtest.WantCreatedAPI(t, r)
 			if webtest.StrOf(t, "phone", d["phone"]) != "79998888888" || webtest.StrOf(t, "name", d["name"]) != "Иван <b>" {
 				t.Errorf("lead %s", r.Body)
+			}
+			if string(d["extra"]) != `{"custom":1}` {
+				t.Errorf("extra = %s, want the sender's unknown key", d["extra"])
+			}
+			id := webtest.IntOf(t, "id", d["id"])
+			if got := webtest.APILeadData(t, a.Call(t, "GET", "/api/v1/leads/"+webtest.ID(id), "").Body)["extra"]; string(got) != `{"custom":1}` {
+				t.Errorf("GET's extra = %s, want the sender's unknown key", got)
 			}
 			if webtest.IntOf(t, "userIdCreate", d["userIdCreate"]) != a.Admin.ID {
 				t.Errorf("userIdCreate %s, want the token's creator %d", d["userIdCreate"], a.Admin.ID)
@@ -91,7 +98,7 @@ func TestAPILeadCreate(t *testing.T) {
 				t.Errorf("sourceId %s firstId %s", d["sourceId"], d["firstId"])
 			}
 			// The same phone in another format is a duplicate.
-			d2 := webtest.WantCreated(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":"+7 (999) 888-88-88"}`))
+			d2 := webtest.WantCreatedAPI(t, a.Call(t, "POST", "/api/v1/leads", `{"phone":"+7 (999) 888-88-88"}`))
 			if string(d2["firstId"]) != string(d["id"]) || string(d2["otherCount"]) != "1" {
 				t.Errorf("duplicate: firstId %s otherCount %s, want %s 1", d2["firstId"], d2["otherCount"], d["id"])
 			}
@@ -138,7 +145,7 @@ func addLeads(a *webtest.APIEnv, t *testing.T, n int, body func(i int) string) [
 	t.Helper()
 	var ids []int64
 	for i := range n {
-		d := webtest.WantCreated(t, a.Call(t, "POST", "/api/v1/leads", body(i)))
+		d := webtest.WantCreatedAPI(t, a.Call(t, "POST", "/api/v1/leads", body(i)))
 		ids = append(ids, webtest.IntOf(t, "id", d["id"]))
 	}
 	return ids
@@ -254,13 +261,13 @@ func TestAPILeadEdit(t *testing.T) {
 		path := fmt.Sprintf("/api/v1/leads/%d", id)
 		t.Run("Get", func(t *testing.T) {
 			r := a.Call(t, "GET", path, "")
-			if webtest.IntOf(t, "id", webtest.LeadData(t, r.Body)["id"]) != id {
+			if webtest.IntOf(t, "id", webtest.APILeadData(t, r.Body)["id"]) != id {
 				t.Fatal(string(r.Body))
 			}
 		})
 		t.Run("UpdateStage", func(t *testing.T) {
 			r := a.Call(t, "PATCH", path, a.Vars(`{"funnelStageId":{{stage}},"email":"oleg@example.com"}`))
-			d := webtest.LeadData(t, r.Body)
+			d := webtest.APILeadData(t, r.Body)
 			if webtest.IntOf(t, "funnelStageId", d["funnelStageId"]) != a.Stage.ID || webtest.StrOf(t, "email", d["email"]) != "oleg@example.com" {
 				t.Errorf("%s", r.Body)
 			}
@@ -272,7 +279,7 @@ func TestAPILeadEdit(t *testing.T) {
 			}
 		})
 		t.Run("ClearField", func(t *testing.T) {
-			d := webtest.LeadData(t, a.Call(t, "PATCH", path, `{"name":null,"phone":"8 999 555-00-01"}`).Body)
+			d := webtest.APILeadData(t, a.Call(t, "PATCH", path, `{"name":null,"phone":"8 999 555-00-01"}`).Body)
 			if string(d["name"]) != "null" || webtest.StrOf(t, "phone", d["phone"]) != "79995550001" {
 				t.Errorf("name %s phone %s", d["name"], d["phone"])
 			}
@@ -287,20 +294,20 @@ func TestAPILeadEdit(t *testing.T) {
 			webtest.WantAPIError(t, a.Call(t, "PATCH", path, `{"name":`), 400, "body")
 		})
 		t.Run("NoAnswer", func(t *testing.T) {
-			d := webtest.LeadData(t, want2(t, a.Call(t, "POST", path+"/no-answer", ""), 200))
+			d := webtest.APILeadData(t, want2(t, a.Call(t, "POST", path+"/no-answer", ""), 200))
 			if string(d["notAnswer"]) != "true" || string(d["dtNotAnswer"]) == "null" {
 				t.Errorf("notAnswer %s dtNotAnswer %s", d["notAnswer"], d["dtNotAnswer"])
 			}
 		})
 		t.Run("Client", func(t *testing.T) {
 			c := webtest.IDOf(t, webtest.Want(t, a.Call(t, "POST", "/api/v1/clients", `{"name":"ООО Ромашка"}`), 201))
-			d := webtest.LeadData(t, want2(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, c)), 200))
+			d := webtest.APILeadData(t, want2(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, c)), 200))
 			if webtest.IntOf(t, "clientId", d["clientId"]) != c {
 				t.Errorf("clientId %s", d["clientId"])
 			}
 			webtest.WantAPIError(t, a.Call(t, "PUT", path+"/client", fmt.Sprintf(`{"clientId":%d}`, a.OtherClient.ID)), 422, "clientId")
 			webtest.WantAPIError(t, a.Call(t, "PUT", path+"/client", `{}`), 422, "clientId")
-			d = webtest.LeadData(t, want2(t, a.Call(t, "PUT", path+"/client", `{"clientId":null}`), 200))
+			d = webtest.APILeadData(t, want2(t, a.Call(t, "PUT", path+"/client", `{"clientId":null}`), 200))
 			if string(d["clientId"]) != "null" {
 				t.Errorf("clientId %s after unlinking", d["clientId"])
 			}

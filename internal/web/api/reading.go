@@ -121,7 +121,7 @@ func (s *Server) apiReprocessDelivery(r *http.Request, c apiCaller) (int, any, e
 		return 0, nil, err
 	}
 	s.hub.LeadCreated(l)
-	return http.StatusCreated, data[lead.Lead]{l}, nil
+	return http.StatusCreated, data[apiLead]{toAPI(l)}, nil
 }
 
 // reprocessResult is what re-processing all of a source's quarantined

@@ -84,8 +84,7 @@ var catalogue = map[string][2]string{
 	"lead.noHistory":       {"Изменений нет.", "No changes."},
 	"lead.related":         {"Другие лиды этого контакта", "Other leads of this contact"},
 	"lead.fields":          {"Все поля", "All fields"},
-	"lead.extra":           {"Дополнительные поля", "Extra keys"},
-	"lead.noExtra":         {"Нет.", "None."},
+	"lead.extra":           {"Из заявки", "From the request"},
 	"lead.raw":             {"Исходный запрос", "Raw request"},
 	"lead.noRaw":           {"Лид создан не через webhook.", "The lead did not come through a webhook."},
 

@@ -12,7 +12,7 @@ import (
 type leadCard struct {
 	Lead    lead.Lead
 	Fields  []cardField
-	Extra   []byte
+	Extra   []extraField
 	Raw     []byte
 	Related []leadRow
 	Events  []eventRow
@@ -46,7 +46,7 @@ func (s *Server) loadCard(ctx context.Context, acct, id int64, lang string) (*le
 	if err != nil {
 		return nil, err
 	}
-	c := &leadCard{Lead: l, Extra: l.Extra}
+	c := &leadCard{Lead: l, Extra: extraFields(l.Extra)}
 	if c.Names, err = s.loadNames(ctx, acct, true); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -281,10 +282,26 @@ func KeysOf[V any](m map[string]V) []string {
 	return out
 }
 
+// APILeadKeys are the keys of a lead in the API's answers: the webhook's,
+// then the sender's extra fields.
+var APILeadKeys = append(slices.Clone(LeadKeys), "extra")
+
 // LeadData reads a {"data": LEAD} answer with json.Decoder tokens, so the
-// order of the keys is checked as sent: it must be exactly leadKeys. It
+// order of the keys is checked as sent: it must be exactly LeadKeys. It
 // returns every value as sent.
 func LeadData(t testing.TB, body []byte) map[string]json.RawMessage {
+	t.Helper()
+	return leadData(t, body, LeadKeys)
+}
+
+// APILeadData is LeadData for the API's answers, whose keys are
+// APILeadKeys.
+func APILeadData(t testing.TB, body []byte) map[string]json.RawMessage {
+	t.Helper()
+	return leadData(t, body, APILeadKeys)
+}
+
+func leadData(t testing.TB, body []byte, want []string) map[string]json.RawMessage {
 	t.Helper()
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -321,8 +338,8 @@ func LeadData(t testing.TB, body []byte) map[string]json.RawMessage {
 	if tok, err := dec.Token(); err != io.EOF {
 		t.Fatalf("answer: %v (%v) after the object\n%s", tok, err, body)
 	}
-	if strings.Join(keys, " ") != strings.Join(LeadKeys, " ") {
-		t.Fatalf("answer keys:\n got %v\nwant %v", keys, LeadKeys)
+	if strings.Join(keys, " ") != strings.Join(want, " ") {
+		t.Fatalf("answer keys:\n got %v\nwant %v", keys, want)
 	}
 	return vals
 }
@@ -357,6 +374,15 @@ func WantCreated(t testing.TB, r Response) map[string]json.RawMessage {
 		t.Fatalf("Content-Type %q, want application/json", ct)
 	}
 	return LeadData(t, r.Body)
+}
+
+// WantCreatedAPI is WantCreated for the API's answers.
+func WantCreatedAPI(t testing.TB, r Response) map[string]json.RawMessage {
+	t.Helper()
+	if r.Status != http.StatusCreated {
+		t.Fatalf("status %d, want 201; body %s", r.Status, r.Body)
+	}
+	return APILeadData(t, r.Body)
 }
 
 // CheckDelivery checks that the newest row of src's delivery log is the

@@ -21,9 +21,10 @@ type FilterParams struct {
 	Zone                             *time.Location
 }
 
-// ParseLeadFilter reads a lead list's filter from a query string: ids,
-// a period (unix seconds, or YYYY-MM-DD days in p.Zone, the end day whole),
-// duplicates only, the search box q, and the page (QueryPage). normalize reads a phone
+// ParseLeadFilter reads a lead list's filter from a query string: ids, a
+// period (unix seconds, or YYYY-MM-DD or DD.MM.YYYY days in p.Zone, the end
+// day whole), duplicates only, the search box q, and the page (QueryPage).
+// normalize reads a phone
 // (intake.Decoder.NormalizePhone). Every wrong parameter is a message of one
 // EInvalid error.
 func ParseLeadFilter(q url.Values, p FilterParams, normalize func(string) (string, bool)) (LeadFilter, error) {
@@ -105,6 +106,9 @@ func queryTime(q url.Values, key, label string, end bool, zone *time.Location, b
 		return n
 	}
 	d, err := time.ParseInLocation(time.DateOnly, v, zone)
+	if err != nil {
+		d, err = time.ParseInLocation("2.1.2006", v, zone) // as Russian users write dates: 05.12.2026 or 5.12.2026
+	}
 	if err != nil {
 		bad.Addf(key, lead.MsgFormat, label)
 		return 0

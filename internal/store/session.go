@@ -12,12 +12,16 @@ import (
 
 // Session is a signed-in browser: its user and the token its forms carry.
 type Session struct {
-	User    lead.User
-	Lang    string
-	CSRF    string
-	Created int64
-	Seen    int64
-	Stale   bool // last noted over a minute ago: worth a TouchSession
+	User lead.User
+	Lang string
+	// Zone is the time zone the user sees times in: their own (UserZone)
+	// or, when they have none, their account's.
+	Zone     string
+	UserZone string
+	CSRF     string
+	Created  int64
+	Seen     int64
+	Stale    bool // last noted over a minute ago: worth a TouchSession
 }
 
 // CreateSession stores a new session for a user under the hash of its id;
@@ -41,9 +45,10 @@ func (s *Store) SessionByHash(ctx context.Context, idHash string, idle, absolute
 	var ss Session
 	u := &ss.User
 	err := s.read.QueryRowContext(ctx, `SELECT s.csrf_token, s.created_at, s.seen_at,
-		u.id, u.account_id, u.name, u.email, u.role, u.active, u.created_at, u.lang
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`, idHash).
-		Scan(&ss.CSRF, &ss.Created, &ss.Seen, &u.ID, &u.AccountID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Created, &ss.Lang)
+		u.id, u.account_id, u.name, u.email, u.role, u.active, u.created_at, u.lang, u.timezone, a.timezone
+		FROM sessions s JOIN users u ON u.id = s.user_id JOIN accounts a ON a.id = u.account_id WHERE s.id_hash = $1`, idHash).
+		Scan(&ss.CSRF, &ss.Created, &ss.Seen, &u.ID, &u.AccountID, &u.Name, &u.Email, &u.Role, &u.Active, &u.Created, &ss.Lang,
+			&ss.UserZone, &ss.Zone)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ss, notFound("session")
 	}
@@ -56,6 +61,9 @@ func (s *Store) SessionByHash(ctx context.Context, idHash string, idle, absolute
 			return ss, err
 		}
 		return ss, notFound("session")
+	}
+	if ss.UserZone != "" {
+		ss.Zone = ss.UserZone
 	}
 	ss.Stale = now-ss.Seen >= 60
 	return ss, nil

@@ -211,7 +211,7 @@ func run(t *testing.T, f *fixture, exe, engine string) {
 		chromedp.SetValue(`select[name=funnelStageId]`, itoa(f.stages[1].ID)), afterLoad(chromedp.Submit(`#edit`)),
 		chromedp.WaitVisible(`.flash`), afterLoad(chromedp.Click(`#no-answer`)), chromedp.WaitVisible(`#history`))
 	history := text(`#history`)
-	for _, want := range []string{"отметил недозвон", "Этап воронки", "В работе", "Ирина Админова"} {
+	for _, want := range []string{"отметка «недозвон»", "Этап воронки", "В работе", "Ирина Админова"} {
 		if !strings.Contains(history, want) {
 			t.Fatalf("history lacks %q:\n%s", want, history)
 		}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"leadbox/internal/store"
 )
@@ -65,6 +67,8 @@ type hbarChart struct {
 
 type hbar struct {
 	Y, W  float64
+	LX    float64 // where the label starts
+	Out   bool    // the label is beside the bar, the bar being too short to hold it
 	Name  string
 	Color string
 	Count int64
@@ -155,6 +159,13 @@ func hbars(bars []hbar) hbarChart {
 	for i := range bars {
 		bars[i].Y = float64(i * row)
 		bars[i].W = math.Max(2, float64(w-10)*float64(bars[i].Count)/float64(top))
+		// About 7 px a character at 12 px: a label longer than its bar
+		// goes beside it, in the text's colour, where it fits.
+		label := 7 * float64(utf8.RuneCountInString(bars[i].Name)+3+len(strconv.FormatInt(bars[i].Count, 10)))
+		bars[i].LX = 6
+		if bars[i].W < label+12 && bars[i].W+6+label <= w {
+			bars[i].LX, bars[i].Out = bars[i].W+6, true
+		}
 	}
 	return hbarChart{W: w, H: max(len(bars)*row, row), Bars: bars}
 }

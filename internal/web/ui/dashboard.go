@@ -11,8 +11,9 @@ const dashboardDays = 30
 // source, by stage, the top UTM campaigns and the share of duplicates.
 func (s *Server) handleDashboard(w http.ResponseWriter, r *http.Request) {
 	ss := sessionOf(r)
-	now := time.Now()
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.Local).AddDate(0, 0, -(dashboardDays - 1))
+	loc := s.zone(ss.Zone)
+	now := time.Now().In(loc)
+	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -(dashboardDays - 1))
 	d, err := s.store.LoadDashboard(r.Context(), ss.User.AccountID, from, dashboardDays)
 	if err != nil {
 		s.uiError(w, r, err)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/url"
+	"time"
 
 	"leadbox/internal/intake"
 	"leadbox/internal/store"
@@ -16,7 +17,7 @@ func NewParser(d *intake.Decoder) *Server { return &Server{decoder: d} }
 type InboxQuery = inboxQuery
 
 func (s *Server) ParseInbox(v url.Values) (InboxQuery, store.LeadFilter, error) {
-	return s.parseInbox(v)
+	return s.parseInbox(v, time.UTC)
 }
 
 func (q inboxQuery) Encode() string { return q.encode() }

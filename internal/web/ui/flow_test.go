@@ -65,7 +65,7 @@ func TestUILeadWork(t *testing.T) {
 			webtest.WantStatus(t, b.Submit(p, url.Values{"funnelStageId": {webtest.ID(e.Stage.ID)}, "phone": {"8 999 888 88 88"}, "name": {"Анна"}}), http.StatusSeeOther, "edit")
 			webtest.WantStatus(t, b.Submit(p+"/no-answer", nil), http.StatusSeeOther, "no answer")
 			r = b.Get(p)
-			webtest.WantBody(t, r, "Отмечено: не дозвонились.", "Этап воронки", "Новый", "отметил недозвон", "Manager")
+			webtest.WantBody(t, r, "Отмечено: не дозвонились.", "Этап воронки", "Новый", "отметка «недозвон»", "Manager")
 			r = b.Submit(p, url.Values{"email": {"not an email"}})
 			webtest.WantStatus(t, r, http.StatusSeeOther, "bad email")
 			webtest.WantBody(t, b.Get(p), "Email")

@@ -14,9 +14,9 @@ import (
 // templateFuncs are the helpers every template may call.
 var templateFuncs = template.FuncMap{
 	"phone":      formatPhone,
-	"when":       formatTime,
-	"date":       func(unix int64) string { return time.Unix(unix, 0).Format("2006-01-02") },
-	"whenMs":     func(ms int64) string { return time.UnixMilli(ms).Format("02.01.2006 15:04:05") },
+	"when":       func(unix int64) string { return formatTime(unix, time.UTC) },
+	"date":       func(unix int64) string { return time.Unix(unix, 0).UTC().Format("02.01.2006") },
+	"whenMs":     func(ms int64) string { return time.UnixMilli(ms).UTC().Format("02.01.2006 15:04:05") },
 	"str":        func(p *string) string { return uiStr(p) },
 	"id":         func(p *int64) int64 { return derefInt(p) },
 	"isID":       func(p *int64, id int64) bool { return p != nil && *p == id },
@@ -27,6 +27,7 @@ var templateFuncs = template.FuncMap{
 	"percent":    func(part, whole int64) string { return percent(part, whole) },
 	"sourceForm": defaultsOf,
 	"outcomeOf":  outcomeOf,
+	"errorLines": errorLines,
 }
 
 // outcomeForm is what the "outcome" select of the stages page needs.
@@ -53,11 +54,21 @@ func formatPhone(p *string) string {
 	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
 }
 
-func formatTime(unix int64) string {
+// timeFuncs are the time helpers of the templates, showing times in loc
+// (templateFuncs' own, in UTC, are only there for parsing).
+func timeFuncs(loc *time.Location) template.FuncMap {
+	return template.FuncMap{
+		"when":   func(unix int64) string { return formatTime(unix, loc) },
+		"date":   func(unix int64) string { return time.Unix(unix, 0).In(loc).Format("02.01.2006") },
+		"whenMs": func(ms int64) string { return time.UnixMilli(ms).In(loc).Format("02.01.2006 15:04:05") },
+	}
+}
+
+func formatTime(unix int64, loc *time.Location) string {
 	if unix == 0 {
 		return ""
 	}
-	return time.Unix(unix, 0).Format("02.01.2006 15:04")
+	return time.Unix(unix, 0).In(loc).Format("02.01.2006 15:04")
 }
 
 func uiStr(p *string) string {

@@ -30,7 +30,7 @@ type inboxData struct {
 // handleInbox lists the account's leads, newest first, a page at a time.
 func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 	acct := sessionOf(r).User.AccountID
-	q, f, err := s.parseInbox(r.URL.Query())
+	q, f, err := s.parseInbox(r.URL.Query(), s.zone(sessionOf(r).Zone))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
@@ -55,12 +55,12 @@ func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 
 // parseInbox reads the filter from a query string, by the one reading the
 // API's lead list uses too (the inbox names its parameters its own way and
-// reads dates in the server's zone), and keeps the form as it was filled in.
-func (s *Server) parseInbox(v url.Values) (inboxQuery, store.LeadFilter, error) {
+// reads dates in the user's zone), and keeps the form as it was filled in.
+func (s *Server) parseInbox(v url.Values, loc *time.Location) (inboxQuery, store.LeadFilter, error) {
 	q := inboxQuery{Source: v.Get("source"), Stage: v.Get("stage"), Owner: v.Get("owner"), From: v.Get("from"),
 		To: v.Get("to"), Q: strings.TrimSpace(v.Get("q"))}
 	f, err := store.ParseLeadFilter(v, store.FilterParams{Source: "source", Stage: "stage", Owner: "owner",
-		Duplicates: "dup", Cursor: "before", Zone: time.Local}, s.decoder.NormalizePhone)
+		Duplicates: "dup", Cursor: "before", Zone: loc}, s.decoder.NormalizePhone)
 	q.Dup, q.Before = f.DuplicatesOnly, f.Before
 	return q, f, err
 }

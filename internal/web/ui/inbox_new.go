@@ -16,7 +16,7 @@ func (s *Server) handleInboxNew(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, lead.Errorf(lead.EInvalid, "after", "Неверный параметр after."))
 		return
 	}
-	q, f, err := s.parseInbox(r.URL.Query())
+	q, f, err := s.parseInbox(r.URL.Query(), s.zone(sessionOf(r).Zone))
 	if err != nil {
 		s.uiError(w, r, err)
 		return

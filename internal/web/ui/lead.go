@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"leadbox/internal/lead"
 )
@@ -30,7 +31,7 @@ func (s *Server) handleLead(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, err)
 		return
 	}
-	card, err := s.loadCard(r.Context(), ss.User.AccountID, id, ss.Lang)
+	card, err := s.loadCard(r.Context(), ss.User.AccountID, id, ss.Lang, s.zone(ss.Zone))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
@@ -41,7 +42,7 @@ func (s *Server) handleLead(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "lead", v)
 }
 
-func (s *Server) loadCard(ctx context.Context, acct, id int64, lang string) (*leadCard, error) {
+func (s *Server) loadCard(ctx context.Context, acct, id int64, lang string, loc *time.Location) (*leadCard, error) {
 	l, err := s.store.GetLead(ctx, acct, id)
 	if err != nil {
 		return nil, err
@@ -50,6 +51,7 @@ func (s *Server) loadCard(ctx context.Context, acct, id int64, lang string) (*le
 	if c.Names, err = s.loadNames(ctx, acct, true); err != nil {
 		return nil, err
 	}
+	c.Names.loc = loc
 	if c.Raw, err = s.store.LeadRaw(ctx, acct, id); err != nil && !isNotFound(err) {
 		return nil, err
 	}

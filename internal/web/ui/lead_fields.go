@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"sort"
 	"strings"
+	"time"
 
 	"leadbox/internal/lead"
 	"leadbox/internal/web/i18n"
@@ -84,7 +85,11 @@ func (n *names) value(key string, v any, lang string) (text, link string) {
 	case "clientId":
 		return "#" + num.String(), ""
 	case "dtCreate", "dtUpdate", "dtNotAnswer":
-		return formatTime(id), ""
+		loc := n.loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		return formatTime(id, loc), ""
 	case "phone":
 		s := v.(string)
 		return formatPhone(&s), "tel:+" + s

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
@@ -21,6 +22,7 @@ type names struct {
 	user   map[int64]string
 	office map[int64]string
 	city   map[int64]string
+	loc    *time.Location // the zone times are shown in; nil is UTC
 }
 
 // loadNames reads the account's reference data; places is false where

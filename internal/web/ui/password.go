@@ -9,8 +9,17 @@ import (
 	"leadbox/internal/store"
 )
 
+// handlePasswordForm shows the user's own page: the password form and the
+// time zone they see times in.
 func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "password", s.newView(w, r, "", "password.title", nil))
+	ss := sessionOf(r)
+	tz, err := s.store.AccountTimezone(r.Context(), ss.User.AccountID)
+	if err != nil {
+		s.uiError(w, r, err)
+		return
+	}
+	d := profileData{Zones: s.zoneOptions(ss.UserZone), AccountZone: tz}
+	s.render(w, r, http.StatusOK, "password", s.newView(w, r, "", "password.title", d))
 }
 
 // handlePassword changes the user's own password: every session ends, and

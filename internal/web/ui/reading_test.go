@@ -139,16 +139,30 @@ func TestUIReprocess(t *testing.T) {
 		}
 		first := q[0]
 
+		noContacts := q[len(q)-1]
+		retry := func(dl lead.Delivery) string {
+			return `action="/sources/` + webtest.ID(e.Src.ID) + `/deliveries/` + webtest.ID(dl.ID) + `/reprocess"`
+		}
+		// Before the fix no request would make a lead: none is offered,
+		// and the reasons read as sentences.
 		r := admin.Get(page)
-		webtest.WantBody(t, r, `id="reprocess-all"`, "Обработать все отклонённые",
-			`action="/sources/`+webtest.ID(e.Src.ID)+`/deliveries/`+webtest.ID(first.ID)+`/reprocess"`, "Обработать снова")
-
-		// Before the fix the request still fails and stays.
+		webtest.WantBody(t, r, `<li>Поле Телефон обязательно для заполнения.</li>`)
+		for _, not := range []string{`id="reprocess-all"`, retry(first), `\u`, `{&#34;errors&#34;`} {
+			if strings.Contains(string(r.Body), not) {
+				t.Fatalf("before the fix, the page has %s", not)
+			}
+		}
+		// Asked anyway, the request still fails and stays.
 		webtest.WantStatus(t, admin.Submit(page+"/deliveries/"+webtest.ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "too early")
 		webtest.WantBody(t, admin.Get(page), `class="flash err"`, "Поле Телефон обязательно для заполнения.")
 
 		aliases := url.Values{"preset": {"form"}, "aliases": {"Client_Tel = phone\nClient_Name = name"}}
 		webtest.WantStatus(t, admin.Submit(page+"/reading", aliases), http.StatusSeeOther, "add the alias")
+		r = admin.Get(page)
+		webtest.WantBody(t, r, `id="reprocess-all"`, "Обработать все отклонённые", retry(first), "Обработать снова")
+		if strings.Contains(string(r.Body), retry(noContacts)) {
+			t.Fatal("a request without contacts is offered for re-processing")
+		}
 
 		webtest.WantStatus(t, admin.Submit(page+"/deliveries/"+webtest.ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "one")
 		d := webtest.Must[lead.Delivery](t)(e.Store.GetDelivery(ctx, e.Acct.ID, e.Src.ID, first.ID))
@@ -162,7 +176,7 @@ func TestUIReprocess(t *testing.T) {
 		r = admin.Get(page)
 		webtest.WantBody(t, r, "Запрос #"+webtest.ID(first.ID)+" обработан: создан лид #"+webtest.ID(l.ID)+".", `href="/leads/`+webtest.ID(l.ID)+`"`,
 			"обработан снова", "Поля после сопоставления", `&#34;phone&#34;: &#34;89990000101&#34;`)
-		webtest.WantBody(t, admin.Get("/leads/"+webtest.ID(l.ID)), "Admin</b> — создал лид из отклонённого запроса #"+webtest.ID(first.ID)+" (ответ был 422)")
+		webtest.WantBody(t, admin.Get("/leads/"+webtest.ID(l.ID)), "Admin</b> — создание лида из отклонённого запроса #"+webtest.ID(first.ID)+" (ответ был 422)")
 
 		// Again: it is a lead already.
 		webtest.WantStatus(t, admin.Submit(page+"/deliveries/"+webtest.ID(first.ID)+"/reprocess", nil), http.StatusSeeOther, "twice")

@@ -7,13 +7,18 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store"
 	"leadbox/internal/web/i18n"
 	"leadbox/internal/web/respond"
 )
@@ -32,7 +37,9 @@ type view struct {
 	Flash    string
 	FlashErr bool
 	Data     any
-	assets   map[string]asset
+	// Loc is the time zone the user sees times in.
+	Loc    *time.Location
+	assets map[string]asset
 }
 
 // T translates a key of the translation table into the user's language.
@@ -44,6 +51,45 @@ func (v *view) Asset(name string) string { return "/static/" + name + "?v=" + v.
 
 // IsAdmin reports whether the user may change reference data.
 func (v *view) IsAdmin() bool { return v.User != nil && v.User.Role == lead.RoleAdmin }
+
+// pageSet is every page, parsed once, and its copies per time zone: the
+// templates' time helpers ("when", "date", "whenMs") show times in the
+// zone of the copy. The parsed pages are never executed, so that they can
+// be cloned for a zone met later.
+type pageSet struct {
+	parsed map[string]*template.Template
+	mu     sync.Mutex
+	zones  atomic.Pointer[map[string]map[string]*template.Template] // by zone name, copy on write
+}
+
+func mustParsePageSet() *pageSet {
+	ps := &pageSet{parsed: mustParsePages()}
+	ps.zones.Store(&map[string]map[string]*template.Template{})
+	return ps
+}
+
+// in returns the pages that show times in loc.
+func (ps *pageSet) in(loc *time.Location) map[string]*template.Template {
+	if pages, ok := (*ps.zones.Load())[loc.String()]; ok {
+		return pages
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	old := *ps.zones.Load()
+	if pages, ok := old[loc.String()]; ok {
+		return pages
+	}
+	pages := make(map[string]*template.Template, len(ps.parsed))
+	funcs := timeFuncs(loc)
+	for name, t := range ps.parsed {
+		pages[name] = template.Must(t.Clone()).Funcs(funcs)
+	}
+	next := make(map[string]map[string]*template.Template, len(old)+1)
+	maps.Copy(next, old)
+	next[loc.String()] = pages
+	ps.zones.Store(&next)
+	return pages
+}
 
 // mustParsePages parses each page with the layout and the partials.
 func mustParsePages() map[string]*template.Template {
@@ -63,9 +109,9 @@ func mustParsePages() map[string]*template.Template {
 // newView starts the view of a request: language and user from the session,
 // and the flash notice, which it consumes.
 func (s *Server) newView(w http.ResponseWriter, r *http.Request, nav, title string, data any) *view {
-	v := &view{Lang: "ru", Nav: nav, Data: data, assets: s.assets}
+	v := &view{Lang: "ru", Nav: nav, Data: data, assets: s.assets, Loc: s.zone(store.DefaultTimezone)}
 	if ss := sessionOf(r); ss != nil {
-		v.User, v.CSRF, v.Lang = &ss.User, ss.CSRF, ss.Lang
+		v.User, v.CSRF, v.Lang, v.Loc = &ss.User, ss.CSRF, ss.Lang, s.zone(ss.Zone)
 	}
 	v.Title = v.T(title)
 	if c, err := r.Cookie("leadbox_flash"); err == nil {
@@ -89,7 +135,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 
 func (s *Server) renderTemplate(w http.ResponseWriter, r *http.Request, status int, page, name string, v *view) {
 	var buf bytes.Buffer
-	if err := s.pages[page].ExecuteTemplate(&buf, name, v); err != nil {
+	loc := v.Loc
+	if loc == nil {
+		loc = s.zone(store.DefaultTimezone)
+	}
+	if err := s.pages.in(loc)[page].ExecuteTemplate(&buf, name, v); err != nil {
 		s.log.Error("render", "page", page, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -199,4 +249,21 @@ func localPath(p string) string {
 		return "/"
 	}
 	return p
+}
+
+// zone returns the location of an IANA zone name, read once per name; an
+// unknown name (a zone the store accepted on another machine) is the
+// default zone.
+func (s *Server) zone(name string) *time.Location {
+	if loc, ok := s.zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil || name == "" {
+		if loc, err = time.LoadLocation(store.DefaultTimezone); err != nil {
+			loc = time.UTC
+		}
+	}
+	s.zones.Store(name, loc)
+	return loc
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"bytes"
+	"encoding/json"
 	"html/template"
 	"net/http"
 	"slices"
@@ -24,6 +26,10 @@ type sourceData struct {
 	Names      *names
 	// Reprocess: the log page holds requests an admin can still make leads of.
 	Reprocess bool
+	// Retry are the quarantined requests of the page that the source's
+	// settings now read into a lead, by id: only they offer re-processing
+	// (an invalid JSON body stays invalid whatever the settings).
+	Retry map[int64]bool
 }
 
 // handleSource shows a source: its webhook URL with a ready curl example,
@@ -62,10 +68,55 @@ func (s *Server) handleSource(w http.ResponseWriter, r *http.Request) {
 		}
 		// Judged by the rows shown: asking the store would scan a long log
 		// of good requests on every view.
-		d.Reprocess = slices.ContainsFunc(d.Deliveries, func(x lead.Delivery) bool { return x.Quarantined() })
+		d.Retry = s.retryable(d.Source, d.Deliveries)
+		d.Reprocess = len(d.Retry) > 0
 	}
 	d.Reading = newReadingPage(d.Source.Reading, ss.Lang)
 	s.render(w, r, http.StatusOK, "source", s.newView(w, r, "sources", "nav.sources", d))
+}
+
+// retryable picks the quarantined requests that the source's settings now
+// read without an error: a re-read is a decode, no write. A GET counts only
+// once the source allows GET.
+func (s *Server) retryable(src lead.Source, ds []lead.Delivery) map[int64]bool {
+	out := map[int64]bool{}
+	for _, dl := range ds {
+		if !dl.Quarantined() || s.reread == nil || (dl.Method == http.MethodGet && !src.AllowGet) {
+			continue
+		}
+		if _, err := s.reread(src, dl); err == nil {
+			out[dl.ID] = true
+		}
+	}
+	return out
+}
+
+// errorLines are the messages of a delivery's {"errors": {FIELD: [MESSAGE,
+// ...]}} answer as sentences; anything else shows as it is.
+func errorLines(raw json.RawMessage) []string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var e struct {
+		Errors map[string][]string `json:"errors"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if dec.Decode(&e) != nil || len(e.Errors) == 0 {
+		return []string{string(raw)}
+	}
+	// The fields in the answer's order: the map lost it, the raw text keeps it.
+	fields := make([]string, 0, len(e.Errors))
+	for f := range e.Errors {
+		fields = append(fields, f)
+	}
+	slices.SortFunc(fields, func(a, b string) int {
+		return bytes.Index(raw, []byte(strconv.Quote(a))) - bytes.Index(raw, []byte(strconv.Quote(b)))
+	})
+	var out []string
+	for _, f := range fields {
+		out = append(out, e.Errors[f]...)
+	}
+	return out
 }
 
 // publicURL is the configured base URL, or the one the browser used.

@@ -7,10 +7,10 @@
 package ui
 
 import (
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"leadbox/internal/intake"
@@ -45,7 +45,8 @@ type Server struct {
 	baseURL  string
 	hub      *live.Hub
 	reread   func(lead.Source, lead.Delivery) (store.Reprocessed, error)
-	pages    map[string]*template.Template
+	pages    *pageSet
+	zones    sync.Map // zone name → *time.Location
 	assets   map[string]asset
 	throttle *throttle
 	hashing  chan struct{} // bounds concurrent password hashing
@@ -65,7 +66,7 @@ func New(cfg Config) *Server {
 		baseURL:  cfg.BaseURL,
 		hub:      cfg.Hub,
 		reread:   cfg.Reread,
-		pages:    mustParsePages(),
+		pages:    mustParsePageSet(),
 		assets:   mustLoadAssets(),
 		throttle: newThrottle(),
 		hashing:  make(chan struct{}, 2),
@@ -98,6 +99,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /lang", s.user(s.handleLang))
 	mux.Handle("GET /password", s.user(s.handlePasswordForm))
 	mux.Handle("POST /password", s.user(s.handlePassword))
+	mux.Handle("POST /timezone", s.user(s.handleUserZone))
 
 	mux.Handle("GET /{$}", s.user(s.handleInbox))
 	mux.Handle("GET /inbox/new", s.user(s.handleInboxNew))
@@ -118,6 +120,8 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /sources/{id}/reprocess", s.admin(s.handleSourceReprocessAll))
 	mux.Handle("POST /sources/{id}/deliveries/{deliveryId}/reprocess", s.admin(s.handleDeliveryReprocess))
 
+	mux.Handle("GET /settings/account", s.user(s.handleAccount))
+	mux.Handle("POST /settings/account", s.admin(s.handleAccountEdit))
 	mux.Handle("GET /settings/users", s.user(s.handleUsers))
 	mux.Handle("POST /settings/users", s.admin(s.handleUserCreate))
 	mux.Handle("POST /settings/users/{id}", s.admin(s.handleUserEdit))

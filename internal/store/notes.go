@@ -64,12 +64,13 @@ func leadExists(ctx context.Context, tx querier, accountID, leadID int64) error 
 // AddNote writes a note on a lead of the account; userID is its author.
 func (s *Store) AddNote(ctx context.Context, accountID, leadID int64, userID *int64, text string) (lead.Note, error) {
 	n := lead.Note{AccountID: accountID, LeadID: leadID, UserID: userID}
-	var err error
-	if n.Text, err = checkText("text", "Текст", text); err != nil {
-		return n, err
-	}
-	err = s.retryTx(ctx, func(tx *sql.Tx) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		// Another account's lead is not found, whatever the text.
 		if err := leadExists(ctx, tx, accountID, leadID); err != nil {
+			return err
+		}
+		var err error
+		if n.Text, err = checkText("text", "Текст", text); err != nil {
 			return err
 		}
 		n.Created = s.now().Unix()
@@ -149,18 +150,17 @@ func (e NoteEditor) mayChange(n lead.Note, now int64, del bool) error {
 // EditNote changes a note's text: only its author may, within
 // lead.NoteEditWindow of writing it.
 func (s *Store) EditNote(ctx context.Context, accountID, id int64, e NoteEditor, text string) (lead.Note, error) {
-	text, err := checkText("text", "Текст", text)
-	if err != nil {
-		return lead.Note{}, err
-	}
 	var n lead.Note
-	err = s.retryTx(ctx, func(tx *sql.Tx) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		if n, err = getNote(ctx, tx, accountID, id); err != nil {
 			return err
 		}
 		now := s.now().Unix()
 		if err := e.mayChange(n, now, false); err != nil {
+			return err
+		}
+		if text, err = checkText("text", "Текст", text); err != nil {
 			return err
 		}
 		n.Text, n.Updated = text, &now

@@ -66,16 +66,16 @@ func checkDue(due int64) error {
 // goes to the lead's owner, or, if the lead has none, to its creator.
 func (s *Store) AddTask(ctx context.Context, n NewTask) (lead.Task, error) {
 	t := lead.Task{AccountID: n.AccountID, LeadID: n.LeadID, Due: n.Due, AssigneeID: n.AssigneeID, CreatedBy: n.UserID}
-	var err error
-	if t.Text, err = checkText("text", "Текст", n.Text); err != nil {
-		return t, err
-	}
-	if err := checkDue(n.Due); err != nil {
-		return t, err
-	}
-	err = s.retryTx(ctx, func(tx *sql.Tx) error {
+	err := s.retryTx(ctx, func(tx *sql.Tx) error {
+		// Another account's lead is not found, whatever the rest.
 		l, err := lockLead(ctx, tx, s.dialect, n.AccountID, n.LeadID)
 		if err != nil {
+			return err
+		}
+		if t.Text, err = checkText("text", "Текст", n.Text); err != nil {
+			return err
+		}
+		if err := checkDue(n.Due); err != nil {
 			return err
 		}
 		if t.AssigneeID == nil {
@@ -204,11 +204,12 @@ type TaskFilter struct {
 	DueBefore  int64  // 0: any; else due strictly before this unix time
 	After      int64  // paging: tasks after this id in the order (0: the first page)
 	Limit      int    // 0: no limit
+	ByID       bool   // in id order, for paging (with After), not by due time
 }
 
 // ListTasks returns the account's tasks the filter selects, on leads not
-// deleted: open ones by due time, then done ones, newest done first; ties
-// by id.
+// deleted: open ones by due time, then done ones, newest done first, ties
+// by id; or all by id.
 func (s *Store) ListTasks(ctx context.Context, accountID int64, f TaskFilter) ([]TaskItem, error) {
 	args := []any{accountID}
 	where := []string{"t.account_id = $1", "l.deleted_at IS NULL"}
@@ -238,8 +239,8 @@ func (s *Store) ListTasks(ctx context.Context, accountID int64, f TaskFilter) ([
 		add("t.id > ?", f.After)
 	}
 	q := "SELECT " + taskColumns + ", l.name, l.phone FROM tasks t JOIN leads l ON l.id = t.lead_id WHERE " + strings.Join(where, " AND ")
-	if f.After != 0 || f.Limit != 0 {
-		q += " ORDER BY t.id" // pages of an API list go by id
+	if f.ByID {
+		q += " ORDER BY t.id"
 	} else {
 		q += " ORDER BY CASE WHEN t.done_at IS NULL THEN 0 ELSE 1 END, CASE WHEN t.done_at IS NULL THEN t.due_at ELSE -t.done_at END, t.id"
 	}

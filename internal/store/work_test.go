@@ -211,8 +211,8 @@ func TestTasks(t *testing.T) {
 		if len(lt) != 2 {
 			t.Fatalf("the orphan lead's tasks: %+v", lt)
 		}
-		p1, _ := f.s.ListTasks(ctx, f.acc.ID, store.TaskFilter{Limit: 2})
-		p2, _ := f.s.ListTasks(ctx, f.acc.ID, store.TaskFilter{Limit: 2, After: p1[1].ID})
+		p1, _ := f.s.ListTasks(ctx, f.acc.ID, store.TaskFilter{Limit: 2, ByID: true})
+		p2, _ := f.s.ListTasks(ctx, f.acc.ID, store.TaskFilter{Limit: 2, ByID: true, After: p1[1].ID})
 		if len(p1) != 2 || len(p2) != 1 || p1[0].ID != t1.ID || p2[0].ID != t3.ID {
 			t.Fatalf("pages: %+v / %+v", p1, p2)
 		}

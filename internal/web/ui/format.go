@@ -16,6 +16,8 @@ var templateFuncs = template.FuncMap{
 	"phone":      formatPhone,
 	"when":       formatTime,
 	"date":       func(unix int64) string { return time.Unix(unix, 0).Format("2006-01-02") },
+	"dtLocal":    formatLocal,
+	"taskOf":     taskOf,
 	"whenMs":     func(ms int64) string { return time.UnixMilli(ms).Format("02.01.2006 15:04:05") },
 	"str":        func(p *string) string { return uiStr(p) },
 	"id":         func(p *int64) int64 { return derefInt(p) },
@@ -46,6 +48,12 @@ func formatTime(unix int64) string {
 		return ""
 	}
 	return time.Unix(unix, 0).Format("02.01.2006 15:04")
+}
+
+// formatLocal is a time as a datetime-local input takes it, in the zone
+// formatTime shows.
+func formatLocal(unix int64) string {
+	return time.Unix(unix, 0).Format("2006-01-02T15:04")
 }
 
 func uiStr(p *string) string {

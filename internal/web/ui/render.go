@@ -29,6 +29,7 @@ type view struct {
 	CSRF     string
 	Title    string
 	Nav      string
+	Due      int // the user's open tasks due by now: the number on «Мои задачи»
 	Flash    string
 	FlashErr bool
 	Data     any
@@ -66,6 +67,7 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, nav, title stri
 	v := &view{Lang: "ru", Nav: nav, Data: data, assets: s.assets}
 	if ss := sessionOf(r); ss != nil {
 		v.User, v.CSRF, v.Lang = &ss.User, ss.CSRF, ss.Lang
+		v.Due = s.dueCount(r, ss)
 	}
 	v.Title = v.T(title)
 	if c, err := r.Cookie("leadbox_flash"); err == nil {

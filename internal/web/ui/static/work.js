@@ -34,7 +34,7 @@
   if (ask && on && window.Notification && Notification.permission === "default") {
     ask.hidden = false;
     on.addEventListener("click", function () {
-      var done = function () { ask.hidden = Notification.permission === "default"; };
+      var done = function () { ask.hidden = Notification.permission !== "default"; };
       var p = Notification.requestPermission(done);
       if (p && p.then) p.then(done);
     });

@@ -147,6 +147,8 @@ var catalogue = map[string][2]string{
 	"task.added":         {"Задача добавлена.", "Task added."},
 	"task.done":          {"Задача выполнена.", "Task done."},
 	"task.reopened":      {"Задача снова в работе.", "Task reopened."},
+	"task.edit":          {"Изменить или перенести", "Edit or reschedule"},
+	"task.saved":         {"Задача сохранена.", "Task saved."},
 	"tasks.overdue":      {"Просроченные", "Overdue"},
 	"tasks.today":        {"Сегодня", "Today"},
 	"tasks.later":        {"Предстоящие", "Upcoming"},

@@ -89,6 +89,41 @@ func (s *Server) handleTaskCreate(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, back+"#tasks", "task.added")
 }
 
+// handleTaskEdit changes a task's text and due time ("перенести").
+func (s *Server) handleTaskEdit(w http.ResponseWriter, r *http.Request) {
+	ss := sessionOf(r)
+	id, err := lead.ParseID(r.PathValue("id"))
+	if err != nil {
+		s.uiError(w, r, err)
+		return
+	}
+	t, err := s.store.GetTask(r.Context(), ss.User.AccountID, id)
+	if err != nil {
+		s.uiError(w, r, err) // another account's task is not found, whatever the form says
+		return
+	}
+	back := taskBack(r, t)
+	text := r.PostFormValue("text")
+	due, err := parseDue(r.PostFormValue("due"))
+	if err == nil {
+		_, err = s.store.UpdateTask(r.Context(), ss.User.AccountID, id, store.TaskPatch{Text: &text, Due: &due})
+	}
+	if err != nil {
+		s.formError(w, r, err, back)
+		return
+	}
+	s.done(w, r, back, "task.saved")
+}
+
+// taskBack is where a task's form goes back to: the page it was on, else
+// the lead's card.
+func taskBack(r *http.Request, t lead.Task) string {
+	if b := r.PostFormValue("back"); b != "" {
+		return localPath(b)
+	}
+	return "/leads/" + itoa(t.LeadID) + "#tasks"
+}
+
 // handleTaskDone marks a task done; handleTaskReopen opens it again. Both
 // go back where the form was (the card or «Мои задачи»).
 func (s *Server) handleTaskDone(w http.ResponseWriter, r *http.Request)   { s.taskDone(w, r, true) }
@@ -106,10 +141,7 @@ func (s *Server) taskDone(w http.ResponseWriter, r *http.Request, done bool) {
 		s.uiError(w, r, err)
 		return
 	}
-	back := "/leads/" + itoa(t.LeadID) + "#tasks"
-	if b := r.PostFormValue("back"); b != "" {
-		back = localPath(b)
-	}
+	back := taskBack(r, t)
 	msg := "task.done"
 	if !done {
 		msg = "task.reopened"

@@ -113,6 +113,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /notes/{id}", s.user(s.handleNoteEdit))
 	mux.Handle("POST /notes/{id}/delete", s.user(s.handleNoteDelete))
 	mux.Handle("POST /leads/{id}/tasks", s.user(s.handleTaskCreate))
+	mux.Handle("POST /tasks/{id}", s.user(s.handleTaskEdit))
 	mux.Handle("POST /tasks/{id}/done", s.user(s.handleTaskDone))
 	mux.Handle("POST /tasks/{id}/reopen", s.user(s.handleTaskReopen))
 	mux.Handle("GET /tasks", s.user(s.handleTasks))

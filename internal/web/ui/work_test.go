@@ -129,6 +129,17 @@ func TestUITasks(t *testing.T) {
 		if b := badge.FindSubmatch(r.Body); b == nil || string(b[1]) != "1" {
 			t.Fatalf("the due count: %q, want 1", b)
 		}
+		// Rescheduled to tomorrow and back: it leaves «Просроченные» and returns.
+		tomorrow := time.Now().Add(24 * time.Hour).Format("2006-01-02T15:04")
+		webtest.WantStatus(t, m.Submit("/tasks/"+webtest.ID(tk.ID), url.Values{"text": {"выслать КП"}, "due": {tomorrow}, "back": {"/tasks"}}), http.StatusSeeOther, "reschedule")
+		r = m.Get("/tasks")
+		webtest.WantBody(t, r, "Задача сохранена.")
+		if strings.Contains(section(string(r.Body), "tasks-overdue"), "выслать КП") {
+			t.Fatal("a rescheduled task is still overdue")
+		}
+		webtest.WantStatus(t, m.Submit("/tasks/"+webtest.ID(tk.ID), url.Values{"text": {"выслать КП"}, "due": {"вчера"}, "back": {"/tasks"}}), http.StatusSeeOther, "bad due")
+		webtest.WantBody(t, m.Get("/tasks"), "Значение поля Срок имеет некорректный формат.")
+		webtest.WantStatus(t, m.Submit("/tasks/"+webtest.ID(tk.ID), url.Values{"text": {"выслать КП"}, "due": {past}, "back": {"/tasks"}}), http.StatusSeeOther, "back to overdue")
 		due := m.Get("/tasks/due")
 		webtest.WantBody(t, due, `"count":1`, `"id":`+webtest.ID(tk.ID), `"lead":"Борис"`)
 		if ct := due.Header.Get("Content-Type"); ct != "application/json" {

@@ -3,7 +3,8 @@
 // lists every route; openapi.json documents them, and a test keeps the two
 // equal. One file per resource: lead.go, source.go (and reading.go, its
 // reading settings and delivery log), user.go, ref.go (offices, cities),
-// stage.go, client.go; request.go reads bodies and parameters.
+// stage.go, client.go, notes.go, tasks.go; request.go reads bodies and
+// parameters.
 package api
 
 import (
@@ -102,6 +103,17 @@ func (s *Server) apiTable() []apiRoute {
 		{method: "POST", path: "/api/v1/leads/{id}/no-answer", handle: s.apiNoAnswer},
 		{method: "PUT", path: "/api/v1/leads/{id}/client", handle: s.apiSetLeadClient},
 		{method: "GET", path: "/api/v1/leads/{id}/events", handle: s.apiLeadEvents},
+		{method: "GET", path: "/api/v1/leads/{id}/notes", handle: s.apiListNotes},
+		{method: "POST", path: "/api/v1/leads/{id}/notes", handle: s.apiCreateNote},
+		{method: "PATCH", path: "/api/v1/notes/{id}", handle: s.apiUpdateNote},
+		{method: "DELETE", path: "/api/v1/notes/{id}", handle: s.apiDeleteNote},
+		{method: "GET", path: "/api/v1/leads/{id}/tasks", handle: s.apiListLeadTasks},
+		{method: "POST", path: "/api/v1/leads/{id}/tasks", handle: s.apiCreateTask},
+		{method: "GET", path: "/api/v1/tasks", handle: s.apiListTasks},
+		{method: "GET", path: "/api/v1/tasks/{id}", handle: s.apiGetTask},
+		{method: "PATCH", path: "/api/v1/tasks/{id}", handle: s.apiUpdateTask},
+		{method: "POST", path: "/api/v1/tasks/{id}/done", handle: s.apiTaskDone(true)},
+		{method: "POST", path: "/api/v1/tasks/{id}/reopen", handle: s.apiTaskDone(false)},
 
 		{method: "GET", path: "/api/v1/sources", handle: s.apiListSources},
 		{method: "POST", path: "/api/v1/sources", handle: s.apiCreateSource},

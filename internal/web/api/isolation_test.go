@@ -36,6 +36,10 @@ var isolationBodies = map[string]string{
 	"POST /api/v1/sources/{id}/rotate":  ``,
 	"POST /api/v1/sources/{id}/disable": ``,
 	"POST /api/v1/sources/{id}/enable":  ``,
+	"POST /api/v1/leads/{id}/notes":     `{"text":"hijacked"}`,
+	"PATCH /api/v1/notes/{id}":          `{"text":"hijacked"}`,
+	"POST /api/v1/leads/{id}/tasks":     `{"text":"hijacked","dtDue":1}`,
+	"PATCH /api/v1/tasks/{id}":          `{"text":"hijacked"}`,
 }
 
 // TestAPIIsolation walks every documented route with one account's token and
@@ -50,6 +54,14 @@ func TestAPIIsolation(t *testing.T) {
 		mine := webtest.Must[lead.Lead](t)(a.Store.AddLead(ctx, store.NewLead{AccountID: a.Acct.ID, Input: lead.Input{Phone: &phone}}))
 		myClient := webtest.Must[lead.Client](t)(a.Store.CreateClient(ctx, lead.Client{AccountID: a.Acct.ID, Name: "Мой клиент"}))
 		o := a.Other
+		// A note and a task on each side's lead.
+		work := func(account, leadID int64) (note, task int64) {
+			n := webtest.Must[lead.Note](t)(a.Store.AddNote(ctx, account, leadID, nil, "заметка"))
+			tk := webtest.Must[lead.Task](t)(a.Store.AddTask(ctx, store.NewTask{AccountID: account, LeadID: leadID, Text: "задача", Due: 1}))
+			return n.ID, tk.ID
+		}
+		myNote, myTask := work(a.Acct.ID, mine.ID)
+		otherNote, otherTask := work(o.Acct.ID, a.OtherLead.ID)
 		sides := []struct {
 			name          string
 			token         string
@@ -61,11 +73,13 @@ func TestAPIIsolation(t *testing.T) {
 		}{
 			{name: "OtherIDs", token: a.Token, account: a.Acct.ID, peer: o.Acct.ID,
 				ids: map[string]int64{"leads": a.OtherLead.ID, "sources": o.Src.ID, "users": o.User.ID, "offices": o.Office.ID,
-					"cities": o.City.ID, "funnel-stages": o.Stage.ID, "clients": a.OtherClient.ID},
+					"cities": o.City.ID, "funnel-stages": o.Stage.ID, "clients": a.OtherClient.ID,
+					"notes": otherNote, "tasks": otherTask},
 				peerLeadIDs: []int64{a.OtherLead.ID}, vars: a.Vars},
 			{name: "MyIDsFromOtherAccount", token: a.OtherToken, account: o.Acct.ID, peer: a.Acct.ID,
 				ids: map[string]int64{"leads": mine.ID, "sources": a.Src.ID, "users": a.Manager.ID, "offices": a.Office.ID,
-					"cities": a.City.ID, "funnel-stages": a.Stage.ID, "clients": myClient.ID},
+					"cities": a.City.ID, "funnel-stages": a.Stage.ID, "clients": myClient.ID,
+					"notes": myNote, "tasks": myTask},
 				peerLeadIDs: []int64{mine.ID},
 				vars: strings.NewReplacer("{{otherUser}}", fmt.Sprint(a.Manager.ID), "{{otherStage}}", fmt.Sprint(a.Stage.ID),
 					"{{otherOffice}}", fmt.Sprint(a.Office.ID)).Replace},
@@ -164,6 +178,12 @@ func accountSnapshot(t *testing.T, s *store.Store, account int64) string {
 	leads := webtest.Must[[]lead.Lead](t)(s.ListLeads(ctx, account, store.LeadFilter{Limit: 500}))
 	for _, l := range leads {
 		fmt.Fprintf(&b, "lead %d %v %v %v %v %d;", l.ID, l.Name, l.ClientID, l.NotAnswer, l.UserIDUpdate, l.DtUpdate)
+		for _, n := range webtest.Must[[]lead.Note](t)(s.ListNotes(ctx, account, l.ID)) {
+			fmt.Fprintf(&b, "note %d %s %v;", n.ID, n.Text, n.Updated)
+		}
+	}
+	for _, tk := range webtest.Must[[]store.TaskItem](t)(s.ListTasks(ctx, account, store.TaskFilter{})) {
+		fmt.Fprintf(&b, "task %d %s %d %v %v %d;", tk.ID, tk.Text, tk.Due, tk.AssigneeID, tk.Done, tk.Updated)
 	}
 	for _, src := range webtest.Must[[]store.SourceStats](t)(s.ListSources(ctx, account)) {
 		fmt.Fprintf(&b, "source %d %s %v %s;", src.ID, src.Name, src.Enabled, src.Token)

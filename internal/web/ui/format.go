@@ -17,6 +17,8 @@ var templateFuncs = template.FuncMap{
 	"when":       func(unix int64) string { return formatTime(unix, time.UTC) },
 	"date":       func(unix int64) string { return time.Unix(unix, 0).UTC().Format("02.01.2006") },
 	"whenMs":     func(ms int64) string { return time.UnixMilli(ms).UTC().Format("02.01.2006 15:04:05") },
+	"dtLocal":    func(unix int64) string { return formatLocal(unix, time.UTC) },
+	"taskOf":     taskOf,
 	"str":        func(p *string) string { return uiStr(p) },
 	"id":         func(p *int64) int64 { return derefInt(p) },
 	"isID":       func(p *int64, id int64) bool { return p != nil && *p == id },
@@ -58,9 +60,10 @@ func formatPhone(p *string) string {
 // (templateFuncs' own, in UTC, are only there for parsing).
 func timeFuncs(loc *time.Location) template.FuncMap {
 	return template.FuncMap{
-		"when":   func(unix int64) string { return formatTime(unix, loc) },
-		"date":   func(unix int64) string { return time.Unix(unix, 0).In(loc).Format("02.01.2006") },
-		"whenMs": func(ms int64) string { return time.UnixMilli(ms).In(loc).Format("02.01.2006 15:04:05") },
+		"when":    func(unix int64) string { return formatTime(unix, loc) },
+		"date":    func(unix int64) string { return time.Unix(unix, 0).In(loc).Format("02.01.2006") },
+		"whenMs":  func(ms int64) string { return time.UnixMilli(ms).In(loc).Format("02.01.2006 15:04:05") },
+		"dtLocal": func(unix int64) string { return formatLocal(unix, loc) },
 	}
 }
 
@@ -69,6 +72,12 @@ func formatTime(unix int64, loc *time.Location) string {
 		return ""
 	}
 	return time.Unix(unix, 0).In(loc).Format("02.01.2006 15:04")
+}
+
+// formatLocal is a time as a datetime-local input takes it, in the zone
+// formatTime shows.
+func formatLocal(unix int64, loc *time.Location) string {
+	return time.Unix(unix, 0).In(loc).Format("2006-01-02T15:04")
 }
 
 func uiStr(p *string) string {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store"
 )
 
 // leadCard is everything the lead card shows.
@@ -20,6 +21,11 @@ type leadCard struct {
 	Client  *lead.Client
 	Clients []lead.Client
 	Names   *names
+
+	Timeline   []timelineItem // the history and the notes, newest first
+	Tasks      []taskRow
+	Assignee   int64 // the task form's default assignee: the owner, else the user
+	DefaultDue int64
 }
 
 // handleLead shows one lead: every field, the extra keys and the raw
@@ -32,6 +38,9 @@ func (s *Server) handleLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	card, err := s.loadCard(r.Context(), ss.User.AccountID, id, ss.Lang, s.zone(ss.Zone))
+	if err == nil {
+		err = s.loadWork(r.Context(), card, ss.User)
+	}
 	if err != nil {
 		s.uiError(w, r, err)
 		return
@@ -79,6 +88,27 @@ func (s *Server) loadCard(ctx context.Context, acct, id int64, lang string, loc 
 	}
 	c.Fields = c.Names.fields(l, lang)
 	return c, nil
+}
+
+// loadWork adds the notes, merged into the history's timeline, and the
+// tasks to a card.
+func (s *Server) loadWork(ctx context.Context, c *leadCard, me lead.User) error {
+	notes, err := s.store.ListNotes(ctx, me.AccountID, c.Lead.ID)
+	if err != nil {
+		return err
+	}
+	tasks, err := s.store.ListTasks(ctx, me.AccountID, store.TaskFilter{LeadID: c.Lead.ID})
+	if err != nil {
+		return err
+	}
+	now := s.store.Now()
+	c.Timeline = c.Names.timeline(c.Events, notes, me, now.Unix())
+	c.Tasks = c.Names.tasks(tasks)
+	c.Assignee, c.DefaultDue = me.ID, defaultDue(now)
+	if c.Lead.UserIDOwner != nil {
+		c.Assignee = *c.Lead.UserIDOwner
+	}
+	return nil
 }
 
 func isNotFound(err error) bool {

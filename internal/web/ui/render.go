@@ -34,6 +34,8 @@ type view struct {
 	CSRF     string
 	Title    string
 	Nav      string
+	due      func() int // the user's open tasks due by now, counted when the layout asks (Due)
+	dueN     *int
 	Flash    string
 	FlashErr bool
 	Data     any
@@ -48,6 +50,19 @@ func (v *view) T(key string) string { return i18n.T(v.Lang, key) }
 // Asset returns a static file's URL with its checksum, so browsers may cache
 // it forever.
 func (v *view) Asset(name string) string { return "/static/" + name + "?v=" + v.assets[name].sum }
+
+// Due is the number on «Мои задачи» in the menu, counted once per page and
+// only for pages with the menu (not for the pieces the page's scripts fetch).
+func (v *view) Due() int {
+	if v.dueN == nil {
+		n := 0
+		if v.due != nil {
+			n = v.due()
+		}
+		v.dueN = &n
+	}
+	return *v.dueN
+}
 
 // IsAdmin reports whether the user may change reference data.
 func (v *view) IsAdmin() bool { return v.User != nil && v.User.Role == lead.RoleAdmin }
@@ -112,6 +127,7 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, nav, title stri
 	v := &view{Lang: "ru", Nav: nav, Data: data, assets: s.assets, Loc: s.zone(store.DefaultTimezone)}
 	if ss := sessionOf(r); ss != nil {
 		v.User, v.CSRF, v.Lang, v.Loc = &ss.User, ss.CSRF, ss.Lang, s.zone(ss.Zone)
+		v.due = func() int { return s.dueCount(r, ss) }
 	}
 	v.Title = v.T(title)
 	if c, err := r.Cookie("leadbox_flash"); err == nil {

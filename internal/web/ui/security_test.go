@@ -210,7 +210,13 @@ func TestUISecurityHeaders(t *testing.T) {
 	webtest.SetPasswords(t, e)
 	webtest.WantCreated(t, e.Post(t, e.Src, `{"name": "<script>alert(1)</script>", "phone": "79990004501", "x": "\" onmouseover=\"alert(1)"}`))
 	myLead := webtest.Must[[]lead.Lead](t)(e.Store.ListLeads(context.Background(), e.Acct.ID, store.LeadFilter{}))[0]
-	mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, *myLead.DeliveryID}
+	// Shown as text and inside a value="…" (a task's edit form): any
+	// "on…=" in it would trip the event-handler check below, escaped or not.
+	hostile := "<script>alert(1)</script>\"'><b>"
+	note := webtest.Must[lead.Note](t)(e.Store.AddNote(context.Background(), e.Acct.ID, myLead.ID, &e.Admin.ID, hostile))
+	task := webtest.Must[lead.Task](t)(e.Store.AddTask(context.Background(), store.NewTask{AccountID: e.Acct.ID, LeadID: myLead.ID,
+		UserID: &e.Admin.ID, Text: hostile, Due: 1}))
+	mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, *myLead.DeliveryID, note.ID, task.ID}
 	admin := webtest.Login(t, e, "admin@example.com")
 	manager := webtest.Login(t, e, "manager@example.com")
 	pages := map[string]webtest.Response{

@@ -45,7 +45,7 @@ func uiRouteTable(t *testing.T) []uiRoute {
 }
 
 // ids are the rows one account's routes are filled with.
-type ids struct{ lead, src, user, office, city, stage, delivery int64 }
+type ids struct{ lead, src, user, office, city, stage, delivery, note, task int64 }
 
 // fill turns a route pattern into paths with the given rows; {kind} walks
 // both reference lists. A pattern it does not know fails the test, so a new
@@ -67,6 +67,10 @@ func fill(t *testing.T, pattern string, x ids) []string {
 	switch {
 	case strings.HasPrefix(p, "/leads/{id}"):
 		return []string{strings.Replace(p, "{id}", webtest.ID(x.lead), 1)}
+	case strings.HasPrefix(p, "/notes/{id}"):
+		return []string{strings.Replace(p, "{id}", webtest.ID(x.note), 1)}
+	case strings.HasPrefix(p, "/tasks/{id}"):
+		return []string{strings.Replace(p, "{id}", webtest.ID(x.task), 1)}
 	case strings.HasPrefix(p, "/sources/{id}"):
 		return []string{strings.NewReplacer("{id}", webtest.ID(x.src), "{deliveryId}", webtest.ID(x.delivery)).Replace(p)}
 	case strings.HasPrefix(p, "/settings/users/{id}"):
@@ -94,7 +98,8 @@ func hostileForm(o ids) url.Values {
 		"locationCityId": {webtest.ID(o.city)}, "clientId": {"1"}, "phone": {"79990004455"}, "lang": {"en"},
 		"type": {"webhook"}, "current": {"wrong wrong"}, "new": {"new password 1"},
 		"preset": {"form"}, "aliases": {"tel = phone"}, "corsOrigins": {"*"}, "redirectUrl": {"https://evil.example/"},
-		"honeypot": {"website"}, "allowGet": {"1"}, "ratePerMinute": {"1"}}
+		"honeypot": {"website"}, "allowGet": {"1"}, "ratePerMinute": {"1"},
+		"text": {"Hijacked"}, "due": {"2030-01-01T10:00"}, "assignee": {webtest.ID(o.user)}, "sourceId": {webtest.ID(o.src)}}
 }
 
 // snapshot is everything an account holds, as JSON, to see that nothing
@@ -121,6 +126,12 @@ func snapshot(t *testing.T, s *store.Store, acct int64) string {
 	add(s.ListRefs(ctx, store.Cities, acct))
 	add(s.ListStages(ctx, acct))
 	add(s.ListClients(ctx, acct, "", 0, 1000))
+	add(s.ListTasks(ctx, acct, store.TaskFilter{}))
+	leads, err := s.ListLeads(ctx, acct, store.LeadFilter{Limit: store.MaxPage})
+	add(leads, err)
+	for _, l := range leads {
+		add(s.ListNotes(ctx, acct, l.ID))
+	}
 	b, err := json.Marshal(all)
 	if err != nil {
 		t.Fatal(err)
@@ -154,9 +165,19 @@ func TestUIRouteWalk(t *testing.T) {
 		otherLead := webtest.Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Other.Acct.ID, store.LeadFilter{}))[0]
 		myLead := webtest.Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Acct.ID, store.LeadFilter{}))[0]
 		webtest.Must[lead.Client](t)(e.Store.CreateClient(ctx, lead.Client{AccountID: e.Other.Acct.ID, Name: "Rival client Yak"}))
+		// A note and a task on each side.
+		work := func(acct, leadID, user int64, text string) (note, task int64) {
+			t.Helper()
+			n := webtest.Must[lead.Note](t)(e.Store.AddNote(ctx, acct, leadID, &user, text+" заметка"))
+			tk := webtest.Must[lead.Task](t)(e.Store.AddTask(ctx, store.NewTask{AccountID: acct, LeadID: leadID, UserID: &user,
+				Text: text + " задача", Due: time.Now().Add(-time.Minute).Unix()}))
+			return n.ID, tk.ID
+		}
+		oNote, oTask := work(e.Other.Acct.ID, otherLead.ID, e.Other.User.ID, "Zebra")
+		myNote, myTask := work(e.Acct.ID, myLead.ID, e.Admin.ID, "Своя")
 		o := ids{otherLead.ID, e.Other.Src.ID, e.Other.User.ID, e.Other.Office.ID, e.Other.City.ID, e.Other.Stage.ID,
-			rejected(e.Other.Acct.ID, e.Other.Src.ID)}
-		mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, rejected(e.Acct.ID, e.Src.ID)}
+			rejected(e.Other.Acct.ID, e.Other.Src.ID), oNote, oTask}
+		mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, rejected(e.Acct.ID, e.Src.ID), myNote, myTask}
 		// What the other account's rows look like on a page.
 		secrets := []string{"Zebra", "zebra@rival.example", "000-44-01", "79990004401", e.Other.Src.Token, "Rival site",
 			"boss@rival.example", "Rival admin", "Rival office", "Rival city", "Rival stage", "Rival client Yak"}

@@ -8,6 +8,7 @@ package intake
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -71,7 +72,7 @@ func KnownRegion(region string) bool {
 // EMalformed when the body is not one JSON object, EInvalid with every bad
 // field (in lead.Fields order) otherwise.
 func (d *Decoder) DecodeJSON(body []byte) (lead.Input, error) {
-	in, _, err := d.decode(body, false)
+	in, _, err := d.decode(body, decodeState{})
 	return in, err
 }
 
@@ -80,10 +81,12 @@ func (d *Decoder) DecodeJSON(body []byte) (lead.Input, error) {
 // names, null included, in lead.Fields order: a field present as null is to
 // be cleared, an absent one left alone.
 func (d *Decoder) DecodePatch(body []byte) (in lead.Input, present []string, err error) {
-	return d.decode(body, true)
+	return d.decode(body, decodeState{patch: true})
 }
 
-func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) {
+// decode reads body with the options set in s (patch, cut). The strings are
+// the fields present, for a patch; the notes for the delivery log otherwise.
+func (d *Decoder) decode(body []byte, s decodeState) (lead.Input, []string, error) {
 	if !utf8.Valid(body) {
 		return lead.Input{}, nil, malformed(lead.T(msgUTF8), nil)
 	}
@@ -100,13 +103,13 @@ func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) 
 	if at := loneSurrogate(body); at >= 0 {
 		return lead.Input{}, nil, malformed(lead.T(msgSurrogate, int64(at)+base), nil)
 	}
-	s := decodeState{d: d, seen: make(map[string]struct{}, 8), patch: patch}
+	s.d, s.seen = d, make(map[string]struct{}, 8)
 	if err := s.walk(body, base); err != nil {
 		return lead.Input{}, nil, err
 	}
 	in, err := s.finish()
-	if err != nil || !patch {
-		return in, nil, err
+	if err != nil || !s.patch {
+		return in, s.notes, err
 	}
 	var present []string
 	for _, f := range lead.Fields {
@@ -126,6 +129,8 @@ type decodeState struct {
 
 	phoneGiven, emailGiven bool
 	patch                  bool // a partial update: nothing is required
+	cut                    bool // too-long free text is cut to its limit, not refused
+	notes                  []string
 
 	extra    bytes.Buffer
 	extraEnc *json.Encoder
@@ -197,6 +202,10 @@ func (s *decodeState) value(key string, raw []byte) {
 
 func (s *decodeState) stringField(f *lead.Field, raw []byte) (*string, lead.Text) {
 	v, msg := stringValue(f, raw)
+	if s.cut && msg.Format == lead.MsgMax && freeText(f.Name) {
+		v, msg = cutValue(f, raw), lead.Text{}
+		s.notes = append(s.notes, fmt.Sprintf(noteCut, f.Name, f.MaxLen))
+	}
 	// A wrong value counts as given: the "required" message is only for a
 	// sender who sent neither phone nor email.
 	given := v != nil || !msg.IsZero()
@@ -367,6 +376,33 @@ func escapedUnit(b []byte) (rune, bool) {
 		}
 	}
 	return r, true
+}
+
+// noteCut tells the delivery log that a value was cut to its field's limit.
+const noteCut = "Значение поля %s длиннее %d символов, сохранено обрезанным; полностью оно в теле запроса."
+
+// freeText reports whether a field holds text a person typed or a mark an
+// ad leaves, which may be cut to its limit without losing its meaning;
+// phones, emails and ids may not.
+func freeText(name string) bool {
+	switch name {
+	case "name", "utmSource", "utmMedium", "utmCampaign", "utmContent", "utmTerm", "utmReferrer",
+		"openstatService", "openstatCampaign", "openstatAd", "openstatSource", "from", "referrer":
+		return true
+	}
+	return false
+}
+
+// cutValue is a too-long string field's value cut to the field's limit.
+func cutValue(f *lead.Field, raw []byte) *string {
+	s := string(raw)
+	if raw[0] == '"' {
+		s = unquote(raw)
+	}
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
+	r := []rune(s)
+	s = strings.TrimSpace(string(r[:f.MaxLen]))
+	return &s
 }
 
 // shorten keeps a key quoted in a message readable however long it is.

@@ -54,7 +54,9 @@ func (d *Decoder) ReadRequest(req Request, rd lead.Reading) (Read, error) {
 	out.Ping = (p.Format != FormatJSON || m.Preset().Tilda) && m.IsPing(p)
 	out.Spam = rd.Honeypot != "" && filled(&p, rd.Honeypot)
 	out.Submission = tildaSubmission(&p, rd.Preset == "tilda")
-	out.Input, out.Mapped, out.Err = d.read(p, m, rd.Honeypot)
+	var notes []string
+	out.Input, out.Mapped, notes, out.Err = d.read(p, m, rd.Honeypot)
+	out.Notes = append(out.Notes, notes...)
 	return out, nil
 }
 
@@ -87,14 +89,17 @@ func tildaSubmission(p *Payload, tilda bool) string {
 // read maps a request's fields by m, leaving out the field skip (the
 // honeypot), and decodes them by the webhook's rules. mapped is the fields
 // as mapped, for the delivery log, when they differ from the body; nil when
-// the mapping changed nothing.
-func (d *Decoder) read(p Payload, m *Mapping, skip string) (in lead.Input, mapped []byte, err error) {
+// the mapping changed nothing. A request that is not JSON by the contract
+// (a form a person typed, or a sender read by a preset) keeps its lead when
+// free text is too long: the text is cut, with a note for the delivery log.
+func (d *Decoder) read(p Payload, m *Mapping, skip string) (in lead.Input, mapped []byte, notes []string, err error) {
 	body, changed := m.Map(p, skip)
 	if changed {
 		mapped = body
 	}
-	in, err = d.DecodeJSON(body)
-	return in, mapped, err
+	cut := p.Format != FormatJSON || !m.Preset().ExactJSON
+	in, notes, err = d.decode(body, decodeState{cut: cut})
+	return in, mapped, notes, err
 }
 
 // Reread reads a request kept in the delivery log again, by its source's

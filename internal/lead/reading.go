@@ -10,7 +10,8 @@ import (
 
 // Presets are the names of the ready field-name sets a source can read
 // requests with; package intake defines them.
-var Presets = []string{"leadbox", "tilda", "form"}
+var Presets = []string{"leadbox", "tilda", "form", "marquiz", "flexbe", "lpgenerator", "creatium",
+	"yandex_forms", "google_forms", "cf7", "elementor", "yandex_direct", "vk", "calltouch"}
 
 // Limits on a source's reading settings.
 const (

@@ -26,10 +26,9 @@ type Preset struct {
 	// Names maps lower-cased incoming names to lead fields; a name with dots
 	// is a path into nested JSON (path.go).
 	Names map[string]string `json:"names"`
-	// Howto says in Russian how to connect the sender; Doc is where its
-	// documentation of what it sends is.
-	Howto string `json:"howto,omitempty"`
-	Doc   string `json:"doc,omitempty"`
+	// Doc is where the sender documents what it sends; how to connect it
+	// is the web layer's (the catalogue's "howto.<name>").
+	Doc string `json:"doc,omitempty"`
 
 	paths []pathAlias // the Names that are paths, in a fixed order
 }

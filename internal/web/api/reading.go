@@ -8,6 +8,7 @@ import (
 	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/web/i18n"
 )
 
 // How a source reads senders' requests, through the API: its settings, the
@@ -76,6 +77,8 @@ type apiPreset struct {
 	Title   string            `json:"title"`
 	TitleEn string            `json:"titleEn"`
 	Names   map[string]string `json:"names"`
+	Howto   string            `json:"howto"`
+	Doc     string            `json:"doc"`
 }
 
 // apiListPresets answers the ready field-name sets a source can use.
@@ -83,7 +86,7 @@ func (s *Server) apiListPresets(r *http.Request, c apiCaller) (int, any, error) 
 	out := []apiPreset{}
 	for _, name := range lead.Presets {
 		p := intake.Presets[name]
-		out = append(out, apiPreset{Name: p.Name, Title: p.Title, TitleEn: p.TitleEn, Names: p.Names})
+		out = append(out, apiPreset{Name: p.Name, Title: p.Title, TitleEn: p.TitleEn, Names: p.Names, Howto: howto(r, name), Doc: p.Doc})
 	}
 	return http.StatusOK, data[[]apiPreset]{out}, nil
 }
@@ -196,4 +199,17 @@ func readingView(r lead.Reading) lead.Reading {
 		r.CORSOrigins = []string{}
 	}
 	return r
+}
+
+// howto is how to connect a preset's sender, in the caller's language; ""
+// for the generic presets that have no such text.
+func howto(r *http.Request, preset string) string {
+	ru, en, ok := i18n.Lookup("howto." + preset)
+	switch {
+	case !ok:
+		return ""
+	case i18n.WantsEnglish(r.Header.Get("Accept-Language")):
+		return en
+	}
+	return ru
 }

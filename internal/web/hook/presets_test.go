@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store/storetest"
+	"leadbox/internal/web/i18n"
 	"leadbox/internal/web/webtest"
 )
 
@@ -63,7 +63,7 @@ func TestSendersPresets(t *testing.T) {
 		if !named[p] && p != "leadbox" {
 			t.Errorf("preset %s has no request here", p)
 		}
-		if p != "leadbox" && intake.Presets[p].Howto == "" {
+		if _, _, ok := i18n.Lookup("howto." + p); p != "leadbox" && !ok {
 			t.Errorf("preset %s has no how-to", p)
 		}
 	}

@@ -20,6 +20,9 @@ type Preset struct {
 	// Tilda: a form with "test" and no contact is a connection check, and
 	// repeated deliveries with one "tranid" make one lead.
 	Tilda bool `json:"tilda"`
+	// VK: VK's Callback API (vk.go): its confirmation request, its secret,
+	// its lead ids and its "ok".
+	VK bool `json:"-"`
 	// Deep: JSON bodies are also searched one level down, in nested
 	// objects, for the names of the preset.
 	Deep bool `json:"-"`

@@ -55,7 +55,7 @@ var Presets = map[string]*Preset{
 	"yandex_direct": newPreset(Preset{Name: "yandex_direct", Title: "Яндекс Директ: лид-формы", TitleEn: "Yandex Direct lead forms", Deep: true,
 		Doc: "https://yandex.ru/support/direct/ru/products-lead-forms/integration"}, // webhook: JSON with the form's answers and the click's marks
 		nil),
-	"vk": newPreset(Preset{Name: "vk", Title: "VK Реклама: лид-формы (Callback API)", TitleEn: "VK lead ads (Callback API)",
+	"vk": newPreset(Preset{Name: "vk", Title: "VK Реклама: лид-формы (Callback API)", TitleEn: "VK lead ads (Callback API)", VK: true,
 		Doc: "https://dev.vk.com/ru/api/community-events/json-schema"}, // lead_forms_new: object.answers[{key, question, answer}]
 		map[string]string{"object.answers.first_name.answer": "name", "object.answers.phone_number.answer": "phone",
 			"object.answers.email.answer": "email"}),

@@ -27,6 +27,15 @@ type Read struct {
 	Ping       bool   // a form builder's connection check: answered, no lead
 	Spam       bool   // the honeypot field is filled: kept, marked, no lead
 	Submission string // a Tilda form submission's id (tranid), or ""
+	// Confirm: a sender's connection check that wants the source's
+	// confirmation text back (VK's Callback API); no lead.
+	Confirm bool
+	// IdemKey makes a sender's repeats of one lead one lead when it has an
+	// id of its own (VK's lead_id); "" for none. Tilda's is Submission.
+	IdemKey string
+	// OK: the sender wants the text "ok" and 200 for every request it
+	// should not send again (VK's Callback API).
+	OK bool
 
 	Input  lead.Input // the lead's fields, when Err is nil
 	Mapped []byte     // the fields as mapped, for the delivery log; nil when the mapping changed nothing
@@ -54,6 +63,12 @@ func (d *Decoder) ReadRequest(req Request, rd lead.Reading) (Read, error) {
 	out.Ping = (p.Format != FormatJSON || m.Preset().Tilda) && m.IsPing(p)
 	out.Spam = rd.Honeypot != "" && filled(&p, rd.Honeypot)
 	out.Submission = tildaSubmission(&p, rd.Preset == "tilda")
+	if m.Preset().VK && p.Format == FormatJSON {
+		out.OK = true
+		if err := vkRead(&p, rd, &out); err != nil {
+			return out, err
+		}
+	}
 	var notes []string
 	out.Input, out.Mapped, notes, out.Err = d.read(p, m, rd.Honeypot)
 	out.Notes = append(out.Notes, notes...)

@@ -18,6 +18,7 @@ const (
 	MaxAliases       = 100
 	MaxOrigins       = 50
 	MaxRatePerMinute = 60000
+	MaxQuietMinutes  = 30 * 24 * 60
 )
 
 // Messages of Reading.Check, in Russian like every message; the API
@@ -32,6 +33,7 @@ const (
 	MsgOrigins     = "Разрешённых источников запросов не может быть больше %d."
 	MsgRedirect    = "Адрес страницы «спасибо» должен быть полным адресом http:// или https://."
 	MsgHoneypot    = "Поле-ловушка должно быть именем поля формы до %d символов, которое не совпадает с полем лида."
+	MsgCheckText   = "Поле %s должно быть строкой до %d символов без пробелов по краям."
 )
 
 // Check validates and tidies r (trims names, drops empty origins, sets the
@@ -97,6 +99,16 @@ func (r *Reading) Check() error {
 	}
 	if r.RatePerMinute < 0 || r.RatePerMinute > MaxRatePerMinute {
 		e.Addf("ratePerMinute", MsgRange, "ratePerMinute", 0, MaxRatePerMinute)
+	}
+	r.Confirmation, r.SenderSecret = strings.TrimSpace(r.Confirmation), strings.TrimSpace(r.SenderSecret)
+	if utf8.RuneCountInString(r.Confirmation) > 64 {
+		e.Addf("confirmation", MsgCheckText, "confirmation", 64)
+	}
+	if utf8.RuneCountInString(r.SenderSecret) > 64 {
+		e.Addf("senderSecret", MsgCheckText, "senderSecret", 64)
+	}
+	if r.QuietMinutes < 0 || r.QuietMinutes > MaxQuietMinutes {
+		e.Addf("quietMinutes", MsgRange, "quietMinutes", 0, MaxQuietMinutes)
 	}
 	if len(e.Fields) > 0 {
 		return e

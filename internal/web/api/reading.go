@@ -15,7 +15,8 @@ import (
 // presets, and re-processing the requests it quarantined.
 
 // readingKeys are the keys of a source's reading settings in the API.
-var readingKeys = []string{"preset", "aliases", "allowGet", "corsOrigins", "redirectUrl", "honeypot", "ratePerMinute"}
+var readingKeys = []string{"preset", "aliases", "allowGet", "corsOrigins", "redirectUrl", "honeypot", "ratePerMinute",
+	"confirmation", "senderSecret", "quietMinutes"}
 
 // sourceReading reads the reading settings a request names onto r and
 // reports whether it named any.
@@ -67,6 +68,20 @@ func sourceReading(f *form, r *lead.Reading) bool {
 	}
 	if v := f.integer("ratePerMinute", "ratePerMinute", 0, lead.MaxRatePerMinute); v != nil {
 		r.RatePerMinute = *v
+	}
+	for _, k := range []struct {
+		key string
+		to  *string
+	}{{"confirmation", &r.Confirmation}, {"senderSecret", &r.SenderSecret}} {
+		if f.has(k.key) {
+			*k.to = ""
+			if v := f.str(k.key, k.key, 64); v != nil {
+				*k.to = *v
+			}
+		}
+	}
+	if v := f.integer("quietMinutes", "quietMinutes", 0, lead.MaxQuietMinutes); v != nil {
+		r.QuietMinutes = *v
 	}
 	return named
 }

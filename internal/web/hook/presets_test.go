@@ -47,7 +47,6 @@ func TestSendersPresets(t *testing.T) {
 			"email": "maria@example.ru", "ip": "203.0.113.9"}, extra: []string{"form_name", "Page URL"}},
 		{file: "yandex_direct", preset: "yandex_direct", want: map[string]string{"name": "Алексей", "phone": "79161112233",
 			"yclid": "6512345678901234567", "utmCampaign": "leadform_101"}, extra: []string{"fields", "lead_id"}},
-		{file: "vk_lead", preset: "vk", want: map[string]string{"name": "Павел", "phone": "79210004455"}, extra: []string{"object", "type"}},
 		{file: "calltouch", preset: "calltouch", allowGet: true, want: map[string]string{"phone": "79031234567",
 			"ymClientId": "1700000000123456789", "utmSource": "yandex"}, extra: []string{"phonenumber", "city"}},
 		{file: "tilda_form", preset: "tilda", want: map[string]string{"name": "Иван Петров", "phone": "79991234567"}},
@@ -55,7 +54,7 @@ func TestSendersPresets(t *testing.T) {
 			extra: []string{"comment"}, note: "windows-1251"},
 		{file: "form_long_name", preset: "form", want: map[string]string{"phone": "79990002244"}, note: "name"},
 	}
-	named := map[string]bool{}
+	named := map[string]bool{"vk": true} // TestSendersVK
 	for _, tc := range cases {
 		named[tc.preset] = true
 	}
@@ -112,5 +111,78 @@ func TestSendersPresets(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// TestSendersVK covers what VK's Callback API expects: the confirmation
+// request answered with the source's confirmation string, "ok" and 200 for
+// each event, the secret key checked, and a repeated event one lead.
+func TestSendersVK(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := webtest.NewEnv(t, engine)
+		ctx := context.Background()
+		confirmation := []byte(`{"type":"confirmation","group_id":212345678}`)
+		json := []string{"Content-Type", "application/json"}
+		setReading(e, t, &e.Src, lead.Reading{Preset: "vk"})
+		t.Run("confirmation before the source knows its string", func(t *testing.T) {
+			r := e.Do(t, "POST", e.Hook(e.Src), confirmation, json...)
+			if r.Status != 422 || !strings.Contains(string(r.Body), "confirmation") {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+			if d := lastDelivery(e, t, e.Src); d.Status != 422 || !d.Quarantined() {
+				t.Errorf("delivery %+v", d)
+			}
+		})
+		setReading(e, t, &e.Src, lead.Reading{Preset: "vk", Confirmation: "1a2b3c4d", SenderSecret: "s3cr3t"})
+		t.Run("confirmation", func(t *testing.T) {
+			r := e.Do(t, "POST", e.Hook(e.Src), confirmation, json...)
+			if r.Status != 200 || string(r.Body) != "1a2b3c4d" || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+				t.Fatalf("%d %q %q", r.Status, r.Body, r.Header.Get("Content-Type"))
+			}
+			if d := lastDelivery(e, t, e.Src); d.Mark != lead.MarkTest || d.LeadID != nil {
+				t.Errorf("delivery %+v", d)
+			}
+		})
+		t.Run("a lead, and VK's repeat of it", func(t *testing.T) {
+			for i := 0; i < 2; i++ {
+				r := sendAs(e, t, e.Src, "vk_lead")
+				if r.Status != 200 || string(r.Body) != "ok" {
+					t.Fatalf("attempt %d: %d %q", i, r.Status, r.Body)
+				}
+			}
+			if n, _ := e.Store.CountLeads(ctx, e.Acct.ID); n != 1 {
+				t.Fatalf("%d leads, want 1", n)
+			}
+			ds, err := e.Store.ListDeliveries(ctx, e.Acct.ID, e.Src.ID, 0, 2)
+			if err != nil || len(ds) != 2 || !ds[0].Replayed || ds[1].LeadID == nil {
+				t.Fatalf("deliveries %+v %v", ds, err)
+			}
+			l, err := e.Store.GetLead(ctx, e.Acct.ID, *ds[1].LeadID)
+			if err != nil || l.Name == nil || *l.Name != "Павел" || l.Phone == nil || *l.Phone != "79210004455" {
+				t.Fatalf("lead %+v %v", l, err)
+			}
+			if !bytes.Contains(l.Extra, []byte(`"answers"`)) {
+				t.Errorf("extra %s", l.Extra)
+			}
+		})
+		t.Run("an event that makes no lead is still ok, and kept", func(t *testing.T) {
+			r := e.Do(t, "POST", e.Hook(e.Src), []byte(`{"type":"wall_post_new","object":{"id":1},"secret":"s3cr3t"}`), json...)
+			if r.Status != 200 || string(r.Body) != "ok" {
+				t.Fatalf("%d %q", r.Status, r.Body)
+			}
+			if d := lastDelivery(e, t, e.Src); d.Status != 422 || !d.Quarantined() {
+				t.Errorf("delivery %+v", d)
+			}
+		})
+		t.Run("a wrong secret is refused", func(t *testing.T) {
+			body := bytes.Replace(loadSender(t, "vk_lead").body, []byte(`"s3cr3t"`), []byte(`"guess"`), 1)
+			r := e.Do(t, "POST", e.Hook(e.Src), body, json...)
+			if r.Status != 403 {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+			if d := lastDelivery(e, t, e.Src); d.Status != 403 {
+				t.Errorf("delivery %+v", d)
+			}
+		})
 	})
 }

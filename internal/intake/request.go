@@ -113,7 +113,7 @@ func (d *Decoder) read(p Payload, m *Mapping, skip string) (in lead.Input, mappe
 		mapped = body
 	}
 	cut := p.Format != FormatJSON || !m.Preset().ExactJSON
-	in, notes, err = d.decode(body, decodeState{cut: cut})
+	in, notes, err = d.decode(body, decodeOpts{cut: cut})
 	return in, mapped, notes, err
 }
 

@@ -144,6 +144,15 @@ var catalogue = map[string][2]string{
 	"source.snippetNote": {"Вставьте форму на страницу сайта: заявки придут в этот источник. Поля названы так, как их читает выбранный набор полей.",
 		"Paste the form into a page of your site: its requests come to this source. The fields are named as the chosen field set reads them."},
 
+	"quiet.badge":    {"молчит", "quiet"},
+	"quiet.title":    {"Источник замолчал:", "A source went quiet:"},
+	"quiet.gap":      {"заявок нет дольше обычного", "no lead for longer than usual"},
+	"quiet.refused":  {"последние запросы все отклонены", "its last requests were all refused"},
+	"quiet.expected": {"обычная пауза до", "the usual gap is up to"},
+	"quiet.minutes":  {"мин рабочего времени", "working minutes"},
+	"quiet.lastLead": {"последняя заявка", "last lead"},
+	"quiet.notify":   {"leadbox: источник замолчал", "leadbox: a source went quiet"},
+
 	"reading.title":   {"Приём заявок", "Reading requests"},
 	"reading.preset":  {"Набор полей", "Field set"},
 	"reading.howto":   {"Как подключить отправителя", "How to connect a sender"},

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"leadbox/internal/lead"
+	"leadbox/internal/store"
 	"leadbox/internal/web/i18n"
 	"leadbox/internal/web/respond"
 )
@@ -33,6 +34,9 @@ type view struct {
 	FlashErr bool
 	Data     any
 	assets   map[string]asset
+	// Quiet are the account's sources that went quiet, shown to admins on
+	// every page (quiet.go).
+	Quiet []store.QuietSource
 }
 
 // T translates a key of the translation table into the user's language.
@@ -66,6 +70,9 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, nav, title stri
 	v := &view{Lang: "ru", Nav: nav, Data: data, assets: s.assets}
 	if ss := sessionOf(r); ss != nil {
 		v.User, v.CSRF, v.Lang = &ss.User, ss.CSRF, ss.Lang
+		if v.IsAdmin() {
+			v.Quiet = s.quietSources(r, ss.User.AccountID)
+		}
 	}
 	v.Title = v.T(title)
 	if c, err := r.Cookie("leadbox_flash"); err == nil {

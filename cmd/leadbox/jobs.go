@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"leadbox/internal/jobs"
+	"leadbox/internal/lead"
 	"leadbox/internal/store"
 )
 
@@ -26,7 +27,11 @@ const (
 const (
 	choreIdempotencyKeys = "chore.expire-idempotency-keys"
 	choreSessions        = "chore.expire-sessions"
+	choreQuietSources    = "chore.quiet-sources"
 )
+
+// quietEvery is how often the sources are checked for going quiet.
+const quietEvery = 5 * time.Minute
 
 // newRunner returns the job runner of a server process, with every job
 // kind's handler.
@@ -52,6 +57,15 @@ func newRunner(s *store.Store, log *slog.Logger) *jobs.Runner {
 	})
 	r.Every(choreSessions, time.Hour, func(ctx context.Context, _ jobs.Job) error {
 		return s.DeleteExpiredSessions(ctx, sessionIdle, sessionMax)
+	})
+	// Working hours are the server's local time (TZ), Monday to Friday 9–19.
+	r.Every(choreQuietSources, quietEvery, func(ctx context.Context, _ jobs.Job) error {
+		raised, err := s.CheckQuietSources(ctx, time.Now(), lead.DefaultWorkHours(time.Local))
+		for _, q := range raised {
+			log.Warn("source went quiet", "account", q.AccountID, "source", q.SourceID, "reason", q.Reason,
+				"expected_min", q.Expected, "silent_min", int64(q.Silent))
+		}
+		return err
 	})
 	return r
 }

@@ -8,6 +8,7 @@ package intake
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -71,7 +72,7 @@ func KnownRegion(region string) bool {
 // EMalformed when the body is not one JSON object, EInvalid with every bad
 // field (in lead.Fields order) otherwise.
 func (d *Decoder) DecodeJSON(body []byte) (lead.Input, error) {
-	in, _, err := d.decode(body, false)
+	in, _, err := d.decode(body, decodeOpts{})
 	return in, err
 }
 
@@ -80,10 +81,19 @@ func (d *Decoder) DecodeJSON(body []byte) (lead.Input, error) {
 // names, null included, in lead.Fields order: a field present as null is to
 // be cleared, an absent one left alone.
 func (d *Decoder) DecodePatch(body []byte) (in lead.Input, present []string, err error) {
-	return d.decode(body, true)
+	return d.decode(body, decodeOpts{patch: true})
 }
 
-func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) {
+// decodeOpts are how one call reads a body.
+type decodeOpts struct {
+	patch bool // a partial update: nothing is required
+	cut   bool // too-long free text is cut to its limit, not refused
+	slow  bool // tests only: the Decoder's walk even for valid JSON
+}
+
+// decode reads body by opts. The strings are the fields present, for a
+// patch; the notes for the delivery log otherwise.
+func (d *Decoder) decode(body []byte, opts decodeOpts) (lead.Input, []string, error) {
 	if !utf8.Valid(body) {
 		return lead.Input{}, nil, malformed(lead.T(msgUTF8), nil)
 	}
@@ -100,17 +110,24 @@ func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) 
 	if at := loneSurrogate(body); at >= 0 {
 		return lead.Input{}, nil, malformed(lead.T(msgSurrogate, int64(at)+base), nil)
 	}
-	s := decodeState{d: d, seen: make(map[string]struct{}, 8), patch: patch}
-	if err := s.walk(body, base); err != nil {
-		return lead.Input{}, nil, err
+	s := &decodeState{d: d, patch: opts.patch, cut: opts.cut}
+	s.seen = s.seenBuf[:0]
+	var werr *lead.Error
+	if at := skipSpace(body, 0); !opts.slow && at < len(body) && body[at] == '{' && json.Valid(body) {
+		werr = s.walkValid(body)
+	} else {
+		werr = s.walk(body, base)
+	}
+	if werr != nil {
+		return lead.Input{}, nil, werr
 	}
 	in, err := s.finish()
-	if err != nil || !patch {
-		return in, nil, err
+	if err != nil || !s.patch {
+		return in, s.notes, err
 	}
 	var present []string
-	for _, f := range lead.Fields {
-		if _, ok := s.seen[f.Name]; ok {
+	for i, f := range lead.Fields {
+		if s.present&(1<<i) != 0 {
 			present = append(present, f.Name)
 		}
 	}
@@ -121,11 +138,28 @@ func (d *Decoder) decode(body []byte, patch bool) (lead.Input, []string, error) 
 type decodeState struct {
 	d    *Decoder
 	in   lead.Input
-	seen map[string]struct{}
 	errs map[string]lead.Text // field name → its one message
+
+	// The keys seen, to refuse one given twice: a list, then a map past
+	// the list's room (fast.go).
+	seenBuf [32][]byte
+	seen    [][]byte
+	seenMap map[string]struct{}
+	present uint64 // the lead fields given, by their index in lead.Fields
+
+	// The fields' values live here, so that an Input costs one allocation
+	// rather than one a field.
+	strs [maxFields]string
+	ints [maxFields]int64
+
+	body     []byte // the object, when values are slices of it (fast.go)
+	sub      bool
+	bodyText string // body as a string, made once when a value needs it
 
 	phoneGiven, emailGiven bool
 	patch                  bool // a partial update: nothing is required
+	cut                    bool // too-long free text is cut to its limit, not refused
+	notes                  []string
 
 	extra    bytes.Buffer
 	extraEnc *json.Encoder
@@ -155,15 +189,14 @@ func (s *decodeState) walk(body []byte, base int64) *lead.Error {
 		if !ok { // the decoder allows only strings here; be safe anyway
 			return syntaxError(dec, base, nil)
 		}
-		if _, dup := s.seen[key]; dup {
+		if s.dup([]byte(key)) {
 			return malformed(lead.T(msgDuplicate, shorten(key)), nil)
 		}
-		s.seen[key] = struct{}{}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return syntaxError(dec, base, err)
 		}
-		s.value(key, raw)
+		s.valueBytes([]byte(key), raw)
 	}
 	if _, err := dec.Token(); err != nil { // the closing brace
 		return syntaxError(dec, base, err)
@@ -176,27 +209,33 @@ func (s *decodeState) walk(body []byte, base int64) *lead.Error {
 	return nil
 }
 
-// value stores one key's value: into its field when the key is a field,
-// into Extra otherwise.
-func (s *decodeState) value(key string, raw []byte) {
-	f := lead.FieldByName(key)
-	if f == nil {
+// valueBytes stores one key's value: into its field when the key is a
+// field, into Extra otherwise.
+func (s *decodeState) valueBytes(key, raw []byte) {
+	i, ok := fieldIndex[string(key)]
+	if !ok {
 		s.addExtra(key, raw)
 		return
 	}
+	f := &lead.Fields[i]
+	s.present |= 1 << i
 	var msg lead.Text
 	if f.Kind == lead.KindInt {
-		*f.Int(&s.in), msg = intValue(f, raw)
+		*f.Int(&s.in), msg = s.intValue(f, i, raw)
 	} else {
-		*f.String(&s.in), msg = s.stringField(f, raw)
+		*f.String(&s.in), msg = s.stringField(f, i, raw)
 	}
 	if !msg.IsZero() {
-		s.fail(key, msg)
+		s.fail(f.Name, msg)
 	}
 }
 
-func (s *decodeState) stringField(f *lead.Field, raw []byte) (*string, lead.Text) {
-	v, msg := stringValue(f, raw)
+func (s *decodeState) stringField(f *lead.Field, i int, raw []byte) (*string, lead.Text) {
+	v, msg := s.stringValue(f, i, raw)
+	if s.cut && msg.Format == lead.MsgMax && freeText(f.Name) {
+		v, msg = cutValue(f, raw), lead.Text{}
+		s.notes = append(s.notes, fmt.Sprintf(noteCut, f.Name, f.MaxLen))
+	}
 	// A wrong value counts as given: the "required" message is only for a
 	// sender who sent neither phone nor email.
 	given := v != nil || !msg.IsZero()
@@ -220,7 +259,9 @@ func (s *decodeState) phone(f *lead.Field, v string) (*string, lead.Text) {
 	if !ok {
 		return nil, lead.T(lead.MsgFormat, f.Label)
 	}
-	return &n, lead.Text{}
+	p := &s.strs[fieldIndex["phone"]]
+	*p = n
+	return p, lead.Text{}
 }
 
 func (s *decodeState) fail(key string, msg lead.Text) {
@@ -232,18 +273,20 @@ func (s *decodeState) fail(key string, msg lead.Text) {
 
 // addExtra keeps an unknown key with its value as sent, only without
 // insignificant whitespace, so managers see what the sender meant.
-func (s *decodeState) addExtra(key string, raw []byte) {
+func (s *decodeState) addExtra(key, raw []byte) {
 	if s.extra.Len() == 0 {
+		s.extra.Grow(len(key) + len(raw) + 64)
 		s.extra.WriteByte('{')
-		s.extraEnc = json.NewEncoder(&s.extra)
-		s.extraEnc.SetEscapeHTML(false) // keys are shown as text, not embedded in HTML
 	} else {
 		s.extra.WriteByte(',')
 	}
-	_ = s.extraEnc.Encode(key) // a string always encodes
-	s.extra.Truncate(s.extra.Len() - 1)
+	s.writeKey(key)
 	s.extra.WriteByte(':')
-	_ = json.Compact(&s.extra, raw) // raw came from the decoder, so it is valid
+	if raw[0] == '{' || raw[0] == '[' {
+		_ = json.Compact(&s.extra, raw) // raw came from the decoder, so it is valid
+	} else {
+		s.extra.Write(raw) // a literal has no space to leave out
+	}
 }
 
 func (s *decodeState) finish() (lead.Input, error) {
@@ -367,6 +410,33 @@ func escapedUnit(b []byte) (rune, bool) {
 		}
 	}
 	return r, true
+}
+
+// noteCut tells the delivery log that a value was cut to its field's limit.
+const noteCut = "Значение поля %s длиннее %d символов, сохранено обрезанным; полностью оно в теле запроса."
+
+// freeText reports whether a field holds text a person typed or a mark an
+// ad leaves, which may be cut to its limit without losing its meaning;
+// phones, emails and ids may not.
+func freeText(name string) bool {
+	switch name {
+	case "name", "utmSource", "utmMedium", "utmCampaign", "utmContent", "utmTerm", "utmReferrer",
+		"openstatService", "openstatCampaign", "openstatAd", "openstatSource", "from", "referrer":
+		return true
+	}
+	return false
+}
+
+// cutValue is a too-long string field's value cut to the field's limit.
+func cutValue(f *lead.Field, raw []byte) *string {
+	s := string(raw)
+	if raw[0] == '"' {
+		s = unquote(raw)
+	}
+	s = strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
+	r := []rune(s)
+	s = strings.TrimSpace(string(r[:f.MaxLen]))
+	return &s
 }
 
 // shorten keeps a key quoted in a message readable however long it is.

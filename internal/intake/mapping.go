@@ -20,8 +20,20 @@ type Preset struct {
 	// Tilda: a form with "test" and no contact is a connection check, and
 	// repeated deliveries with one "tranid" make one lead.
 	Tilda bool `json:"tilda"`
-	// Names maps lower-cased incoming names to lead fields.
+	// VK: VK's Callback API (vk.go): its confirmation request, its secret,
+	// its lead ids and its "ok".
+	VK bool `json:"-"`
+	// Deep: JSON bodies are also searched one level down, in nested
+	// objects, for the names of the preset.
+	Deep bool `json:"-"`
+	// Names maps lower-cased incoming names to lead fields; a name with dots
+	// is a path into nested JSON (path.go).
 	Names map[string]string `json:"names"`
+	// Doc is where the sender documents what it sends; how to connect it
+	// is the web layer's (the catalogue's "howto.<name>").
+	Doc string `json:"doc,omitempty"`
+
+	paths []pathAlias // the Names that are paths, in a fixed order
 }
 
 // commonNames are the names HTML forms, form plugins (Contact Form 7, WPForms,
@@ -60,19 +72,12 @@ var commonNames = func() map[string]string {
 	return m
 }()
 
-// Presets are the ready field-name sets, by name; lead.Presets lists them.
-var Presets = map[string]*Preset{
-	"leadbox": {Name: "leadbox", Title: "leadbox / vionvi JSON", TitleEn: "leadbox / vionvi JSON",
-		ExactJSON: true, Names: commonNames},
-	"tilda": {Name: "tilda", Title: "Tilda", TitleEn: "Tilda", Tilda: true, Names: commonNames},
-	"form":  {Name: "form", Title: "HTML-форма", TitleEn: "Generic HTML form", Names: commonNames},
-}
-
 // Mapping says which lead field an incoming name means, for one source.
 type Mapping struct {
 	preset  *Preset
 	aliases map[string]string // the source's own, exact
 	folded  map[string]string // the source's own, lower-cased
+	paths   []pathAlias       // the source's own that are dot paths into nested JSON
 }
 
 // NewMapping returns the mapping of a source with preset (unknown names the
@@ -88,6 +93,20 @@ func NewMapping(preset string, aliases map[string]string) *Mapping {
 		for k, v := range aliases {
 			m.folded[strings.ToLower(k)] = v
 		}
+		// Paths into nested JSON: the exact spellings first, then the same
+		// paths in any case, each in a fixed order.
+		var exact []pathAlias
+		for k, v := range aliases {
+			if v != "" && isPath(k) {
+				exact = append(exact, pathAlias{segs: strings.Split(k, "."), field: v})
+			}
+		}
+		sortPaths(exact)
+		m.paths = append(m.paths, exact...)
+		for _, pa := range exact {
+			pa.fold = true
+			m.paths = append(m.paths, pa)
+		}
 	}
 	return m
 }
@@ -96,22 +115,39 @@ func NewMapping(preset string, aliases map[string]string) *Mapping {
 func (m *Mapping) Preset() *Preset { return m.preset }
 
 // Field returns the lead field an incoming name of a request in format
-// means, or "" to keep the name as an extra key.
+// means, or "" to keep the name as an extra key. A form field named in
+// bracket notation is also looked up as a dot path.
 func (m *Mapping) Field(name, format string) string {
-	if f, ok := m.aliases[name]; ok {
+	if f, ok := m.lookup(name, format); ok {
 		return f
+	}
+	if format != FormatJSON && strings.IndexByte(name, '[') > 0 {
+		if p, ok := bracketPath(name); ok {
+			f, _ := m.lookup(p, format)
+			return f
+		}
+	}
+	return ""
+}
+
+// lookup is Field for one spelling of a name; ok is false when nothing
+// names it (an alias to "" does).
+func (m *Mapping) lookup(name, format string) (string, bool) {
+	if f, ok := m.aliases[name]; ok {
+		return f, true
 	}
 	lower := strings.ToLower(strings.TrimSpace(name))
 	if f, ok := m.folded[lower]; ok {
-		return f
+		return f, true
 	}
 	if format == FormatJSON && m.preset.ExactJSON {
 		if lead.FieldByName(name) != nil {
-			return name
+			return name, true
 		}
-		return ""
+		return "", false
 	}
-	return m.preset.Names[lower]
+	f, ok := m.preset.Names[lower]
+	return f, ok
 }
 
 // identity reports whether JSON bodies pass through unchanged.
@@ -201,16 +237,21 @@ func (m *Mapping) Map(p Payload, skip string) ([]byte, bool) {
 	return b.Bytes(), true
 }
 
-// mapJSON renames the top-level members of a JSON object by the mapping.
-// A body that is not a well-formed object is returned as it is, for the
-// decoder to refuse with its own message.
+// mapJSON renames the top-level members of a JSON object by the mapping,
+// then takes the fields still missing from inside nested values: by the
+// dot paths of the aliases and the preset, and (on a preset that looks one
+// level down) by the preset's names in nested objects. Nested values stay
+// whole under their own names, as extra fields. A body that is not a
+// well-formed object is returned as it is, for the decoder to refuse with
+// its own message.
 func (m *Mapping) mapJSON(body []byte, skip string) ([]byte, bool) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
+	type member struct {
+		name string
+		raw  []byte
+	}
+	var members []member
+	var nested [][]byte // the top-level objects, for a preset that looks one level down
 	used := map[string]bool{}
-	b.WriteByte('{')
-	n := 0
 	ok := walkTop(body, func(key string, raw []byte) bool {
 		if key == skip {
 			return true
@@ -220,18 +261,48 @@ func (m *Mapping) mapJSON(body []byte, skip string) ([]byte, bool) {
 			name = f
 		}
 		used[name] = true
-		if n > 0 {
-			b.WriteByte(',')
+		members = append(members, member{name, raw})
+		if m.preset.Deep && len(raw) > 0 && raw[0] == '{' {
+			nested = append(nested, raw)
 		}
-		n++
-		_ = enc.Encode(name)
-		b.Truncate(b.Len() - 1)
-		b.WriteByte(':')
-		b.Write(raw)
 		return true
 	})
 	if !ok {
 		return body, false
+	}
+	take := func(field string, raw []byte) {
+		if field != "" && !used[field] && lead.FieldByName(field) != nil && !blank(raw) {
+			used[field] = true
+			members = append(members, member{field, raw})
+		}
+	}
+	for _, paths := range [][]pathAlias{m.paths, m.preset.paths} {
+		for _, p := range paths {
+			if !used[p.field] && p.segs[0] != skip {
+				if raw, ok := lookupPath(body, p.segs, p.fold); ok {
+					take(p.field, raw)
+				}
+			}
+		}
+	}
+	for _, obj := range nested {
+		walkTop(obj, func(key string, raw []byte) bool {
+			take(m.preset.Names[strings.ToLower(strings.TrimSpace(key))], raw)
+			return true
+		})
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	b.WriteByte('{')
+	for i, mem := range members {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		_ = enc.Encode(mem.name)
+		b.Truncate(b.Len() - 1)
+		b.WriteByte(':')
+		b.Write(mem.raw)
 	}
 	b.WriteByte('}')
 	return b.Bytes(), true

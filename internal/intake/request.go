@@ -27,6 +27,15 @@ type Read struct {
 	Ping       bool   // a form builder's connection check: answered, no lead
 	Spam       bool   // the honeypot field is filled: kept, marked, no lead
 	Submission string // a Tilda form submission's id (tranid), or ""
+	// Confirm: a sender's connection check that wants the source's
+	// confirmation text back (VK's Callback API); no lead.
+	Confirm bool
+	// IdemKey makes a sender's repeats of one lead one lead when it has an
+	// id of its own (VK's lead_id); "" for none. Tilda's is Submission.
+	IdemKey string
+	// OK: the sender wants the text "ok" and 200 for every request it
+	// should not send again (VK's Callback API).
+	OK bool
 
 	Input  lead.Input // the lead's fields, when Err is nil
 	Mapped []byte     // the fields as mapped, for the delivery log; nil when the mapping changed nothing
@@ -54,7 +63,15 @@ func (d *Decoder) ReadRequest(req Request, rd lead.Reading) (Read, error) {
 	out.Ping = (p.Format != FormatJSON || m.Preset().Tilda) && m.IsPing(p)
 	out.Spam = rd.Honeypot != "" && filled(&p, rd.Honeypot)
 	out.Submission = tildaSubmission(&p, rd.Preset == "tilda")
-	out.Input, out.Mapped, out.Err = d.read(p, m, rd.Honeypot)
+	if m.Preset().VK && p.Format == FormatJSON {
+		out.OK = true
+		if err := vkRead(&p, rd, &out); err != nil {
+			return out, err
+		}
+	}
+	var notes []string
+	out.Input, out.Mapped, notes, out.Err = d.read(p, m, rd.Honeypot)
+	out.Notes = append(out.Notes, notes...)
 	return out, nil
 }
 
@@ -87,14 +104,17 @@ func tildaSubmission(p *Payload, tilda bool) string {
 // read maps a request's fields by m, leaving out the field skip (the
 // honeypot), and decodes them by the webhook's rules. mapped is the fields
 // as mapped, for the delivery log, when they differ from the body; nil when
-// the mapping changed nothing.
-func (d *Decoder) read(p Payload, m *Mapping, skip string) (in lead.Input, mapped []byte, err error) {
+// the mapping changed nothing. A request that is not JSON by the contract
+// (a form a person typed, or a sender read by a preset) keeps its lead when
+// free text is too long: the text is cut, with a note for the delivery log.
+func (d *Decoder) read(p Payload, m *Mapping, skip string) (in lead.Input, mapped []byte, notes []string, err error) {
 	body, changed := m.Map(p, skip)
 	if changed {
 		mapped = body
 	}
-	in, err = d.DecodeJSON(body)
-	return in, mapped, err
+	cut := p.Format != FormatJSON || !m.Preset().ExactJSON
+	in, notes, err = d.decode(body, decodeOpts{cut: cut})
+	return in, mapped, notes, err
 }
 
 // Reread reads a request kept in the delivery log again, by its source's

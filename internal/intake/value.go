@@ -22,18 +22,18 @@ const (
 
 // intValue reads an int field: a JSON integer, or a number or numeric string
 // whose value is a whole number. null, "" and blank strings are absent.
-func intValue(f *lead.Field, raw []byte) (*int64, lead.Text) {
+func (s *decodeState) intValue(f *lead.Field, i int, raw []byte) (*int64, lead.Text) {
 	var text string
 	switch raw[0] {
 	case 'n':
 		return nil, lead.Text{}
 	case '"':
-		text = strings.TrimSpace(unquote(raw))
+		text = strings.TrimSpace(s.text(raw))
 		if text == "" {
 			return nil, lead.Text{}
 		}
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		text = string(raw)
+		text = s.literal(raw)
 	default:
 		return nil, lead.T(lead.MsgInteger, f.Label)
 	}
@@ -47,7 +47,9 @@ func intValue(f *lead.Field, raw []byte) (*int64, lead.Text) {
 	case f.Name == "cost" && n < 0:
 		return nil, lead.T(msgNegative, f.Label)
 	}
-	return &n, lead.Text{}
+	p := &s.ints[i]
+	*p = n
+	return p, lead.Text{}
 }
 
 // isReference reports whether the int field names a row of the account.
@@ -126,28 +128,43 @@ func digits(s string) int {
 // stringValue reads a string field. A number is taken as its literal text:
 // senders send phones and ids unquoted. null, "" and blank strings are
 // absent.
-func stringValue(f *lead.Field, raw []byte) (*string, lead.Text) {
-	var s string
+func (s *decodeState) stringValue(f *lead.Field, i int, raw []byte) (*string, lead.Text) {
+	var v string
 	switch raw[0] {
 	case 'n':
 		return nil, lead.Text{}
 	case '"':
-		s = unquote(raw)
+		v = s.text(raw)
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		s = string(raw)
+		v = s.literal(raw)
 	default:
 		return nil, lead.T(lead.MsgString, f.Label)
 	}
 	// A NUL ("\u0000") means nothing in a name or a mark, and PostgreSQL's
 	// text cannot hold it; the raw body keeps it all the same.
-	s = strings.TrimSpace(strings.ReplaceAll(s, "\x00", ""))
-	if s == "" {
+	v = strings.TrimSpace(strings.ReplaceAll(v, "\x00", ""))
+	if v == "" {
 		return nil, lead.Text{}
 	}
-	if utf8.RuneCountInString(s) > f.MaxLen {
+	if utf8.RuneCountInString(v) > f.MaxLen {
 		return nil, lead.T(lead.MsgMax, f.Label, f.MaxLen)
 	}
-	return &s, lead.Text{}
+	p := &s.strs[i]
+	*p = v
+	return p, lead.Text{}
+}
+
+// literal returns a number's text as sent: a slice of the body's string
+// copy on the fast path.
+func (s *decodeState) literal(raw []byte) string {
+	if s.sub {
+		if s.bodyText == "" {
+			s.bodyText = string(s.body)
+		}
+		at := cap(s.body) - cap(raw)
+		return s.bodyText[at : at+len(raw)]
+	}
+	return string(raw)
 }
 
 // unquote returns the text of a JSON string literal the decoder has already

@@ -84,6 +84,15 @@ type Reading struct {
 	Honeypot string `json:"honeypot"`
 	// RatePerMinute overrides the installation's per-source limit; 0 keeps it.
 	RatePerMinute int `json:"ratePerMinute"`
+	// Confirmation is the text a sender's connection check wants back (VK's
+	// Callback API confirmation string); "" for none.
+	Confirmation string `json:"confirmation"`
+	// SenderSecret is a secret the sender puts in each request (VK's
+	// "secret"); a request without it is refused. "" checks nothing.
+	SenderSecret string `json:"senderSecret"`
+	// QuietMinutes is the longest gap between leads, in working minutes,
+	// before the source counts as quiet; 0 learns it from the history.
+	QuietMinutes int `json:"quietMinutes"`
 }
 
 // Ref is a named row of an account's reference data: an office, a city.

@@ -10,13 +10,15 @@ import (
 
 // Presets are the names of the ready field-name sets a source can read
 // requests with; package intake defines them.
-var Presets = []string{"leadbox", "tilda", "form"}
+var Presets = []string{"leadbox", "tilda", "form", "marquiz", "flexbe", "lpgenerator", "creatium",
+	"yandex_forms", "google_forms", "cf7", "elementor", "yandex_direct", "vk", "calltouch"}
 
 // Limits on a source's reading settings.
 const (
 	MaxAliases       = 100
 	MaxOrigins       = 50
 	MaxRatePerMinute = 60000
+	MaxQuietMinutes  = 30 * 24 * 60
 )
 
 // Messages of Reading.Check, in Russian like every message; the API
@@ -31,6 +33,7 @@ const (
 	MsgOrigins     = "Разрешённых источников запросов не может быть больше %d."
 	MsgRedirect    = "Адрес страницы «спасибо» должен быть полным адресом http:// или https://."
 	MsgHoneypot    = "Поле-ловушка должно быть именем поля формы до %d символов, которое не совпадает с полем лида."
+	MsgCheckText   = "Поле %s должно быть строкой до %d символов без пробелов по краям."
 )
 
 // Check validates and tidies r (trims names, drops empty origins, sets the
@@ -96,6 +99,16 @@ func (r *Reading) Check() error {
 	}
 	if r.RatePerMinute < 0 || r.RatePerMinute > MaxRatePerMinute {
 		e.Addf("ratePerMinute", MsgRange, "ratePerMinute", 0, MaxRatePerMinute)
+	}
+	r.Confirmation, r.SenderSecret = strings.TrimSpace(r.Confirmation), strings.TrimSpace(r.SenderSecret)
+	if utf8.RuneCountInString(r.Confirmation) > 64 {
+		e.Addf("confirmation", MsgCheckText, "confirmation", 64)
+	}
+	if utf8.RuneCountInString(r.SenderSecret) > 64 {
+		e.Addf("senderSecret", MsgCheckText, "senderSecret", 64)
+	}
+	if r.QuietMinutes < 0 || r.QuietMinutes > MaxQuietMinutes {
+		e.Addf("quietMinutes", MsgRange, "quietMinutes", 0, MaxQuietMinutes)
 	}
 	if len(e.Fields) > 0 {
 		return e

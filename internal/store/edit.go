@@ -252,6 +252,9 @@ func (s *Store) DeleteSource(ctx context.Context, accountID, id int64) error {
 			AND source_id IN (SELECT id FROM sources WHERE account_id = $2)`, id, accountID); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM source_quiet WHERE source_id = $1 AND account_id = $2", id, accountID); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, "DELETE FROM sources WHERE id = $1 AND account_id = $2", id, accountID)
 		return mustAffect(res, err, "source")
 	})

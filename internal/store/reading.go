@@ -27,9 +27,10 @@ func (s *Store) SetSourceReading(ctx context.Context, accountID, id int64, r lea
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE sources SET preset = $1, aliases = $2, allow_get = $3, cors_origins = $4,
-			redirect_url = $5, honeypot = $6, rate_per_min = $7 WHERE id = $8 AND account_id = $9`,
+			redirect_url = $5, honeypot = $6, rate_per_min = $7, confirm_code = $10, sender_secret = $11, quiet_minutes = $12
+			WHERE id = $8 AND account_id = $9`,
 			r.Preset, string(aliases), r.AllowGet, strings.Join(r.CORSOrigins, "\n"), r.RedirectURL, r.Honeypot,
-			r.RatePerMinute, id, accountID)
+			r.RatePerMinute, id, accountID, r.Confirmation, r.SenderSecret, r.QuietMinutes)
 		return mustAffect(res, err, "source")
 	})
 	if err != nil {

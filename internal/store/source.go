@@ -18,7 +18,8 @@ const tokenPrefix = "wh_"
 
 const sourceColumns = `id, account_id, name, type, enabled, token, created_at,
 	default_owner_id, default_stage_id, default_unit_id, default_city_id,
-	preset, aliases, allow_get, cors_origins, redirect_url, honeypot, rate_per_min, rev`
+	preset, aliases, allow_get, cors_origins, redirect_url, honeypot, rate_per_min, rev,
+	confirm_code, sender_secret, quiet_minutes`
 
 // sourceRow is a sources row on its way into a lead.Source.
 type sourceRow struct {
@@ -32,7 +33,8 @@ func (r *sourceRow) dest(more ...any) []any {
 	s := &r.src
 	return append([]any{&s.ID, &s.AccountID, &s.Name, &s.Type, &s.Enabled, &r.token, &s.Created,
 		&s.DefaultOwnerID, &s.DefaultStageID, &s.DefaultUnitID, &s.DefaultCityID,
-		&s.Preset, &r.aliases, &s.AllowGet, &r.cors, &s.RedirectURL, &s.Honeypot, &s.RatePerMinute, &s.Rev}, more...)
+		&s.Preset, &r.aliases, &s.AllowGet, &r.cors, &s.RedirectURL, &s.Honeypot, &s.RatePerMinute, &s.Rev,
+		&s.Confirmation, &s.SenderSecret, &s.QuietMinutes}, more...)
 }
 
 func (r *sourceRow) source() (lead.Source, error) {
@@ -95,12 +97,13 @@ func (s *Store) CreateSource(ctx context.Context, src lead.Source) (lead.Source,
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO sources (account_id, name, type, enabled, token, token_hash, created_at,
 			default_owner_id, default_stage_id, default_unit_id, default_city_id,
-			preset, aliases, allow_get, cors_origins, redirect_url, honeypot, rate_per_min)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
+			preset, aliases, allow_get, cors_origins, redirect_url, honeypot, rate_per_min,
+			confirm_code, sender_secret, quiet_minutes)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
 			src.AccountID, src.Name, src.Type, src.Enabled, token, hash, src.Created,
 			src.DefaultOwnerID, src.DefaultStageID, src.DefaultUnitID, src.DefaultCityID,
 			src.Preset, string(aliases), src.AllowGet, strings.Join(src.CORSOrigins, "\n"), src.RedirectURL,
-			src.Honeypot, src.RatePerMinute).Scan(&src.ID)
+			src.Honeypot, src.RatePerMinute, src.Confirmation, src.SenderSecret, src.QuietMinutes).Scan(&src.ID)
 	})
 	if err != nil {
 		return src, fmt.Errorf("create source: %w", err)

@@ -8,13 +8,15 @@ import (
 	"leadbox/internal/intake"
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/web/i18n"
 )
 
 // How a source reads senders' requests, through the API: its settings, the
 // presets, and re-processing the requests it quarantined.
 
 // readingKeys are the keys of a source's reading settings in the API.
-var readingKeys = []string{"preset", "aliases", "allowGet", "corsOrigins", "redirectUrl", "honeypot", "ratePerMinute"}
+var readingKeys = []string{"preset", "aliases", "allowGet", "corsOrigins", "redirectUrl", "honeypot", "ratePerMinute",
+	"confirmation", "senderSecret", "quietMinutes"}
 
 // sourceReading reads the reading settings a request names onto r and
 // reports whether it named any.
@@ -67,6 +69,20 @@ func sourceReading(f *form, r *lead.Reading) bool {
 	if v := f.integer("ratePerMinute", "ratePerMinute", 0, lead.MaxRatePerMinute); v != nil {
 		r.RatePerMinute = *v
 	}
+	for _, k := range []struct {
+		key string
+		to  *string
+	}{{"confirmation", &r.Confirmation}, {"senderSecret", &r.SenderSecret}} {
+		if f.has(k.key) {
+			*k.to = ""
+			if v := f.str(k.key, k.key, 64); v != nil {
+				*k.to = *v
+			}
+		}
+	}
+	if v := f.integer("quietMinutes", "quietMinutes", 0, lead.MaxQuietMinutes); v != nil {
+		r.QuietMinutes = *v
+	}
 	return named
 }
 
@@ -76,6 +92,8 @@ type apiPreset struct {
 	Title   string            `json:"title"`
 	TitleEn string            `json:"titleEn"`
 	Names   map[string]string `json:"names"`
+	Howto   string            `json:"howto"`
+	Doc     string            `json:"doc"`
 }
 
 // apiListPresets answers the ready field-name sets a source can use.
@@ -83,7 +101,7 @@ func (s *Server) apiListPresets(r *http.Request, c apiCaller) (int, any, error) 
 	out := []apiPreset{}
 	for _, name := range lead.Presets {
 		p := intake.Presets[name]
-		out = append(out, apiPreset{Name: p.Name, Title: p.Title, TitleEn: p.TitleEn, Names: p.Names})
+		out = append(out, apiPreset{Name: p.Name, Title: p.Title, TitleEn: p.TitleEn, Names: p.Names, Howto: howto(r, name), Doc: p.Doc})
 	}
 	return http.StatusOK, data[[]apiPreset]{out}, nil
 }
@@ -196,4 +214,17 @@ func readingView(r lead.Reading) lead.Reading {
 		r.CORSOrigins = []string{}
 	}
 	return r
+}
+
+// howto is how to connect a preset's sender, in the caller's language; ""
+// for the generic presets that have no such text.
+func howto(r *http.Request, preset string) string {
+	ru, en, ok := i18n.Lookup("howto." + preset)
+	switch {
+	case !ok:
+		return ""
+	case i18n.WantsEnglish(r.Header.Get("Accept-Language")):
+		return en
+	}
+	return ru
 }

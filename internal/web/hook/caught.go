@@ -15,6 +15,8 @@ import (
 func (s *Server) caught(ctx context.Context, req *webhookRequest) (answer, bool) {
 	var mark, msg string
 	switch {
+	case req.read.Confirm:
+		return s.confirm(ctx, req), true
 	case req.read.Ping:
 		mark, msg = lead.MarkTest, msgPing
 	case req.read.Spam:
@@ -33,7 +35,23 @@ func (s *Server) caught(ctx context.Context, req *webhookRequest) (answer, bool)
 	return answer{status: http.StatusOK, body: body}, true
 }
 
+// confirm answers a sender's connection check that wants the source's
+// confirmation text back (VK's Callback API); kept in the log, marked as a
+// check. A source without the text refuses it, saying what to set.
+func (s *Server) confirm(ctx context.Context, req *webhookRequest) answer {
+	if req.src.Confirmation == "" {
+		req.read.OK = false // the admin must see why, and VK must not think it confirmed
+		return s.reject(ctx, req, lead.Errorf(lead.EInvalid, "confirmation", msgNoConfirm))
+	}
+	req.delivery.Status, req.delivery.Mark = http.StatusOK, lead.MarkTest
+	if !s.logDelivery(ctx, req, nil, nil) {
+		return answer{stale: true}
+	}
+	return answer{status: http.StatusOK, body: []byte(req.src.Confirmation), text: true}
+}
+
 const (
-	msgPing = "Проверка связи прошла: вебхук работает. Лид не создан."
-	msgSpam = "Заявка принята."
+	msgNoConfirm = "Источник не знает строку подтверждения: укажите её в настройках приёма заявок (поле «Ответ на проверку связи»)."
+	msgPing      = "Проверка связи прошла: вебхук работает. Лид не создан."
+	msgSpam      = "Заявка принята."
 )

@@ -88,6 +88,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allowed(src))
 	}
 	corsHeaders(w, r, src)
+	if a.text || req.read.OK && a.status != http.StatusForbidden && a.status != http.StatusTooManyRequests && a.status < 500 {
+		// A sender that reads a text answer (VK's confirmation string, its
+		// "ok" for every request it should not send again).
+		body := a.body
+		if !a.text {
+			body = []byte("ok")
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+		return
+	}
 	if req.browser {
 		s.browserAnswer(w, r, src, a)
 		return
@@ -102,6 +115,7 @@ type answer struct {
 	replayed   bool
 	retryAfter int
 	stale      bool // nothing was written: the source changed since it was read (store.ErrSourceChanged)
+	text       bool // body is plain text, answered with 200 (a connection check's confirmation)
 }
 
 // webhookRequest is one request to a source's URL as it is worked through.
@@ -229,6 +243,12 @@ func (s *Server) checkRequest(r *http.Request, req *webhookRequest) error {
 			return lead.Errorf(lead.EInvalid, "Idempotency-Key", lead.MsgFormat, "Idempotency-Key")
 		}
 		sum := sha256.Sum256(body)
+		req.idem = &store.Idem{Key: key, BodyHash: hex.EncodeToString(sum[:])}
+		req.delivery.IdempotencyKey = &req.idem.Key
+	} else if key := req.read.IdemKey; key != "" {
+		// A sender's own id of the lead (VK's lead_id): its repeats of an
+		// event it thinks undelivered make one lead.
+		sum := sha256.Sum256([]byte(key))
 		req.idem = &store.Idem{Key: key, BodyHash: hex.EncodeToString(sum[:])}
 		req.delivery.IdempotencyKey = &req.idem.Key
 	} else if id := req.read.Submission; id != "" {

@@ -42,6 +42,9 @@ type view struct {
 	// Loc is the time zone the user sees times in.
 	Loc    *time.Location
 	assets map[string]asset
+	// Quiet are the account's sources that went quiet, shown to admins on
+	// every page (quiet.go).
+	Quiet []store.QuietSource
 }
 
 // T translates a key of the translation table into the user's language.
@@ -128,6 +131,9 @@ func (s *Server) newView(w http.ResponseWriter, r *http.Request, nav, title stri
 	if ss := sessionOf(r); ss != nil {
 		v.User, v.CSRF, v.Lang, v.Loc = &ss.User, ss.CSRF, ss.Lang, s.zone(ss.Zone)
 		v.due = func() int { return s.dueCount(r, ss) }
+		if v.IsAdmin() {
+			v.Quiet = s.quietSources(r, ss.User.AccountID)
+		}
 	}
 	v.Title = v.T(title)
 	if c, err := r.Cookie("leadbox_flash"); err == nil {

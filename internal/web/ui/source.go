@@ -11,6 +11,7 @@ import (
 
 	"leadbox/internal/intake"
 	"leadbox/internal/lead"
+	"leadbox/internal/web/i18n"
 )
 
 const deliveryPage = 50
@@ -149,6 +150,7 @@ type readingPage struct {
 
 type presetOption struct {
 	Name, Title string
+	Howto, Doc  string // how to connect the sender, in Russian, and its documentation
 	Selected    bool
 }
 
@@ -164,7 +166,7 @@ func newReadingPage(rd lead.Reading, lang string) readingPage {
 		if on {
 			v.PresetTitle = title
 		}
-		v.Presets = append(v.Presets, presetOption{Name: name, Title: title, Selected: on})
+		v.Presets = append(v.Presets, presetOption{Name: name, Title: title, Howto: howto(lang, name), Doc: p.Doc, Selected: on})
 	}
 	var b strings.Builder
 	for _, a := range lead.SortedAliases(rd.Aliases) {
@@ -213,3 +215,11 @@ func formName(m *intake.Mapping, field string) string {
 
 // snippetTmpl is the ready HTML form a source's page offers for a site.
 var snippetTmpl = template.Must(template.ParseFS(templateFS, "templates/snippet/form.html"))
+
+// howto is how to connect a preset's sender, in lang; "" for none.
+func howto(lang, preset string) string {
+	if t := i18n.T(lang, "howto."+preset); t != "howto."+preset {
+		return t
+	}
+	return ""
+}

@@ -43,6 +43,9 @@ func readingForm(r *http.Request, lang string) (lead.Reading, error) {
 		RedirectURL: r.PostFormValue("redirectUrl"),
 		Honeypot:    r.PostFormValue("honeypot"),
 		Aliases:     map[string]string{},
+
+		Confirmation: r.PostFormValue("confirmation"),
+		SenderSecret: r.PostFormValue("senderSecret"),
 	}
 	e := &lead.Error{Code: lead.EInvalid}
 	for n, line := range strings.Split(r.PostFormValue("aliases"), "\n") {
@@ -71,6 +74,13 @@ func readingForm(r *http.Request, lang string) (lead.Reading, error) {
 			e.Add("ratePerMinute", fmt.Sprintf(i18n.T(lang, "reading.badRate"), lead.MaxRatePerMinute))
 		}
 		rd.RatePerMinute = n
+	}
+	if v := strings.TrimSpace(r.PostFormValue("quietMinutes")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			e.Add("quietMinutes", fmt.Sprintf(i18n.T(lang, "reading.badQuiet"), lead.MaxQuietMinutes))
+		}
+		rd.QuietMinutes = n
 	}
 	if len(e.Fields) > 0 {
 		return rd, e

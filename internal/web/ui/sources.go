@@ -11,6 +11,7 @@ type sourcesData struct {
 	Sources []store.SourceStats
 	Types   []string
 	Names   *names
+	Quiet   map[int64]*store.QuietSource // the sources that went quiet, by id
 }
 
 // handleSources lists the account's sources with their lead counts and
@@ -27,6 +28,6 @@ func (s *Server) handleSources(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, err)
 		return
 	}
-	d := sourcesData{Sources: list, Types: lead.SourceTypes, Names: n}
+	d := sourcesData{Sources: list, Types: lead.SourceTypes, Names: n, Quiet: quietByID(s.quietSources(r, acct))}
 	s.render(w, r, http.StatusOK, "sources", s.newView(w, r, "sources", "nav.sources", d))
 }

@@ -61,3 +61,29 @@
   notice.addEventListener("click", function (e) { if (e.target.tagName !== "A") { notice.hidden = true; fresh = 0; } });
   table.dataset.ready = "1";
 })();
+
+// A source that went quiet: the banner admins see on every page is also a
+// browser notification, once per alarm, where the admin has allowed them;
+// the banner asks once, on a click, as browsers require.
+(function () {
+  var box = document.getElementById("quiet-alarm");
+  if (!box || !window.Notification) return;
+  var seen = {};
+  try { seen = JSON.parse(localStorage.getItem("leadbox.quiet") || "{}"); } catch (e) {}
+  function notify() {
+    var items = box.querySelectorAll("[data-quiet]");
+    for (var i = 0; i < items.length; i++) {
+      var key = items[i].dataset.quiet;
+      if (seen[key]) continue;
+      seen[key] = 1;
+      new Notification(box.dataset.title, { body: items[i].textContent, tag: "quiet-" + key });
+    }
+    try { localStorage.setItem("leadbox.quiet", JSON.stringify(seen)); } catch (e) {}
+  }
+  if (Notification.permission === "granted") { notify(); return; }
+  if (Notification.permission !== "default") return;
+  box.addEventListener("click", function (e) {
+    if (e.target.tagName === "A") return;
+    Notification.requestPermission().then(function (p) { if (p === "granted") notify(); });
+  }, { once: true });
+})();

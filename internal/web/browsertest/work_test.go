@@ -155,12 +155,21 @@ func work(t *testing.T, f *fixture, exe, engine string) {
 		t.Fatalf("the timeline's newest entry: %q", top)
 	}
 
-	// A callback due in a few seconds, set to the second.
+	// A callback due in a few seconds, set to the second, in the account's
+	// time zone (the form's times are the user's zone, not the browser's).
+	tz, err := f.s.AccountTimezone(ctx, f.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().Add(8 * time.Second).In(loc).Format("2006-01-02T15:04:05")
 	step("task form", script(`(function () {
-		var d = new Date(Date.now() + 8000), p = function (n) { return String(n).padStart(2, "0"); };
 		var i = document.querySelector("#task-new input[name=due]");
 		i.step = "1";
-		i.value = d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+		i.value = "`+due+`";
 		return true;
 	})()`), chromedp.SendKeys(`#task-new input[name=text]`, "Перезвонить Анне"),
 		afterLoad(chromedp.Click(`#task-new button[type=submit]`)), chromedp.WaitVisible(`#lead-tasks li.task`))

@@ -25,12 +25,16 @@ type dialect struct {
 	lazyCommit string
 	// inIDs is "id IN the list of ids in $n" for one statement of any
 	// length, with the argument idsArg makes of the ids.
-	inIDs       func(n int) string
-	idsArg      func(ids []int64) any
-	retryable   func(error) bool // a transient conflict: run the transaction again
-	unavailable func(error) bool // the database cannot be reached or cannot write
-	unique      func(error) bool // a unique constraint was violated
-	foreignKey  func(error) bool // a row is still referenced
+	inIDs  func(n int) string
+	idsArg func(ids []int64) any
+	// trigramMatch, when set, is the condition "one of cols holds s" (three
+	// characters or more) read from a trigram index of its own, with the
+	// argument of its placeholder $n (containsCond).
+	trigramMatch func(n int, s string, cols []string) (string, any)
+	retryable    func(error) bool // a transient conflict: run the transaction again
+	unavailable  func(error) bool // the database cannot be reached or cannot write
+	unique       func(error) bool // a unique constraint was violated
+	foreignKey   func(error) bool // a row is still referenced
 }
 
 var sqliteDialect = dialect{
@@ -46,6 +50,12 @@ var sqliteDialect = dialect{
 			b = strconv.AppendInt(b, id, 10)
 		}
 		return string(append(b, ']'))
+	},
+	// FTS5 matches a quoted phrase of trigrams, consecutive, in one of the
+	// columns named: exactly the rows where the text is a substring.
+	trigramMatch: func(n int, s string, cols []string) (string, any) {
+		return "id IN (SELECT rowid FROM leads_search WHERE leads_search MATCH $" + strconv.Itoa(n) + ")",
+			"{" + strings.Join(cols, " ") + `} : "` + strings.ReplaceAll(s, `"`, `""`) + `"`
 	},
 	retryable: func(err error) bool {
 		c := sqliteCode(err)

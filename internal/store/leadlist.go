@@ -41,12 +41,12 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 		// planners off that order; and read whole, each lead of the period
 		// would be fetched from the table before the sort kept fifty. The
 		// cost grows with the leads in the period, not with the table.
-		q, args = leadQuery("SELECT id FROM leads", accountID, f)
+		q, args = leadQuery(s.dialect, "SELECT id FROM leads", accountID, f)
 		args = append(args, min(f.Limit, MaxPage))
 		q = "SELECT " + leadColumns + " FROM leads WHERE id IN (" + q + " ORDER BY id + 0 DESC LIMIT $" +
 			strconv.Itoa(len(args)) + ") ORDER BY id DESC"
 	} else {
-		q, args = leadQuery("SELECT "+leadColumns+" FROM leads", accountID, f)
+		q, args = leadQuery(s.dialect, "SELECT "+leadColumns+" FROM leads", accountID, f)
 		args = append(args, min(f.Limit, MaxPage))
 		q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
 	}
@@ -67,7 +67,7 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 }
 
 // leadQuery appends the filter's conditions to a query over leads.
-func leadQuery(q string, accountID int64, f LeadFilter) (string, []any) {
+func leadQuery(d dialect, q string, accountID int64, f LeadFilter) (string, []any) {
 	args := []any{accountID}
 	where := []string{"account_id = $1", "deleted_at IS NULL"}
 	add := func(cond string, v any) {
@@ -96,13 +96,16 @@ func leadQuery(q string, accountID int64, f LeadFilter) (string, []any) {
 		add("phone = ?", f.Phone)
 	}
 	if f.Digits != "" {
-		add("phone LIKE ? ESCAPE '\\'", "%"+escapeLike(f.Digits)+"%")
+		args = append(args, nil)
+		var cond string
+		cond, args[len(args)-1] = containsCond(d, len(args), searchKey(f.Digits), "phone")
+		where = append(where, cond)
 	}
 	if f.Text != "" {
-		pattern := "%" + escapeLike(strings.ToLower(f.Text)) + "%"
-		args = append(args, pattern)
-		n := "$" + strconv.Itoa(len(args))
-		where = append(where, "(name_key LIKE "+n+" ESCAPE '\\' OR email_key LIKE "+n+" ESCAPE '\\')")
+		args = append(args, nil)
+		var cond string
+		cond, args[len(args)-1] = containsCond(d, len(args), searchKey(f.Text), "name", "email")
+		where = append(where, cond)
 	}
 	if f.Before > 0 {
 		add("id < ?", f.Before)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"leadbox/internal/lead"
 )
@@ -77,6 +78,44 @@ func (f *LeadFilter) Search(text string, normalize func(string) (string, bool)) 
 		}
 	}
 	f.Text = text
+}
+
+// searchKey is the form in which the search compares text: lower case, and
+// «ё» written «е», so that «Семён Ёлкин» and «семен елкин» find each other
+// both ways. The search indexes (migration 0011) hold searchColumns, the
+// same form of each lead's name_key and email_key (lower-cased by Go, as
+// here); phones are digits, which it leaves as they are.
+func searchKey(s string) string { return strings.ReplaceAll(strings.ToLower(s), "ё", "е") }
+
+// searchColumns are the search form of the columns the search box reads,
+// by the names of leads_search's columns, written exactly as PostgreSQL's
+// leads_search index has them (or the planner would not use it).
+var searchColumns = map[string]string{
+	"name":  "replace(name_key, 'ё', 'е')",
+	"email": "replace(email_key, 'ё', 'е')",
+	"phone": "phone",
+}
+
+// minTrigram is the shortest text the trigram indexes can look up.
+const minTrigram = 3
+
+// containsCond returns the condition "one of cols (keys of searchColumns)
+// holds s", s a searchKey, with the argument of its placeholder $n. Text of
+// three characters or more is looked up in the engine's trigram index:
+// SQLite's leads_search table when the dialect has trigramMatch, else a
+// LIKE that PostgreSQL answers from its pg_trgm index and rechecks. Shorter
+// text, which no trigram holds, is matched row by row, newest first, as it
+// was before the index.
+func containsCond(d dialect, n int, s string, cols ...string) (string, any) {
+	if d.trigramMatch != nil && utf8.RuneCountInString(s) >= minTrigram {
+		return d.trigramMatch(n, s, cols)
+	}
+	p := "$" + strconv.Itoa(n)
+	like := make([]string, len(cols))
+	for i, c := range cols {
+		like[i] = searchColumns[c] + " LIKE " + p + ` ESCAPE '\'`
+	}
+	return "(" + strings.Join(like, " OR ") + ")", "%" + escapeLike(s) + "%"
 }
 
 // QueryID reads an optional row id from a query parameter: a positive

@@ -184,6 +184,7 @@ func (b *bench1M) database() string {
 		b.t.Fatal(err)
 	}
 	defer db.Close()
+	storetest.SharedExtensions(b.t, db)
 	if _, err := db.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
 		b.t.Fatal(err)
 	}

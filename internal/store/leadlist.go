@@ -31,25 +31,7 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	var q string
-	var args []any
-	if f.To > 0 {
-		// A period that ends: pick the page's ids from leads_account_period
-		// alone, then read those rows. Walking ids down from the newest
-		// would pass every lead after the period first (0.3–0.4 s for a
-		// month in the middle of a million-lead year), so "id + 0" keeps the
-		// planners off that order; and read whole, each lead of the period
-		// would be fetched from the table before the sort kept fifty. The
-		// cost grows with the leads in the period, not with the table.
-		q, args = leadQuery(s.dialect, "SELECT id FROM leads", accountID, f)
-		args = append(args, min(f.Limit, MaxPage))
-		q = "SELECT " + leadColumns + " FROM leads WHERE id IN (" + q + " ORDER BY id + 0 DESC LIMIT $" +
-			strconv.Itoa(len(args)) + ") ORDER BY id DESC"
-	} else {
-		q, args = leadQuery(s.dialect, "SELECT "+leadColumns+" FROM leads", accountID, f)
-		args = append(args, min(f.Limit, MaxPage))
-		q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
-	}
+	q, args := listQuery(s.dialect, accountID, f)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list leads: %w", err))
@@ -64,6 +46,30 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 		out = append(out, l)
 	}
 	return out, s.wrap(rows.Err())
+}
+
+// listQuery returns ListLeads' statement for the filter, f.Limit set.
+func listQuery(d dialect, accountID int64, f LeadFilter) (string, []any) {
+	var q string
+	var args []any
+	if f.To > 0 {
+		// A period that ends: pick the page's ids from leads_account_period
+		// alone, then read those rows. Walking ids down from the newest
+		// would pass every lead after the period first (0.3–0.4 s for a
+		// month in the middle of a million-lead year), so "id + 0" keeps the
+		// planners off that order; and read whole, each lead of the period
+		// would be fetched from the table before the sort kept fifty. The
+		// cost grows with the leads in the period, not with the table.
+		q, args = leadQuery(d, "SELECT id FROM leads", accountID, f)
+		args = append(args, min(f.Limit, MaxPage))
+		q = "SELECT " + leadColumns + " FROM leads WHERE id IN (" + q + " ORDER BY id + 0 DESC LIMIT $" +
+			strconv.Itoa(len(args)) + ") ORDER BY id DESC"
+	} else {
+		q, args = leadQuery(d, "SELECT "+leadColumns+" FROM leads", accountID, f)
+		args = append(args, min(f.Limit, MaxPage))
+		q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
+	}
+	return q, args
 }
 
 // leadQuery appends the filter's conditions to a query over leads.

@@ -27,14 +27,15 @@ type dialect struct {
 	// length, with the argument idsArg makes of the ids.
 	inIDs  func(n int) string
 	idsArg func(ids []int64) any
-	// trigramMatch, when set, is the condition "one of cols holds s" (three
-	// characters or more) read from a trigram index of its own, with the
-	// argument of its placeholder $n (containsCond).
-	trigramMatch func(n int, s string, cols []string) (string, any)
-	retryable    func(error) bool // a transient conflict: run the transaction again
-	unavailable  func(error) bool // the database cannot be reached or cannot write
-	unique       func(error) bool // a unique constraint was violated
-	foreignKey   func(error) bool // a row is still referenced
+	// searchMatch, when set, reads search terms (of three characters or
+	// more) from a trigram index of the engine's own: it returns what to
+	// select leads from instead of the table, the column of the lead's id
+	// there, and the argument of the placeholder $n (leadSQL.search).
+	searchMatch func(n int, terms []searchTerm) (from, key string, arg any)
+	retryable   func(error) bool // a transient conflict: run the transaction again
+	unavailable func(error) bool // the database cannot be reached or cannot write
+	unique      func(error) bool // a unique constraint was violated
+	foreignKey  func(error) bool // a row is still referenced
 }
 
 var sqliteDialect = dialect{
@@ -51,12 +52,7 @@ var sqliteDialect = dialect{
 		}
 		return string(append(b, ']'))
 	},
-	// FTS5 matches a quoted phrase of trigrams, consecutive, in one of the
-	// columns named: exactly the rows where the text is a substring.
-	trigramMatch: func(n int, s string, cols []string) (string, any) {
-		return "id IN (SELECT rowid FROM leads_search WHERE leads_search MATCH $" + strconv.Itoa(n) + ")",
-			"{" + strings.Join(cols, " ") + `} : "` + strings.ReplaceAll(s, `"`, `""`) + `"`
-	},
+	searchMatch: sqliteSearchMatch,
 	retryable: func(err error) bool {
 		c := sqliteCode(err)
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
@@ -76,6 +72,21 @@ var sqliteDialect = dialect{
 		var se *sqlite.Error
 		return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	},
+}
+
+// sqliteSearchMatch reads the terms from leads_search, newest first: FTS5
+// matches a quoted phrase of trigrams, consecutive, in one of the columns
+// named, which is exactly the rows holding it as a substring. The FTS table
+// drives the join, so a page of a common name stops after fifty matches
+// (0.5 ms at a million leads, where "id IN (matches)" read all 40,000 of
+// them first: 25 ms); the key m.sid lets a cursor start the index's walk.
+func sqliteSearchMatch(n int, terms []searchTerm) (from, key string, arg any) {
+	match := make([]string, len(terms))
+	for i, t := range terms {
+		match[i] = "{" + strings.Join(t.cols, " ") + `} : "` + strings.ReplaceAll(t.text, `"`, `""`) + `"`
+	}
+	return "(SELECT rowid AS sid FROM leads_search WHERE leads_search MATCH $" + strconv.Itoa(n) +
+		") AS m JOIN leads ON leads.id = m.sid", "m.sid", strings.Join(match, " AND ")
 }
 
 // sqliteCode returns the primary result code of a SQLite error, or -1.

@@ -99,23 +99,39 @@ var searchColumns = map[string]string{
 // minTrigram is the shortest text the trigram indexes can look up.
 const minTrigram = 3
 
-// containsCond returns the condition "one of cols (keys of searchColumns)
-// holds s", s a searchKey, with the argument of its placeholder $n. Text of
-// three characters or more is looked up in the engine's trigram index:
-// SQLite's leads_search table when the dialect has trigramMatch, else a
-// LIKE that PostgreSQL answers from its pg_trgm index and rechecks. Shorter
-// text, which no trigram holds, is matched row by row, newest first, as it
-// was before the index.
-func containsCond(d dialect, n int, s string, cols ...string) (string, any) {
-	if d.trigramMatch != nil && utf8.RuneCountInString(s) >= minTrigram {
-		return d.trigramMatch(n, s, cols)
+// searchTerm is "one of cols (keys of searchColumns) holds text", text a
+// searchKey.
+type searchTerm struct {
+	text string
+	cols []string
+}
+
+// search adds the terms' conditions to q. Text of three characters or more
+// is looked up in the engine's trigram index: on SQLite the query then
+// reads the matches of leads_search newest first (dialect.searchMatch), so
+// a page of a common name stops after fifty; on PostgreSQL it is a LIKE
+// that the pg_trgm index answers and the rows recheck. Shorter text, which
+// no trigram holds, is matched row by row, newest first, as it was before
+// the index.
+func (q *leadSQL) search(d dialect, terms []searchTerm) {
+	var indexed []searchTerm
+	for _, t := range terms {
+		if d.searchMatch != nil && utf8.RuneCountInString(t.text) >= minTrigram {
+			indexed = append(indexed, t)
+			continue
+		}
+		p := q.arg("%" + escapeLike(t.text) + "%")
+		like := make([]string, len(t.cols))
+		for i, c := range t.cols {
+			like[i] = searchColumns[c] + " LIKE " + p + ` ESCAPE '\'`
+		}
+		q.where = append(q.where, "("+strings.Join(like, " OR ")+")")
 	}
-	p := "$" + strconv.Itoa(n)
-	like := make([]string, len(cols))
-	for i, c := range cols {
-		like[i] = searchColumns[c] + " LIKE " + p + ` ESCAPE '\'`
+	if len(indexed) > 0 {
+		from, key, arg := d.searchMatch(len(q.args)+1, indexed)
+		q.arg(arg)
+		q.from, q.key = from, key
 	}
-	return "(" + strings.Join(like, " OR ") + ")", "%" + escapeLike(s) + "%"
 }
 
 // QueryID reads an optional row id from a query parameter: a positive

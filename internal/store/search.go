@@ -106,19 +106,18 @@ type searchTerm struct {
 	cols []string
 }
 
-// search adds the terms' conditions to q. Text of three characters or more
-// is looked up in the engine's trigram index: on SQLite the query then
-// reads the matches of leads_search newest first (dialect.searchMatch), so
-// a page of a common name stops after fifty; on PostgreSQL it is a LIKE
-// that the pg_trgm index answers and the rows recheck. Shorter text, which
-// no trigram holds, is matched row by row, newest first, as it was before
-// the index.
+// search adds the terms' conditions to q: each term's LIKE on the search
+// columns, which decides, exactly. On PostgreSQL the pg_trgm index answers
+// the LIKE of three characters or more (or, when many leads match, the
+// planner walks the newest until fifty do). On SQLite the query then reads
+// the candidates of leads_search newest first (dialect.searchMatch), and
+// the LIKE checks each. Shorter text, which no trigram holds, is matched row
+// by row, newest first, as it was before the index.
 func (q *leadSQL) search(d dialect, terms []searchTerm) {
 	var indexed []searchTerm
 	for _, t := range terms {
 		if d.searchMatch != nil && utf8.RuneCountInString(t.text) >= minTrigram {
 			indexed = append(indexed, t)
-			continue
 		}
 		p := q.arg("%" + escapeLike(t.text) + "%")
 		like := make([]string, len(t.cols))

@@ -157,7 +157,7 @@ func searchQueries(r *rand.Rand, ls []lead.Lead) []string {
 		return s
 	}
 	for _, l := range ls {
-		if len(qs) > 400 {
+		if len(qs) > 250 {
 			break
 		}
 		if l.Name != nil {
@@ -179,11 +179,11 @@ func searchQueries(r *rand.Rand, ls []lead.Lead) []string {
 	return qs
 }
 
-// allPages reads every page of the filter's leads, 7 at a time.
+// allPages reads every page of the filter's leads, 20 at a time.
 func allPages(t *testing.T, f fixture, lf store.LeadFilter) []int64 {
 	t.Helper()
 	var ids []int64
-	lf.Limit = 7
+	lf.Limit = 20
 	for range 10_000 {
 		page := f.list(t, lf)
 		ids = append(ids, leadIDs(page)...)
@@ -203,7 +203,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 		f := newFixture(t, engine)
 		o := f.other(t)
 		r := rand.New(rand.NewPCG(18, 1))
-		const n = 900
+		const n = 400
 		inputs := make([]lead.Input, n)
 		for i := range inputs {
 			inputs[i] = genInput(r, i, normalize)

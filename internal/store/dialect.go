@@ -25,8 +25,13 @@ type dialect struct {
 	lazyCommit string
 	// inIDs is "id IN the list of ids in $n" for one statement of any
 	// length, with the argument idsArg makes of the ids.
-	inIDs       func(n int) string
-	idsArg      func(ids []int64) any
+	inIDs  func(n int) string
+	idsArg func(ids []int64) any
+	// searchMatch, when set, reads search terms (of three characters or
+	// more) from a trigram index of the engine's own: it returns what to
+	// select leads from instead of the table, the column of the lead's id
+	// there, and the argument of the placeholder $n (leadSQL.search).
+	searchMatch func(n int, terms []searchTerm) (from, key string, arg any)
 	retryable   func(error) bool // a transient conflict: run the transaction again
 	unavailable func(error) bool // the database cannot be reached or cannot write
 	unique      func(error) bool // a unique constraint was violated
@@ -47,6 +52,7 @@ var sqliteDialect = dialect{
 		}
 		return string(append(b, ']'))
 	},
+	searchMatch: sqliteSearchMatch,
 	retryable: func(err error) bool {
 		c := sqliteCode(err)
 		return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
@@ -66,6 +72,40 @@ var sqliteDialect = dialect{
 		var se *sqlite.Error
 		return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 	},
+}
+
+// sqliteSearchMatch reads from leads_search, newest first, the leads that
+// may hold the terms: those with every third trigram of a term, and its
+// last, in one of its columns (FTS5's trigram tokenizer makes a quoted
+// string of three characters one token). The term's LIKE then decides
+// (leadSQL.search). The FTS table drives the join, so a page of a common
+// name stops after fifty (0.5 ms at a million leads, where "id IN
+// (matches)" read all 40,000 first: 25 ms); and a third of the trigrams,
+// unordered, is cheaper to walk newest first than the whole phrase (one
+// lead's email of 19 characters: 15 ms against 68), while leaving few
+// candidates to check. The key m.sid lets a cursor start the walk.
+func sqliteSearchMatch(n int, terms []searchTerm) (from, key string, arg any) {
+	match := make([]string, len(terms))
+	for i, t := range terms {
+		match[i] = "{" + strings.Join(t.cols, " ") + "} : (" + strings.Join(spacedTrigrams(t.text), " AND ") + ")"
+	}
+	return "(SELECT rowid AS sid FROM leads_search WHERE leads_search MATCH $" + strconv.Itoa(n) +
+		") AS m JOIN leads ON leads.id = m.sid", "m.sid", strings.Join(match, " AND ")
+}
+
+// spacedTrigrams returns every third trigram of s (three characters or
+// more) and its last, each quoted for an FTS5 query.
+func spacedTrigrams(s string) []string {
+	r := []rune(s)
+	quote := func(t []rune) string { return `"` + strings.ReplaceAll(string(t), `"`, `""`) + `"` }
+	var out []string
+	for i := 0; i+3 <= len(r); i += 3 {
+		out = append(out, quote(r[i:i+3]))
+	}
+	if len(r)%3 != 0 {
+		out = append(out, quote(r[len(r)-3:]))
+	}
+	return out
 }
 
 // sqliteCode returns the primary result code of a SQLite error, or -1.

@@ -31,25 +31,7 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	var q string
-	var args []any
-	if f.To > 0 {
-		// A period that ends: pick the page's ids from leads_account_period
-		// alone, then read those rows. Walking ids down from the newest
-		// would pass every lead after the period first (0.3–0.4 s for a
-		// month in the middle of a million-lead year), so "id + 0" keeps the
-		// planners off that order; and read whole, each lead of the period
-		// would be fetched from the table before the sort kept fifty. The
-		// cost grows with the leads in the period, not with the table.
-		q, args = leadQuery("SELECT id FROM leads", accountID, f)
-		args = append(args, min(f.Limit, MaxPage))
-		q = "SELECT " + leadColumns + " FROM leads WHERE id IN (" + q + " ORDER BY id + 0 DESC LIMIT $" +
-			strconv.Itoa(len(args)) + ") ORDER BY id DESC"
-	} else {
-		q, args = leadQuery("SELECT "+leadColumns+" FROM leads", accountID, f)
-		args = append(args, min(f.Limit, MaxPage))
-		q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
-	}
+	q, args := listQuery(s.dialect, accountID, f)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list leads: %w", err))
@@ -66,48 +48,84 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 	return out, s.wrap(rows.Err())
 }
 
-// leadQuery appends the filter's conditions to a query over leads.
-func leadQuery(q string, accountID int64, f LeadFilter) (string, []any) {
-	args := []any{accountID}
-	where := []string{"account_id = $1", "deleted_at IS NULL"}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
+// listQuery returns ListLeads' statement for the filter, f.Limit set.
+func listQuery(d dialect, accountID int64, f LeadFilter) (string, []any) {
+	q := leadQuery(d, accountID, f)
+	limit := q.arg(min(f.Limit, MaxPage))
+	if f.To > 0 && q.key == "id" {
+		// A period that ends: pick the page's ids from leads_account_period
+		// alone, then read those rows. Walking ids down from the newest
+		// would pass every lead after the period first (0.3–0.4 s for a
+		// month in the middle of a million-lead year), so "id + 0" keeps the
+		// planners off that order; and read whole, each lead of the period
+		// would be fetched from the table before the sort kept fifty. The
+		// cost grows with the leads in the period, not with the table.
+		return "SELECT " + leadColumns + " FROM leads WHERE id IN (" + q.sql("id") + " ORDER BY id + 0 DESC LIMIT " +
+			limit + ") ORDER BY id DESC", q.args
 	}
+	return q.sql(leadColumns) + " ORDER BY " + q.key + " DESC LIMIT " + limit, q.args
+}
+
+// leadSQL is a query over the leads a filter selects.
+type leadSQL struct {
+	from  string // leads, or on SQLite the search index's matches joined to leads
+	key   string // the lead's id as from orders and pages it
+	where []string
+	args  []any
+}
+
+// arg adds an argument and returns its placeholder.
+func (q *leadSQL) arg(v any) string {
+	q.args = append(q.args, v)
+	return "$" + strconv.Itoa(len(q.args))
+}
+
+// add adds a condition whose ? is the argument v.
+func (q *leadSQL) add(cond string, v any) {
+	q.where = append(q.where, strings.ReplaceAll(cond, "?", q.arg(v)))
+}
+
+// sql returns the query selecting cols.
+func (q *leadSQL) sql(cols string) string {
+	return "SELECT " + cols + " FROM " + q.from + " WHERE " + strings.Join(q.where, " AND ")
+}
+
+// leadQuery returns the query over the leads the filter selects.
+func leadQuery(d dialect, accountID int64, f LeadFilter) *leadSQL {
+	q := &leadSQL{from: "leads", key: "id", args: []any{accountID}, where: []string{"account_id = $1", "deleted_at IS NULL"}}
 	if f.SourceID != nil {
-		add("source_id = ?", *f.SourceID)
+		q.add("source_id = ?", *f.SourceID)
 	}
 	if f.StageID != nil {
-		add("funnel_stage_id = ?", *f.StageID)
+		q.add("funnel_stage_id = ?", *f.StageID)
 	}
 	if f.OwnerID != nil {
-		add("user_id_owner = ?", *f.OwnerID)
+		q.add("user_id_owner = ?", *f.OwnerID)
 	}
 	if f.From > 0 {
-		add("dt_create >= ?", f.From)
+		q.add("dt_create >= ?", f.From)
 	}
 	if f.To > 0 {
-		add("dt_create < ?", f.To)
+		q.add("dt_create < ?", f.To)
 	}
 	if f.DuplicatesOnly {
-		where = append(where, "first_id IS NOT NULL")
+		q.where = append(q.where, "first_id IS NOT NULL")
 	}
 	if f.Phone != "" {
-		add("phone = ?", f.Phone)
+		q.add("phone = ?", f.Phone)
 	}
+	var terms []searchTerm
 	if f.Digits != "" {
-		add("phone LIKE ? ESCAPE '\\'", "%"+escapeLike(f.Digits)+"%")
+		terms = append(terms, searchTerm{searchKey(f.Digits), []string{"phone"}})
 	}
 	if f.Text != "" {
-		pattern := "%" + escapeLike(strings.ToLower(f.Text)) + "%"
-		args = append(args, pattern)
-		n := "$" + strconv.Itoa(len(args))
-		where = append(where, "(name_key LIKE "+n+" ESCAPE '\\' OR email_key LIKE "+n+" ESCAPE '\\')")
+		terms = append(terms, searchTerm{searchKey(f.Text), []string{"name", "email"}})
 	}
+	q.search(d, terms)
 	if f.Before > 0 {
-		add("id < ?", f.Before)
+		q.add(q.key+" < ?", f.Before)
 	}
-	return q + " WHERE " + strings.Join(where, " AND "), args
+	return q
 }
 
 func escapeLike(s string) string {

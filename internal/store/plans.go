@@ -10,3 +10,17 @@ func GroupDuplicateLookup(engine string, account int64, phone, emailKey string) 
 	}
 	return sqliteDupSQL(1), []any{account, phone, emailKey}
 }
+
+// LeadListQuery returns the statement ListLeads runs on the engine
+// ("sqlite" or "postgres") for the filter, with its arguments, so that the
+// benchmarks can show its plan.
+func LeadListQuery(engine string, accountID int64, f LeadFilter) (string, []any) {
+	d := sqliteDialect
+	if engine == "postgres" {
+		d = postgresDialect
+	}
+	if f.Limit <= 0 {
+		f.Limit = defaultPage
+	}
+	return listQuery(d, accountID, f)
+}

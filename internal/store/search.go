@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"leadbox/internal/lead"
 )
@@ -78,6 +79,59 @@ func (f *LeadFilter) Search(text string, normalize func(string) (string, bool)) 
 		}
 	}
 	f.Text = text
+}
+
+// searchKey is the form in which the search compares text: lower case, and
+// «ё» written «е», so that «Семён Ёлкин» and «семен елкин» find each other
+// both ways. The search indexes (migration 0011) hold searchColumns, the
+// same form of each lead's name_key and email_key (lower-cased by Go, as
+// here); phones are digits, which it leaves as they are.
+func searchKey(s string) string { return strings.ReplaceAll(strings.ToLower(s), "ё", "е") }
+
+// searchColumns are the search form of the columns the search box reads,
+// by the names of leads_search's columns, written exactly as PostgreSQL's
+// leads_search index has them (or the planner would not use it).
+var searchColumns = map[string]string{
+	"name":  "replace(name_key, 'ё', 'е')",
+	"email": "replace(email_key, 'ё', 'е')",
+	"phone": "phone",
+}
+
+// minTrigram is the shortest text the trigram indexes can look up.
+const minTrigram = 3
+
+// searchTerm is "one of cols (keys of searchColumns) holds text", text a
+// searchKey.
+type searchTerm struct {
+	text string
+	cols []string
+}
+
+// search adds the terms' conditions to q: each term's LIKE on the search
+// columns, which decides, exactly. On PostgreSQL the pg_trgm index answers
+// the LIKE of three characters or more (or, when many leads match, the
+// planner walks the newest until fifty do). On SQLite the query then reads
+// the candidates of leads_search newest first (dialect.searchMatch), and
+// the LIKE checks each. Shorter text, which no trigram holds, is matched row
+// by row, newest first, as it was before the index.
+func (q *leadSQL) search(d dialect, terms []searchTerm) {
+	var indexed []searchTerm
+	for _, t := range terms {
+		if d.searchMatch != nil && utf8.RuneCountInString(t.text) >= minTrigram {
+			indexed = append(indexed, t)
+		}
+		p := q.arg("%" + escapeLike(t.text) + "%")
+		like := make([]string, len(t.cols))
+		for i, c := range t.cols {
+			like[i] = searchColumns[c] + " LIKE " + p + ` ESCAPE '\'`
+		}
+		q.where = append(q.where, "("+strings.Join(like, " OR ")+")")
+	}
+	if len(indexed) > 0 {
+		from, key, arg := d.searchMatch(len(q.args)+1, indexed)
+		q.arg(arg)
+		q.from, q.key = from, key
+	}
 }
 
 // QueryID reads an optional row id from a query parameter: a positive

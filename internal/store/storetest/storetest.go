@@ -46,6 +46,7 @@ func DSN(t testing.TB, engine string) string {
 		t.Fatalf("open postgres: %v", err)
 	}
 	defer admin.Close()
+	SharedExtensions(t, admin)
 	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
 		t.Fatalf("create schema (is PostgreSQL running at %s?): %v", base, err)
 	}
@@ -68,6 +69,22 @@ func DSN(t testing.TB, engine string) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// SharedExtensions creates the extensions the migrations use (pg_trgm) in
+// the public schema of the database db is connected to, unless the database
+// has them. Left to the migrations, an extension would be created in the
+// first test's schema, and dropping that schema would drop it, with the
+// indexes of every other test's schema built on it.
+func SharedExtensions(t testing.TB, db *sql.DB) {
+	t.Helper()
+	if _, err := db.Exec("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"); err != nil {
+		// Two test processes may create it at once; one of them wins.
+		var n int
+		if db.QueryRow("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'").Scan(&n) != nil || n == 0 {
+			t.Fatalf("create extension pg_trgm (PostgreSQL's contrib package): %v", err)
+		}
+	}
 }
 
 // Open returns a migrated store on engine, closed when the test ends.

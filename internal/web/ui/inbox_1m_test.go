@@ -95,6 +95,7 @@ type bench1M struct {
 	migrated time.Duration
 	rows     []bench1MRow
 	notes    []string
+	plans    []string
 }
 
 type bench1MRow struct {
@@ -103,7 +104,20 @@ type bench1MRow struct {
 	p50, p95, max time.Duration
 }
 
-const bench1MTarget = 50 * time.Millisecond
+// bench1MTarget is issue 18's target for a case's p95: 50 ms for a search,
+// 20 ms for the inbox's other pages and filters, 200 ms for the dashboard
+// and 100 ms for a count.
+func bench1MTarget(what string) time.Duration {
+	switch {
+	case strings.Contains(what, "dashboard"):
+		return 200 * time.Millisecond
+	case strings.HasPrefix(what, "count"):
+		return 100 * time.Millisecond
+	case strings.Contains(what, "search") || strings.Contains(what, "text") || strings.Contains(what, "phone"):
+		return 50 * time.Millisecond
+	}
+	return 20 * time.Millisecond
+}
 
 // run opens (or reuses) the database, loads it and times every case.
 func (b *bench1M) run() {
@@ -152,10 +166,20 @@ func (b *bench1M) run() {
 	b.time("store: period + source", store.LeadFilter{From: from, To: to, SourceID: &src})
 	b.time("store: period, page 2", store.LeadFilter{From: from, To: to, Before: b.pageEnd(store.LeadFilter{From: from, To: to})})
 	b.time("store: duplicates only", store.LeadFilter{DuplicatesOnly: true})
+	// Every kind of search the box reads (store.LeadFilter.Search).
+	b.time("store: phone digits, 3 (many match)", store.LeadFilter{Digits: phone[len(phone)-3:]})
 	b.time("store: phone digits, 4 (many match)", store.LeadFilter{Digits: phone[len(phone)-4:]})
+	b.time("store: phone digits, 7", store.LeadFilter{Digits: phone[4:]})
 	b.time("store: phone digits, 9 (one phone)", store.LeadFilter{Digits: phone[2:]})
 	b.time("store: text, a common name", store.LeadFilter{Text: "иванов"})
+	b.time("store: text, «федоров» finds «Фёдоров»", store.LeadFilter{Text: "федоров"})
+	b.time("store: text, Latin part of a name", store.LeadFilter{Text: "SMIT"})
+	b.time("store: text, Latin and Cyrillic", store.LeadFilter{Text: "john морозов"})
 	b.time("store: text, one lead's email", store.LeadFilter{Text: rare})
+	b.time("store: text, nothing matches", store.LeadFilter{Text: "щщщ"})
+	b.time("store: text, 2 letters (a scan, as before)", store.LeadFilter{Text: "ив"})
+	b.time("store: text + source", store.LeadFilter{Text: "иванов", SourceID: &src})
+	b.time("store: text + period, a month", store.LeadFilter{Text: "иванов", From: from, To: to})
 
 	day := func(u int64) string { return time.Unix(u, 0).In(time.Local).Format("2006-01-02") }
 	formatted := "+7 (" + phone[1:4] + ") " + phone[4:7] + "-" + phone[7:9] + "-" + phone[9:]
@@ -165,6 +189,19 @@ func (b *bench1M) run() {
 	b.get("handler: source + stage", fmt.Sprintf("/?source=%d&stage=%d", src, stage))
 	b.get("handler: period, a month", "/?from="+day(from)+"&to="+day(to-86400))
 	b.get("handler: duplicates only", "/?dup=1")
+	for _, q := range []string{phone[len(phone)-3:], phone[len(phone)-4:], phone[4:7] + "-" + phone[7:9] + "-" + phone[9:],
+		phone[2:], "Иванов", "ФЁДОРОВ", "smit", "John Морозов", rare, "щщщ", "ив"} {
+		b.get("handler: search "+q, "/?q="+url.QueryEscape(q))
+	}
+	b.get("handler: search иванов + source", fmt.Sprintf("/?q=%%D0%%B8%%D0%%B2%%D0%%B0%%D0%%BD%%D0%%BE%%D0%%B2&source=%d", src))
+	b.page("handler: GET /dashboard (30 days)", "/dashboard")
+
+	// The inbox shows no total yet; these are what counting a filter's
+	// leads costs with today's indexes.
+	b.count("count: the account", "")
+	b.count("count: source + stage", fmt.Sprintf(" AND source_id = %d AND funnel_stage_id = %d", src, stage))
+	b.count("count: period, a month", fmt.Sprintf(" AND dt_create >= %d AND dt_create < %d", from, to))
+	b.count("count: duplicates only", " AND first_id IS NOT NULL")
 	b.tell(fmt.Sprintf("load avg %s before timing, %s after", loadBefore, loadavg()))
 }
 
@@ -184,6 +221,7 @@ func (b *bench1M) database() string {
 		b.t.Fatal(err)
 	}
 	defer db.Close()
+	storetest.SharedExtensions(b.t, db)
 	if _, err := db.Exec("CREATE SCHEMA IF NOT EXISTS " + schema); err != nil {
 		b.t.Fatal(err)
 	}
@@ -470,9 +508,78 @@ func (b *bench1M) list(f store.LeadFilter) (int, error) {
 
 func (b *bench1M) time(what string, f store.LeadFilter) {
 	b.measure(what, func() (int, error) { return b.list(f) })
+	b.plan(what, f)
+}
+
+// plan notes the plan of ListLeads' statement for the filter: EXPLAIN
+// QUERY PLAN on SQLite, EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL.
+func (b *bench1M) plan(what string, f store.LeadFilter) {
+	q, args := store.LeadListQuery(b.engine, b.acct, f)
+	db := b.raw(false)
+	defer db.Close()
+	explain := "EXPLAIN QUERY PLAN "
+	if b.engine == "postgres" {
+		explain = "EXPLAIN (ANALYZE, BUFFERS) "
+	}
+	rows, err := db.Query(explain+q, args...)
+	if err != nil {
+		b.t.Fatalf("plan of %s: %v", what, err)
+	}
+	defer rows.Close()
+	var sb strings.Builder
+	depth := map[int64]int{}
+	for rows.Next() {
+		if b.engine == "postgres" {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				b.t.Fatal(err)
+			}
+			sb.WriteString(line + "\n")
+			continue
+		}
+		var id, parent, unused int64
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			b.t.Fatal(err)
+		}
+		depth[id] = depth[parent] + 1
+		sb.WriteString(strings.Repeat("  ", depth[id]-1) + detail + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		b.t.Fatal(err)
+	}
+	b.plans = append(b.plans, "**"+what+"**\n\n```\n"+sb.String()+"```\n")
 }
 
 var inboxRow = []byte(`<td class="c-time">`)
+
+// page times a page other than the inbox.
+func (b *bench1M) page(what, path string) {
+	b.measure(what, func() (int, error) {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Cookie", b.cookie)
+		req.Header.Set("Accept", "text/html")
+		w := httptest.NewRecorder()
+		b.srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			return 0, fmt.Errorf("GET %s: %d %.300s", path, w.Code, w.Body)
+		}
+		return 1, nil
+	})
+}
+
+// count times counting the account's live leads that cond (SQL, starting
+// with AND) selects, on a connection of its own.
+func (b *bench1M) count(what, cond string) {
+	db := b.raw(false)
+	defer db.Close()
+	q := fmt.Sprintf("SELECT count(*) FROM leads WHERE account_id = %d AND deleted_at IS NULL", b.acct) + cond
+	b.measure(what, func() (int, error) {
+		var n int
+		err := db.QueryRow(q).Scan(&n)
+		return n, err
+	})
+}
 
 func (b *bench1M) get(what, path string) {
 	b.measure(what, func() (int, error) {
@@ -512,7 +619,7 @@ func (b *bench1M) measure(what string, fn func() (int, error)) {
 	}
 	r := bench1MRow{what: what, found: found, p50: rank(0.50), p95: rank(0.95), max: d[len(d)-1]}
 	b.rows = append(b.rows, r)
-	b.t.Logf("%s %-45s %4d rows  p50 %8s  p95 %8s  max %8s%s", b.engine, what, found, ms(r.p50), ms(r.p95), ms(r.max), over(r.p95))
+	b.t.Logf("%s %-45s %4d rows  p50 %8s  p95 %8s  max %8s%s", b.engine, what, found, ms(r.p50), ms(r.p95), ms(r.max), over(what, r.p95))
 }
 
 func (b *bench1M) tell(s string) { b.t.Logf("%s: %s", b.engine, s); b.notes = append(b.notes, s) }
@@ -524,22 +631,25 @@ func (b *bench1M) markdown() string {
 		fmt.Fprintf(&sb, "; migrations on the loaded database: %s", b.migrated.Round(time.Millisecond))
 	}
 	sb.WriteString(". " + strings.Join(b.notes, "; ") + ".\n\n")
-	sb.WriteString("| case | rows | p50 ms | p95 ms | max ms | ≤ 50 ms p95 |\n|---|--:|--:|--:|--:|:-:|\n")
+	sb.WriteString("| case | rows | p50 ms | p95 ms | max ms | target p95 ms | met |\n|---|--:|--:|--:|--:|--:|:-:|\n")
 	for _, r := range b.rows {
 		ok := "yes"
-		if r.p95 > bench1MTarget {
+		if r.p95 > bench1MTarget(r.what) {
 			ok = "**no**"
 		}
-		fmt.Fprintf(&sb, "| %s | %d | %s | %s | %s | %s |\n", r.what, r.found, ms(r.p50), ms(r.p95), ms(r.max), ok)
+		fmt.Fprintf(&sb, "| %s | %d | %s | %s | %s | %s | %s |\n", r.what, r.found, ms(r.p50), ms(r.p95), ms(r.max),
+			ms(bench1MTarget(r.what)), ok)
 	}
-	sb.WriteString("\n")
+	sb.WriteString("\n<details><summary>Plans of the store's cases (" + b.engine + ")</summary>\n\n")
+	sb.WriteString(strings.Join(b.plans, "\n"))
+	sb.WriteString("\n</details>\n\n")
 	return sb.String()
 }
 
 func ms(d time.Duration) string { return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) }
 
-func over(d time.Duration) string {
-	if d > bench1MTarget {
+func over(what string, d time.Duration) string {
+	if d > bench1MTarget(what) {
 		return "  OVER TARGET"
 	}
 	return ""

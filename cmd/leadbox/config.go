@@ -24,6 +24,10 @@ type Config struct {
 	MissBurst    int
 	LogFormat    string
 	Shutdown     time.Duration
+
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
 }
 
 // flagSet returns a FlagSet for one command with the flags every command
@@ -64,10 +68,20 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.IntVar(&cfg.APIBurst, "rate-api-burst", envInt(getenv, "LEADBOX_RATE_API_BURST", 200), "burst allowed above the per-token rate (LEADBOX_RATE_API_BURST)")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LEADBOX_LOG_FORMAT", "text"), "log format: text or json (LEADBOX_LOG_FORMAT)")
 	fs.DurationVar(&cfg.Shutdown, "shutdown-timeout", 25*time.Second, "how long to wait for in-flight requests on SIGINT/SIGTERM")
+	fs.StringVar(&cfg.BackupDir, "backup-dir", env("LEADBOX_BACKUP_DIR", ""), "SQLite: write a backup into this directory every --backup-every; empty for none (LEADBOX_BACKUP_DIR)")
+	fs.DurationVar(&cfg.BackupEvery, "backup-every", envDuration(getenv, "LEADBOX_BACKUP_EVERY", 24*time.Hour), "how often to back up into --backup-dir, e.g. 6h (LEADBOX_BACKUP_EVERY)")
+	fs.IntVar(&cfg.BackupKeep, "backup-keep", envInt(getenv, "LEADBOX_BACKUP_KEEP", 7), "how many backups to keep in --backup-dir, the newest (LEADBOX_BACKUP_KEEP)")
 }
 
 func envFloat(getenv func(string) string, key string, def float64) float64 {
 	if v, err := strconv.ParseFloat(getenv(key), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(getenv(key)); err == nil {
 		return v
 	}
 	return def

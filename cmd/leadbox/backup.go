@@ -104,11 +104,11 @@ type backups struct {
 	db, dir string
 	keep    int
 	log     *slog.Logger
+	done    func(time.Time) // told of each backup written, for /metrics
 
 	mu      sync.Mutex
 	running bool
 	wg      sync.WaitGroup
-	last    time.Time // of the newest backup written, for /metrics
 }
 
 // backupName matches the files the server writes, and only those: pruning
@@ -148,9 +148,9 @@ func (b *backups) take(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	b.mu.Lock()
-	b.last = now
-	b.mu.Unlock()
+	if b.done != nil {
+		b.done(now)
+	}
 	b.log.Info("backup written", "path", info.Path, "bytes", info.Bytes, "leads", info.Leads, "seconds", info.Secs)
 	return b.prune()
 }
@@ -177,13 +177,6 @@ func (b *backups) prune() error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// lastBackup is the time of the newest backup this server wrote, zero if none.
-func (b *backups) lastBackup() time.Time {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.last
 }
 
 // checkBackupConfig says what is wrong with the scheduled-backup flags.

@@ -16,6 +16,7 @@ import (
 
 	"leadbox/internal/intake"
 	"leadbox/internal/jobs"
+	"leadbox/internal/metrics"
 	"leadbox/internal/store"
 	"leadbox/internal/web"
 )
@@ -33,6 +34,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := checkBackupConfig(cfg); err != nil {
 		return err
 	}
+	metricsAllow, err := parseCIDRs(cfg.MetricsAllow)
+	if err != nil {
+		return err
+	}
 	logger := newLogger(cfg.LogFormat, stderr)
 	tuneGC(getenv)
 	s, err := openStore(ctx, cfg.DB, stdout)
@@ -40,6 +45,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer s.Close()
+	m := metrics.New()
+	s.ObserveGroups(m.Group)
 	if _, err := bootstrap(ctx, s, cfg, getenv, stdout); err != nil {
 		return err
 	}
@@ -50,6 +57,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		APIRate: rate.Limit(cfg.APIRate), APIBurst: cfg.APIBurst,
 		MissRate: rate.Limit(cfg.MissRate), MissBurst: cfg.MissBurst,
 		SessionIdle: sessionIdle, SessionMax: sessionMax,
+		Metrics: m, MetricsAllow: metricsAllow, MetricsToken: cfg.MetricsToken,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -73,7 +81,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	runner := newRunner(s, logger)
 	var bk *backups
 	if cfg.BackupDir != "" {
-		bk = &backups{db: cfg.DB, dir: cfg.BackupDir, keep: cfg.BackupKeep, log: logger}
+		bk = &backups{db: cfg.DB, dir: cfg.BackupDir, keep: cfg.BackupKeep, log: logger, done: m.BackupDone}
 	}
 	// Registered without --backup-dir too: a chore once scheduled stays in
 	// the queue, and one without a handler is retried every second.

@@ -115,7 +115,7 @@ func NewServer(cfg Config) *Server {
 			BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		}),
 	}
-	s.handler = s.logRequests(s.recoverPanics(s.routes()))
+	s.handler = s.logRequests(s.recoverPanics(compress(s.routes())))
 	return s
 }
 

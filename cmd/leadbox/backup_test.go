@@ -206,6 +206,7 @@ func TestScheduledBackups(t *testing.T) {
 			{"serve", "--db", dsn, "--backup-dir", bdir, "--backup-every", "1s"},
 			{"serve", "--db", "postgres://u@127.0.0.1/x", "--backup-dir", bdir},
 			{"serve", "--db", dsn, "--metrics-allow", "10.0.0.0/33"},
+			{"serve", "--db", dsn, "--trusted-proxies", "localhost"},
 		} {
 			if _, err := cli(t, environ(nil), args...); err == nil {
 				t.Errorf("leadbox %s: no error", strings.Join(args, " "))

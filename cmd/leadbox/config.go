@@ -31,8 +31,9 @@ type Config struct {
 	BackupEvery time.Duration
 	BackupKeep  int
 
-	MetricsAllow string
-	MetricsToken string
+	MetricsAllow   string
+	MetricsToken   string
+	TrustedProxies string
 }
 
 // flagSet returns a FlagSet for one command with the flags every command
@@ -75,6 +76,7 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.DurationVar(&cfg.Shutdown, "shutdown-timeout", 25*time.Second, "how long to wait for in-flight requests on SIGINT/SIGTERM")
 	fs.StringVar(&cfg.MetricsAllow, "metrics-allow", env("LEADBOX_METRICS_ALLOW", ""), "networks besides loopback that may read /metrics, comma-separated CIDRs, e.g. 10.0.0.0/8 (LEADBOX_METRICS_ALLOW)")
 	fs.StringVar(&cfg.MetricsToken, "metrics-token", env("LEADBOX_METRICS_TOKEN", ""), "a bearer token that lets any client read /metrics; empty for none (LEADBOX_METRICS_TOKEN)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("LEADBOX_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client, comma-separated CIDRs, e.g. 127.0.0.1/32 (LEADBOX_TRUSTED_PROXIES)")
 	fs.StringVar(&cfg.BackupDir, "backup-dir", env("LEADBOX_BACKUP_DIR", ""), "SQLite: write a backup into this directory every --backup-every; empty for none (LEADBOX_BACKUP_DIR)")
 	fs.DurationVar(&cfg.BackupEvery, "backup-every", envDuration(getenv, "LEADBOX_BACKUP_EVERY", 24*time.Hour), "how often to back up into --backup-dir, e.g. 6h (LEADBOX_BACKUP_EVERY)")
 	fs.IntVar(&cfg.BackupKeep, "backup-keep", envInt(getenv, "LEADBOX_BACKUP_KEEP", 7), "how many backups to keep in --backup-dir, the newest (LEADBOX_BACKUP_KEEP)")
@@ -101,8 +103,8 @@ func envInt(getenv func(string) string, key string, def int) int {
 	return def
 }
 
-// parseCIDRs parses a comma-separated list of networks.
-func parseCIDRs(list string) ([]netip.Prefix, error) {
+// parseCIDRs parses flag's comma-separated list of networks.
+func parseCIDRs(flag, list string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
 	for _, f := range strings.Split(list, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -110,7 +112,7 @@ func parseCIDRs(list string) ([]netip.Prefix, error) {
 		}
 		p, err := netip.ParsePrefix(f)
 		if err != nil {
-			return nil, fmt.Errorf("--metrics-allow: %w", err)
+			return nil, fmt.Errorf("--%s: %w", flag, err)
 		}
 		out = append(out, p.Masked())
 	}

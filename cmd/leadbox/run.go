@@ -92,12 +92,20 @@ func hoistFlags(args []string) []string {
 // singleCommands are the commands without a sub-command.
 var singleCommands = []string{"serve", "migrate", "backup", "restore", "version", "help"}
 
-// version is the module's version as the go command stamped it: a tag, a
-// pseudo-version, or the VCS revision of a build from a checkout.
+// buildVersion is the release's version, stamped in by scripts/release.sh
+// (-ldflags "-X main.buildVersion=v1.2.3"); empty in other builds.
+var buildVersion string
+
+// version is the release's version, else the module's version as the go
+// command stamped it: a tag, a pseudo-version, or the VCS revision of a
+// build from a checkout.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"
+	}
+	if buildVersion != "" {
+		return buildVersion + " " + bi.GoVersion
 	}
 	v := bi.Main.Version
 	var rev, dirty string

@@ -34,7 +34,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := checkBackupConfig(cfg); err != nil {
 		return err
 	}
-	metricsAllow, err := parseCIDRs(cfg.MetricsAllow)
+	metricsAllow, err := parseCIDRs("metrics-allow", cfg.MetricsAllow)
+	if err != nil {
+		return err
+	}
+	trustedProxies, err := parseCIDRs("trusted-proxies", cfg.TrustedProxies)
 	if err != nil {
 		return err
 	}
@@ -57,7 +61,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		APIRate: rate.Limit(cfg.APIRate), APIBurst: cfg.APIBurst,
 		MissRate: rate.Limit(cfg.MissRate), MissBurst: cfg.MissBurst,
 		SessionIdle: sessionIdle, SessionMax: sessionMax,
-		Metrics: m, MetricsAllow: metricsAllow, MetricsToken: cfg.MetricsToken,
+		Metrics: m, MetricsAllow: metricsAllow, MetricsToken: cfg.MetricsToken, TrustedProxies: trustedProxies,
 	})
 	srv := &http.Server{
 		Handler:           handler,

@@ -72,6 +72,10 @@ type Config struct {
 	Metrics      *metrics.Metrics
 	MetricsAllow []netip.Prefix
 	MetricsToken string
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see fromProxy); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is leadbox's HTTP handler.
@@ -87,6 +91,8 @@ type Server struct {
 	metrics      *metrics.Metrics
 	metricsAllow []netip.Prefix
 	metricsToken string
+
+	trustedProxies []netip.Prefix
 }
 
 // NewServer returns the handler for every leadbox endpoint.
@@ -101,6 +107,7 @@ func NewServer(cfg Config) *Server {
 		log:     cfg.Logger,
 		hub:     hub,
 		metrics: cfg.Metrics, metricsAllow: cfg.MetricsAllow, metricsToken: cfg.MetricsToken,
+		trustedProxies: cfg.TrustedProxies,
 		hook: hook.New(hook.Config{
 			Store: cfg.Store, Decoder: cfg.Decoder, Logger: cfg.Logger, Hub: hub,
 			Limits: ratelimit.New(cfg.SourceRate, cfg.SourceBurst, cfg.AccountRate, cfg.AccountBurst),
@@ -115,7 +122,7 @@ func NewServer(cfg Config) *Server {
 			BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		}),
 	}
-	s.handler = s.logRequests(s.recoverPanics(compress(s.routes())))
+	s.handler = s.fromProxy(s.logRequests(s.recoverPanics(compress(s.routes()))))
 	return s
 }
 

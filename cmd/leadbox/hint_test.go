@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestCommandName: the start-up hint names leadbox as it was run.
 func TestCommandName(t *testing.T) {
@@ -20,5 +23,16 @@ func TestCommandName(t *testing.T) {
 		if got := commandName(c.arg0) + " source create" + dbFlag(c.db, getenv); got != c.want {
 			t.Errorf("%s --db %s: %s, want %s", c.arg0, c.db, got, c.want)
 		}
+	}
+}
+
+// TestVersionStamped: a release's stamped version is what `leadbox version`
+// prints (scripts/release.sh sets it with -ldflags -X main.buildVersion).
+func TestVersionStamped(t *testing.T) {
+	defer func(v string) { buildVersion = v }(buildVersion)
+	buildVersion = "v9.8.7"
+	out, err := cli(t, environ(nil), "version")
+	if err != nil || !strings.HasPrefix(out, "leadbox v9.8.7 go1.") {
+		t.Fatalf("leadbox version: %q %v", out, err)
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -52,9 +55,41 @@ func bootstrap(ctx context.Context, s *store.Store, cfg Config, getenv func(stri
 		} else {
 			fmt.Fprintln(out, " with the password in LEADBOX_ADMIN_PASSWORD")
 		}
-		fmt.Fprintf(out, "leadbox: create a webhook source with: leadbox source create --name \"My site\"\n")
+		fmt.Fprintf(out, "leadbox: create a webhook source with: %s source create%s --name \"My site\"\n",
+			commandName(os.Args[0]), dbFlag(cfg.DB, getenv))
 	}
 	return acct, nil
+}
+
+// commandName is how the user ran leadbox, for hints to run it again: `go
+// run` builds into a temporary go-build…/exe/ directory, and that path is of
+// no use to anyone.
+func commandName(arg0 string) string {
+	p := filepath.ToSlash(arg0)
+	if strings.Contains(p, "/go-build") && path.Base(path.Dir(p)) == "exe" {
+		return "go run ./cmd/leadbox"
+	}
+	if arg0 == "" {
+		return "leadbox"
+	}
+	return shellQuote(arg0)
+}
+
+// dbFlag is the --db a hint needs to reach the same database: none for the
+// default, or when LEADBOX_DB names it anyway.
+func dbFlag(db string, getenv func(string) string) string {
+	if db == "leadbox.db" || db == getenv("LEADBOX_DB") {
+		return ""
+	}
+	return " --db " + shellQuote(db)
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@%+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // admin is one run of an administrative command.

@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,6 +26,14 @@ type Config struct {
 	MissBurst    int
 	LogFormat    string
 	Shutdown     time.Duration
+
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
+
+	MetricsAllow   string
+	MetricsToken   string
+	TrustedProxies string
 }
 
 // flagSet returns a FlagSet for one command with the flags every command
@@ -64,10 +74,23 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.IntVar(&cfg.APIBurst, "rate-api-burst", envInt(getenv, "LEADBOX_RATE_API_BURST", 200), "burst allowed above the per-token rate (LEADBOX_RATE_API_BURST)")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("LEADBOX_LOG_FORMAT", "text"), "log format: text or json (LEADBOX_LOG_FORMAT)")
 	fs.DurationVar(&cfg.Shutdown, "shutdown-timeout", 25*time.Second, "how long to wait for in-flight requests on SIGINT/SIGTERM")
+	fs.StringVar(&cfg.MetricsAllow, "metrics-allow", env("LEADBOX_METRICS_ALLOW", ""), "networks besides loopback that may read /metrics, comma-separated CIDRs, e.g. 10.0.0.0/8 (LEADBOX_METRICS_ALLOW)")
+	fs.StringVar(&cfg.MetricsToken, "metrics-token", env("LEADBOX_METRICS_TOKEN", ""), "a bearer token that lets any client read /metrics; empty for none (LEADBOX_METRICS_TOKEN)")
+	fs.StringVar(&cfg.TrustedProxies, "trusted-proxies", env("LEADBOX_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For names the client, comma-separated CIDRs, e.g. 127.0.0.1/32 (LEADBOX_TRUSTED_PROXIES)")
+	fs.StringVar(&cfg.BackupDir, "backup-dir", env("LEADBOX_BACKUP_DIR", ""), "SQLite: write a backup into this directory every --backup-every; empty for none (LEADBOX_BACKUP_DIR)")
+	fs.DurationVar(&cfg.BackupEvery, "backup-every", envDuration(getenv, "LEADBOX_BACKUP_EVERY", 24*time.Hour), "how often to back up into --backup-dir, e.g. 6h (LEADBOX_BACKUP_EVERY)")
+	fs.IntVar(&cfg.BackupKeep, "backup-keep", envInt(getenv, "LEADBOX_BACKUP_KEEP", 7), "how many backups to keep in --backup-dir, the newest (LEADBOX_BACKUP_KEEP)")
 }
 
 func envFloat(getenv func(string) string, key string, def float64) float64 {
 	if v, err := strconv.ParseFloat(getenv(key), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(getenv(key)); err == nil {
 		return v
 	}
 	return def
@@ -78,6 +101,22 @@ func envInt(getenv func(string) string, key string, def int) int {
 		return v
 	}
 	return def
+}
+
+// parseCIDRs parses flag's comma-separated list of networks.
+func parseCIDRs(flag, list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", flag, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // parse parses args, refusing stray positional arguments.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
 
@@ -23,6 +24,8 @@ Usage:
   leadbox stage create|list            funnel stages
   leadbox token create|list|revoke     REST API tokens
   leadbox jobs list|stats|retry        the job queue (lead events, chores)
+  leadbox backup --to FILE             a consistent copy of the SQLite database, taken online
+  leadbox restore --from FILE          replace the (stopped) SQLite database with a backup
   leadbox version                      the build's version
 
 Every command takes --db (LEADBOX_DB) and --base-url (LEADBOX_BASE_URL),
@@ -43,6 +46,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = serve(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		err = migrate(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		err = backupCmd(ctx, rest, getenv, stdout, stderr)
+	case "restore":
+		err = restoreCmd(ctx, rest, getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 	case "version":
@@ -75,19 +82,30 @@ func hoistFlags(args []string) []string {
 	}
 	flags, rest := args[:i], args[i:]
 	head := rest[:1] // the command
-	if c := rest[0]; c != "serve" && c != "migrate" && len(rest) > 1 && !strings.HasPrefix(rest[1], "-") {
+	if c := rest[0]; !slices.Contains(singleCommands, c) && len(rest) > 1 && !strings.HasPrefix(rest[1], "-") {
 		head = rest[:2] // and its sub-command
 	}
 	out := append(append(append([]string{}, head...), flags...), rest[len(head):]...)
 	return out
 }
 
-// version is the module's version as the go command stamped it: a tag, a
-// pseudo-version, or the VCS revision of a build from a checkout.
+// singleCommands are the commands without a sub-command.
+var singleCommands = []string{"serve", "migrate", "backup", "restore", "version", "help"}
+
+// buildVersion is the release's version, stamped in by scripts/release.sh
+// (-ldflags "-X main.buildVersion=v1.2.3"); empty in other builds.
+var buildVersion string
+
+// version is the release's version, else the module's version as the go
+// command stamped it: a tag, a pseudo-version, or the VCS revision of a
+// build from a checkout.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"
+	}
+	if buildVersion != "" {
+		return buildVersion + " " + bi.GoVersion
 	}
 	v := bi.Main.Version
 	var rev, dirty string

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"leadbox/internal/intake"
+	"leadbox/internal/jobs"
+	"leadbox/internal/metrics"
 	"leadbox/internal/store"
 	"leadbox/internal/web"
 )
@@ -29,6 +31,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if !intake.KnownRegion(cfg.PhoneRegion) {
 		return fmt.Errorf("--phone-region %q: not a region code such as RU, KZ, BY", cfg.PhoneRegion)
 	}
+	if err := checkBackupConfig(cfg); err != nil {
+		return err
+	}
+	metricsAllow, err := parseCIDRs("metrics-allow", cfg.MetricsAllow)
+	if err != nil {
+		return err
+	}
+	trustedProxies, err := parseCIDRs("trusted-proxies", cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	logger := newLogger(cfg.LogFormat, stderr)
 	tuneGC(getenv)
 	s, err := openStore(ctx, cfg.DB, stdout)
@@ -36,6 +49,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer s.Close()
+	m := metrics.New()
+	s.ObserveGroups(m.Group)
 	if _, err := bootstrap(ctx, s, cfg, getenv, stdout); err != nil {
 		return err
 	}
@@ -46,6 +61,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		APIRate: rate.Limit(cfg.APIRate), APIBurst: cfg.APIBurst,
 		MissRate: rate.Limit(cfg.MissRate), MissBurst: cfg.MissBurst,
 		SessionIdle: sessionIdle, SessionMax: sessionMax,
+		Metrics: m, MetricsAllow: metricsAllow, MetricsToken: cfg.MetricsToken, TrustedProxies: trustedProxies,
 	})
 	srv := &http.Server{
 		Handler:           handler,
@@ -67,6 +83,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// flight have been answered, and records the tries it was making.
 	jctx, cancelJobs := context.WithCancel(context.Background())
 	runner := newRunner(s, logger)
+	var bk *backups
+	if cfg.BackupDir != "" {
+		bk = &backups{db: cfg.DB, dir: cfg.BackupDir, keep: cfg.BackupKeep, log: logger, done: m.BackupDone}
+	}
+	// Registered without --backup-dir too: a chore once scheduled stays in
+	// the queue, and one without a handler is retried every second.
+	runner.Every(choreBackup, cfg.BackupEvery, func(context.Context, jobs.Job) error {
+		if bk != nil {
+			bk.start(jctx)
+		}
+		return nil
+	})
 	jobsDone := make(chan error, 1)
 	go func() { jobsDone <- runner.Run(jctx) }()
 	var stopOnce sync.Once
@@ -75,6 +103,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			cancelJobs()
 			if err := <-jobsDone; err != nil {
 				logger.Warn("jobs: stop", "err", err)
+			}
+			if bk != nil {
+				bk.wait() // a backup cut short leaves no file behind
 			}
 		})
 	}

@@ -132,6 +132,9 @@ func (b *batcher) loop() {
 			return
 		}
 		b.groups.Add(1)
+		if fn := b.s.groupSizes.Load(); fn != nil {
+			(*fn)(len(group))
+		}
 		b.run(group)
 	}
 }

@@ -34,6 +34,7 @@ type Store struct {
 	notes       *notifier                   // NotifyLead's, on PostgreSQL
 	jobsWritten chan struct{}               // JobsWritten
 	local       atomic.Pointer[localRunner] // AttachRunner
+	groupSizes  atomic.Pointer[func(int)]   // ObserveGroups
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.
@@ -137,6 +138,19 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, unavailable(fmt.Errorf("open postgres: %w", err))
 	}
 	return s, nil
+}
+
+// ObserveGroups has fn called with the size of every group commit of leads
+// (see batch.go), for metrics. fn runs on the writer: it must be quick.
+func (s *Store) ObserveGroups(fn func(size int)) { s.groupSizes.Store(&fn) }
+
+// PoolStats are the connection pools' statistics, by pool: "read" and
+// "write" on SQLite, "main" on PostgreSQL (one pool serves both).
+func (s *Store) PoolStats() map[string]sql.DBStats {
+	if s.read == s.write {
+		return map[string]sql.DBStats{"main": s.write.Stats()}
+	}
+	return map[string]sql.DBStats{"read": s.read.Stats(), "write": s.write.Stats()}
 }
 
 // Engine names the storage engine: "sqlite" or "postgres".

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"leadbox/internal/lead"
@@ -39,6 +40,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		if s.metrics != nil && strings.HasPrefix(r.URL.Path, "/hooks/") {
+			s.metrics.Webhook(sw.status, time.Since(start))
+		}
 		s.log.Info("http", "method", r.Method, "path", respond.RedactPath(r.URL.Path), "status", sw.status,
 			"bytes", sw.bytes, "ms", float64(time.Since(start).Microseconds())/1000, "remote", respond.RemoteHost(r))
 	})

@@ -12,6 +12,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("/hooks/{token}", s.hook)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
+	if s.metrics != nil {
+		mux.HandleFunc("GET /metrics", s.handleMetrics)
+	}
 	s.api.Routes(mux) // /api/v1/...
 	s.ui.Routes(mux)  // the managers' pages, and "/" for every other path
 	return mux

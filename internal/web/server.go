@@ -14,12 +14,14 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"golang.org/x/time/rate"
 
 	"leadbox/internal/intake"
 	"leadbox/internal/lead"
+	"leadbox/internal/metrics"
 	"leadbox/internal/store"
 	"leadbox/internal/web/api"
 	"leadbox/internal/web/hook"
@@ -63,6 +65,17 @@ type Config struct {
 	// after login; zero means 30 minutes and 8 hours.
 	SessionIdle time.Duration
 	SessionMax  time.Duration
+
+	// Metrics, when set, counts the webhook's answers and is served at
+	// GET /metrics to loopback peers, to MetricsAllow's networks, and to
+	// a request with MetricsToken as its bearer token (when set).
+	Metrics      *metrics.Metrics
+	MetricsAllow []netip.Prefix
+	MetricsToken string
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (see fromProxy); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is leadbox's HTTP handler.
@@ -74,6 +87,12 @@ type Server struct {
 	api     *api.Server
 	ui      *ui.Server
 	handler http.Handler
+
+	metrics      *metrics.Metrics
+	metricsAllow []netip.Prefix
+	metricsToken string
+
+	trustedProxies []netip.Prefix
 }
 
 // NewServer returns the handler for every leadbox endpoint.
@@ -84,9 +103,11 @@ func NewServer(cfg Config) *Server {
 	hub := live.New(cfg.Store, cfg.Logger)
 	reread := rereader(cfg.Decoder)
 	s := &Server{
-		store: cfg.Store,
-		log:   cfg.Logger,
-		hub:   hub,
+		store:   cfg.Store,
+		log:     cfg.Logger,
+		hub:     hub,
+		metrics: cfg.Metrics, metricsAllow: cfg.MetricsAllow, metricsToken: cfg.MetricsToken,
+		trustedProxies: cfg.TrustedProxies,
 		hook: hook.New(hook.Config{
 			Store: cfg.Store, Decoder: cfg.Decoder, Logger: cfg.Logger, Hub: hub,
 			Limits: ratelimit.New(cfg.SourceRate, cfg.SourceBurst, cfg.AccountRate, cfg.AccountBurst),
@@ -101,7 +122,7 @@ func NewServer(cfg Config) *Server {
 			BaseURL: cfg.BaseURL, SessionIdle: cfg.SessionIdle, SessionMax: cfg.SessionMax,
 		}),
 	}
-	s.handler = s.logRequests(s.recoverPanics(s.routes()))
+	s.handler = s.fromProxy(s.logRequests(s.recoverPanics(compress(s.routes()))))
 	return s
 }
 

@@ -18,6 +18,7 @@ var catalogue = map[string][2]string{
 	"login.password":  {"Пароль", "Password"},
 	"login.submit":    {"Войти", "Log in"},
 	"login.wrong":     {"Неверный email или пароль.", "Wrong email or password."},
+	"login.expired":   {"Форма входа устарела или пришла с другого сайта. Войдите ещё раз.", "The login form expired or came from another site. Log in again."},
 	"login.throttled": {"Слишком много попыток входа. Подождите минуту.", "Too many login attempts. Wait a minute."},
 
 	"password.title":   {"Смена пароля", "Change password"},

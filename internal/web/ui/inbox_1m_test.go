@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -338,10 +339,18 @@ func (b *bench1M) readRefs() {
 func (b *bench1M) startServer() {
 	t := b.t
 	b.srv = web.NewServer(web.Config{Store: b.s, Decoder: intake.New(""), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	form := url.Values{"email": {"admin@example.com"}, "password": {webtest.TestPassword}}
+	// The login form's token and its cookie first, as a browser would.
+	w := httptest.NewRecorder()
+	b.srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/login", nil))
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(w.Body.String())
+	if m == nil || len(w.Result().Cookies()) == 0 {
+		t.Fatalf("login form: %d %s", w.Code, w.Body)
+	}
+	form := url.Values{"email": {"admin@example.com"}, "password": {webtest.TestPassword}, "csrf": {m[1]}}
 	req := httptest.NewRequest(http.MethodPost, "/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	w := httptest.NewRecorder()
+	req.AddCookie(w.Result().Cookies()[0])
+	w = httptest.NewRecorder()
 	b.srv.ServeHTTP(w, req)
 	if w.Code != http.StatusSeeOther || len(w.Result().Cookies()) == 0 {
 		t.Fatalf("login: %d %s", w.Code, w.Body)

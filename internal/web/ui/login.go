@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"crypto/subtle"
 	"math"
 	"net/http"
 	"strconv"
@@ -26,17 +27,26 @@ type loginForm struct {
 	Email string
 	Next  string
 	Error string
+	CSRF  string
 }
 
 func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) {
-	v := s.newView(w, r, "", "login.title", loginForm{Next: localPath(r.URL.Query().Get("next"))})
-	s.render(w, r, http.StatusOK, "login", v)
+	form := loginForm{Next: localPath(r.URL.Query().Get("next")), CSRF: s.loginToken(w, r)}
+	s.render(w, r, http.StatusOK, "login", s.newView(w, r, "", "login.title", form))
 }
 
-// handleLogin checks the password, throttled per email and per address,
-// and starts a fresh session.
+// handleLogin checks the form's token, then the password, throttled (see
+// throttle), and starts a fresh session.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	form := loginForm{Email: strings.TrimSpace(r.PostFormValue("email")), Next: localPath(r.PostFormValue("next"))}
+	if !s.validLoginToken(r) {
+		// Not the form this server gave this browser: a cross-site post
+		// (login CSRF), or a form older than its cookie.
+		form.CSRF, form.Error = s.loginToken(w, r), "login.expired"
+		s.render(w, r, http.StatusForbidden, "login", s.newView(w, r, "", "login.title", form))
+		return
+	}
+	form.CSRF = r.PostFormValue("csrf")
 	if wait := s.throttle.wait(strings.ToLower(form.Email), respond.RemoteHost(r)); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		form.Error = "login.throttled"
@@ -58,7 +68,37 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, err)
 		return
 	}
+	s.throttle.succeeded(strings.ToLower(form.Email), respond.RemoteHost(r))
 	http.Redirect(w, r, form.Next, http.StatusSeeOther)
+}
+
+// The login form's CSRF token, there being no session yet to keep it in: a
+// random value in a cookie of its own (HttpOnly, SameSite=Strict) and in
+// the form, which must match (double submit). Another site can neither read
+// the cookie nor make the browser send it with a cross-site post.
+func (s *Server) loginCookieName() string {
+	if s.secure {
+		return "__Host-leadbox-login"
+	}
+	return "leadbox-login"
+}
+
+// loginToken returns the browser's login token, giving it one if it has
+// none.
+func (s *Server) loginToken(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(s.loginCookieName()); err == nil && len(c.Value) >= 32 {
+		return c.Value
+	}
+	tok := lead.NewToken("")
+	http.SetCookie(w, &http.Cookie{Name: s.loginCookieName(), Value: tok, Path: "/", MaxAge: 12 * 3600,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
+	return tok
+}
+
+func (s *Server) validLoginToken(r *http.Request) bool {
+	c, err := r.Cookie(s.loginCookieName())
+	got := r.PostFormValue("csrf")
+	return err == nil && len(c.Value) >= 32 && subtle.ConstantTimeCompare([]byte(got), []byte(c.Value)) == 1
 }
 
 // checkLogin reports whether email and pw name an active user; hashing is

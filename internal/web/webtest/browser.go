@@ -81,8 +81,14 @@ func (b *Browser) Do(method, path string, form url.Values, headers ...string) Re
 
 func (b *Browser) Get(path string) Response { b.t.Helper(); return b.Do(http.MethodGet, path, nil) }
 
+// Post posts a form as it is, but for the login form, which a browser
+// always loads before posting: without a csrf value, Post loads it first
+// and sends its token.
 func (b *Browser) Post(path string, form url.Values) Response {
 	b.t.Helper()
+	if path == "/login" && form != nil && !form.Has("csrf") {
+		form.Set("csrf", LoginToken(b.t, b.Client, b.e.Srv.URL))
+	}
 	return b.Do(http.MethodPost, path, form)
 }
 

@@ -27,7 +27,7 @@ func BrowserClient(rt http.RoundTripper) *http.Client {
 func SignIn(t testing.TB, base string, rt http.RoundTripper, email, password string) *http.Client {
 	t.Helper()
 	c := BrowserClient(rt)
-	form := url.Values{"email": {email}, "password": {password}}
+	form := url.Values{"email": {email}, "password": {password}, "csrf": {LoginToken(t, c, base)}}
 	req, _ := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "text/html")
@@ -41,6 +41,24 @@ func SignIn(t testing.TB, base string, rt http.RoundTripper, email, password str
 		t.Fatalf("login %s: %d %s", email, res.StatusCode, body)
 	}
 	return c
+}
+
+// LoginToken opens the login page with c, as a browser does before it
+// posts the form, and returns the form's CSRF token (its cookie is in c's
+// jar).
+func LoginToken(t testing.TB, c *http.Client, base string) string {
+	t.Helper()
+	res, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatalf("GET /login: %v", err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	m := csrfInput.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("GET /login: %d, no csrf input\n%.1000s", res.StatusCode, body)
+	}
+	return string(m[1])
 }
 
 // APIToken creates an API token of account, made by user, and returns it

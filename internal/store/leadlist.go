@@ -31,6 +31,11 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
+	return s.listLeads(ctx, accountID, f, min(f.Limit, MaxPage))
+}
+
+// listLeads is ListLeads with a page of any size.
+func (s *Store) listLeads(ctx context.Context, accountID int64, f LeadFilter, limit int) ([]lead.Lead, error) {
 	var q string
 	var args []any
 	if f.To > 0 {
@@ -42,12 +47,12 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 		// would be fetched from the table before the sort kept fifty. The
 		// cost grows with the leads in the period, not with the table.
 		q, args = leadQuery("SELECT id FROM leads", accountID, f)
-		args = append(args, min(f.Limit, MaxPage))
+		args = append(args, limit)
 		q = "SELECT " + leadColumns + " FROM leads WHERE id IN (" + q + " ORDER BY id + 0 DESC LIMIT $" +
 			strconv.Itoa(len(args)) + ") ORDER BY id DESC"
 	} else {
 		q, args = leadQuery("SELECT "+leadColumns+" FROM leads", accountID, f)
-		args = append(args, min(f.Limit, MaxPage))
+		args = append(args, limit)
 		q += " ORDER BY id DESC LIMIT $" + strconv.Itoa(len(args))
 	}
 	rows, err := s.read.QueryContext(ctx, q, args...)

@@ -76,6 +76,7 @@ var Header = []string{"ID", "Создан", "Имя", "Телефон", "Email",
 type Writer interface {
 	Write(l *lead.Lead) error
 	Close() error
+	abort() // drop an unfinished file and its temporary files
 }
 
 // NewWriter starts an export to w: the header is written at once.
@@ -180,6 +181,8 @@ func (c *csvWriter) Write(l *lead.Lead) error {
 	}
 	return c.w.Write(row)
 }
+
+func (c *csvWriter) abort() {}
 
 func (c *csvWriter) Close() error {
 	c.w.Flush()
@@ -308,10 +311,42 @@ func clip(v string) string {
 	return string(r[:maxCell-1]) + "…"
 }
 
+func (x *xlsxWriter) abort() { x.f.Close() }
+
 func (x *xlsxWriter) Close() error {
 	err := x.sw.Flush()
 	if err == nil {
 		_, err = x.f.WriteTo(x.out)
 	}
 	return errors.Join(err, x.f.Close())
+}
+
+// Export writes a whole export to w: each calls yield for every lead, in
+// order, and stops at its first error. On an error the file is left
+// unfinished — an XLSX file is then not written at all.
+func Export(w io.Writer, o Options, each func(yield func(lead.Lead) error) error) error {
+	ew, err := NewWriter(w, o)
+	if err != nil {
+		return err
+	}
+	if err := each(func(l lead.Lead) error { return ew.Write(&l) }); err != nil {
+		ew.abort()
+		return err
+	}
+	return ew.Close()
+}
+
+// NamesOf indexes an account's reference data for an export.
+func NamesOf(sources []lead.Source, stages []lead.Stage, users []lead.User) Names {
+	n := Names{Sources: map[int64]string{}, Stages: map[int64]string{}, Users: map[int64]string{}}
+	for _, x := range sources {
+		n.Sources[x.ID] = x.Name
+	}
+	for _, x := range stages {
+		n.Stages[x.ID] = x.Name
+	}
+	for _, x := range users {
+		n.Users[x.ID] = x.Name
+	}
+	return n
 }

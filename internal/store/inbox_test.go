@@ -40,6 +40,7 @@ func TestCountLeadsUpTo(t *testing.T) {
 			{"all at the limit", store.LeadFilter{}, 12, 12, true},
 			{"all over the limit", store.LeadFilter{}, 5, 5, false},
 			{"a stage", store.LeadFilter{StageID: &stage.ID}, 10, 4, true},
+			{"no stage", store.LeadFilter{NoStage: true}, 10, 8, true},
 			{"the cursor is not the filter's", store.LeadFilter{Before: 3}, 100, 12, true},
 		} {
 			n, exact, err := f.s.CountLeadsUpTo(ctx, f.acc.ID, c.f, c.limit)

@@ -18,6 +18,7 @@ type LeadFilter struct {
 	SourceID, StageID, OwnerID *int64
 	From, To                   int64  // dtCreate ≥ From and < To, unix seconds; 0 leaves a side open
 	DuplicatesOnly             bool   // only leads with a firstId
+	NoStage                    bool   // only leads at no funnel stage (the kanban's first column)
 	Phone                      string // a normalised phone, matched exactly
 	Digits                     string // a part of a phone, digits only
 	Text                       string // a part of a name or an email, any case
@@ -84,6 +85,9 @@ func leadQuery(q string, accountID int64, f LeadFilter) (string, []any) {
 	}
 	if f.StageID != nil {
 		add("funnel_stage_id = ?", *f.StageID)
+	}
+	if f.NoStage {
+		where = append(where, "funnel_stage_id IS NULL")
 	}
 	if f.OwnerID != nil {
 		add("user_id_owner = ?", *f.OwnerID)

@@ -18,7 +18,7 @@ import (
 // "more than 10 000", and its script asks /inbox/count for the total.
 const (
 	countExact  = 10_000
-	countBudget = 40 * time.Millisecond
+	countBudget = 150 * time.Millisecond
 	countTTL    = 2 * time.Minute
 	countFull   = 60 * time.Second // the most a full count may take
 	countKeep   = 1000             // totals kept at most

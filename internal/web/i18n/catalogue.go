@@ -100,6 +100,7 @@ var catalogue = map[string][2]string{
 	"msg.bulkAction":     {"Выберите действие.", "Choose an action."},
 	"msg.bulkChoose":     {"Выберите значение в списке рядом с кнопкой.", "Choose a value in the list next to the button."},
 	"msg.exportFormat":   {"Формат выгрузки: csv или xlsx.", "The export format is csv or xlsx."},
+	"msg.exportSep":      {"Разделитель: comma или semicolon.", "The separator is comma or semicolon."},
 	"msg.importSize":     {"Файл больше %d МБ: разделите его на части.", "The file is larger than %d MB: split it."},
 	"msg.importNoFile":   {"Выберите файл CSV или XLSX.", "Choose a CSV or XLSX file."},
 	"msg.importRow":      {"Строку не удалось прочитать.", "The row could not be read."},

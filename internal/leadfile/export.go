@@ -7,6 +7,7 @@
 package leadfile
 
 import (
+	"archive/zip"
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
@@ -217,11 +218,15 @@ type xlsxWriter struct {
 }
 
 // newXLSX starts a workbook through excelize's StreamWriter, which keeps
-// the rows in a temporary file once they pass a few megabytes. A zip
-// holds an XLSX file's parts, and the sheet's part is complete only after
-// its last row, so the file reaches w at Close.
+// the rows in a temporary file once they pass a few megabytes. The sheet
+// is complete only after its last row, so the file is zipped to w at
+// Close.
 func newXLSX(w io.Writer, o Options) (*xlsxWriter, error) {
 	x := &xlsxWriter{o: o, out: w, f: excelize.NewFile()}
+	// excelize zips a workbook into a bytes.Buffer, then copies that to w:
+	// a million rows would be a hundred megabytes in memory. Its zip writer
+	// writes to w itself instead, as it goes; the buffer stays empty.
+	x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
 	if err := x.nextSheet(); err != nil {
 		x.f.Close()
 		return nil, err

@@ -39,6 +39,18 @@ type inboxBar struct {
 	Back  string // this page, for the forms that come back to it
 }
 
+// URL returns path with the bar's filter; whole, so that a template's href
+// keeps its "=" and "&" (html/template escapes them inside a query).
+func (b inboxBar) URL(path string) string {
+	if b.Query == "" {
+		return path
+	}
+	if strings.Contains(path, "?") {
+		return path + "&" + b.Query
+	}
+	return path + "?" + b.Query
+}
+
 type savedLink struct {
 	ID        int64
 	Name, URL string

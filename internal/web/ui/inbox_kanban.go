@@ -88,7 +88,7 @@ func (s *Server) handleKanban(w http.ResponseWriter, r *http.Request) {
 		}
 		cols[i].List = "/?" + strings.TrimPrefix(q.encode()+"&stage="+stage, "&")
 	}
-	if len(cols[0].Rows) == 0 && cols[0].Count == 0 && len(n.Stages) > 0 {
+	if len(cols[0].Rows) == 0 && cols[0].Count == 0 && len(n.Stages) > 0 && !f.NoStage {
 		cols = cols[1:] // no column for "no stage" when every lead has one
 	}
 	d := kanbanData{Q: q, Query: q.encode(), Names: n, Columns: cols, Bar: s.bar(r, "kanban", q.encode(), count, saved)}

@@ -66,6 +66,9 @@ type Options struct {
 	Comma  rune // CSV only: ',' (the default) or ';', which Excel in a Russian locale expects
 	Names  Names
 	Zone   *time.Location // of the times written; nil is UTC
+	// Started, if set, is called once the first lead is written: the
+	// export is under way (the file may not have reached the writer yet).
+	Started func()
 }
 
 // Header is the export's first row. Import reads the same names back.
@@ -334,7 +337,15 @@ func Export(w io.Writer, o Options, each func(yield func(lead.Lead) error) error
 	if err != nil {
 		return err
 	}
-	if err := each(func(l lead.Lead) error { return ew.Write(&l) }); err != nil {
+	started := o.Started == nil
+	if err := each(func(l lead.Lead) error {
+		if err := ew.Write(&l); err != nil || started {
+			return err
+		}
+		started = true
+		o.Started()
+		return nil
+	}); err != nil {
 		ew.abort()
 		return err
 	}

@@ -49,6 +49,7 @@ func (s *Server) apiExportLeads(w http.ResponseWriter, r *http.Request, c apiCal
 	}
 	o.Names = leadfile.NamesOf(sources, stages, users)
 	sent, err := respond.Download(w, format.ContentType(), format.FileName(time.Now().UTC()), func(out io.Writer) error {
+		o.Started = func() { respond.StartDownload(out) }
 		return leadfile.Export(out, o, func(yield func(lead.Lead) error) error {
 			return s.store.EachLead(ctx, c.account, f, yield)
 		})

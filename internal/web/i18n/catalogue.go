@@ -35,7 +35,7 @@ var catalogue = map[string][2]string{
 	"inbox.list":          {"Список", "List"},
 	"inbox.kanban":        {"Канбан", "Kanban"},
 	"inbox.export":        {"Выгрузить:", "Export:"},
-	"inbox.exportNote":    {"Выгружаются все лиды фильтра. CSV скачивается сразу; XLSX собирается целиком, затем скачивается.", "Every lead of the filter is exported. CSV downloads at once; XLSX is assembled whole, then downloads."},
+	"inbox.exportNote":    {"Выгружаются все лиды фильтра. CSV приходит по мере чтения; XLSX собирается целиком и приходит в конце загрузки (около 2 минут на миллион строк) — для очень больших выгрузок удобнее CSV.", "Every lead of the filter is exported. CSV arrives as it is read; XLSX is assembled whole and arrives at the end of the download (about 2 minutes per million rows) — CSV suits very large exports better."},
 	"inbox.exportRows":    {"строк:", "rows:"},
 	"inbox.import":        {"Загрузить из файла", "Import from a file"},
 	"inbox.saved":         {"Мои фильтры:", "My filters:"},

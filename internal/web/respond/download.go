@@ -35,9 +35,25 @@ type sentWriter struct {
 }
 
 func (s *sentWriter) Write(p []byte) (int, error) {
+	s.start()
+	return s.w.Write(p)
+}
+
+func (s *sentWriter) start() {
 	if !s.sent {
 		s.header()
 		s.sent = true
 	}
-	return s.w.Write(p)
+}
+
+// StartDownload sends a download's headers before its first byte, so that
+// the browser shows the download under way while the file is assembled (an
+// XLSX file is complete only after its last row). From then on a failure
+// can only cut the download off. w is the writer Download gave.
+func StartDownload(w io.Writer) {
+	if s, ok := w.(*sentWriter); ok && !s.sent {
+		s.start()
+		s.w.WriteHeader(http.StatusOK)
+		http.NewResponseController(s.w).Flush()
+	}
 }

@@ -40,6 +40,7 @@ func (s *Server) handleInboxExport(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	sent, err := respond.Download(w, format.ContentType(), format.FileName(time.Now()), func(out io.Writer) error {
+		o.Started = func() { respond.StartDownload(out) }
 		return leadfile.Export(out, o, func(yield func(lead.Lead) error) error {
 			return s.store.EachLead(ctx, acct, f, yield)
 		})

@@ -73,7 +73,7 @@ func TestExport1M(t *testing.T) {
 				t.Fatalf("%s report %s: %v", format, line, err)
 			}
 			rows := exportRows(t, format, file)
-			t.Logf("%s %s: %d rows, %.1f MB in %s (first byte after %s); peak RSS %.1f MB (%.1f MB before the export)",
+			t.Logf("%s %s: %d rows, %.1f MB in %s (headers after %s); peak RSS %.1f MB (%.1f MB before the export)",
 				engine, format, rows, float64(rep.Bytes)/(1<<20), time.Duration(rep.Nanos).Round(100*time.Millisecond),
 				time.Duration(rep.FirstNanos).Round(time.Millisecond), float64(rep.HWM)/(1<<20), float64(rep.Before)/(1<<20))
 			if rows != want {

@@ -213,6 +213,7 @@ const maxSheetRows = 1_048_576
 
 type xlsxWriter struct {
 	o     Options
+	limit int // rows of a sheet, the header included: maxSheetRows
 	out   io.Writer
 	f     *excelize.File
 	sw    *excelize.StreamWriter
@@ -225,7 +226,7 @@ type xlsxWriter struct {
 // is complete only after its last row, so the file is zipped to w at
 // Close.
 func newXLSX(w io.Writer, o Options) (*xlsxWriter, error) {
-	x := &xlsxWriter{o: o, out: w, f: excelize.NewFile()}
+	x := &xlsxWriter{o: o, out: w, f: excelize.NewFile(), limit: maxSheetRows}
 	// excelize zips a workbook into a bytes.Buffer, then copies that to w:
 	// a million rows would be a hundred megabytes in memory. Its zip writer
 	// writes to w itself instead, as it goes; the buffer stays empty.
@@ -280,7 +281,7 @@ func (x *xlsxWriter) setRow(vals []string) error {
 }
 
 func (x *xlsxWriter) Write(l *lead.Lead) error {
-	if x.row == maxSheetRows {
+	if x.row == x.limit {
 		if err := x.nextSheet(); err != nil {
 			return err
 		}

@@ -107,6 +107,13 @@ func (p *page) shot(name string) {
 	os.WriteFile(filepath.Join(p.f.shotsDir, name+".png"), buf, 0o644)
 }
 
+// total is the inbox's total once the page's script has it.
+func (p *page) total() string {
+	p.t.Helper()
+	p.until("the total counted", `(el => !el.dataset.count || el.dataset.done === "1")(document.getElementById("total"))`)
+	return p.text(`#total`)
+}
+
 func (p *page) login(email string) {
 	p.do("log in as "+email, chromedp.Navigate(p.base+"/login"), chromedp.WaitVisible(`input[name=email]`),
 		chromedp.SendKeys(`input[name=email]`, email), chromedp.SendKeys(`input[name=password]`, adminPassword),
@@ -155,7 +162,7 @@ func show(p *int64) string {
 
 func inboxFlows(t *testing.T, f *fixture, p *page) {
 	all := f.leads(t, store.LeadFilter{})
-	if got := p.text(`#total`); got != itoa(int64(len(all))) {
+	if got := p.total(); got != itoa(int64(len(all))) {
 		t.Fatalf("the inbox's total says %q, want %d", got, len(all))
 	}
 
@@ -166,7 +173,7 @@ func inboxFlows(t *testing.T, f *fixture, p *page) {
 	fromSite := len(f.leads(t, store.LeadFilter{SourceID: &f.src.ID}))
 	p.do("open saved filter", chromedp.Navigate(p.base+"/"), chromedp.WaitVisible(`#saved .chip a`), afterLoad(chromedp.Click(`#saved .chip a`)),
 		chromedp.WaitVisible(`#leads`))
-	if rows := p.text(`#total`); rows != itoa(int64(fromSite)) || !p.eval(`location.search.includes("source=`+itoa(f.src.ID)+`")`) {
+	if rows := p.total(); rows != itoa(int64(fromSite)) || !p.eval(`location.search.includes("source=`+itoa(f.src.ID)+`")`) {
 		t.Fatalf("the saved filter opens %q with %s leads, want source %d's %d", p.text(`#saved`), rows, f.src.ID, fromSite)
 	}
 	saved, err := f.s.SavedFilters(context.Background(), f.acct.ID, f.admin.ID)
@@ -203,7 +210,7 @@ func inboxFlows(t *testing.T, f *fixture, p *page) {
 	if _, err := f.s.GetLead(context.Background(), f.acct.ID, gone.ID); err == nil {
 		t.Fatal("the confirmed bulk delete left the lead")
 	}
-	if got := p.text(`#total`); got != itoa(int64(len(all)-1)) {
+	if got := p.total(); got != itoa(int64(len(all)-1)) {
 		t.Fatalf("after the delete the total says %q", got)
 	}
 	p.shot("inbox-bulk")
@@ -307,6 +314,7 @@ func (p *page) download(sel, ext string) []byte {
 func exportFlows(t *testing.T, f *fixture, p *page) {
 	p.do("inbox", chromedp.Navigate(p.base+"/"), chromedp.WaitVisible(`#export-xlsx`))
 	all := f.leads(t, store.LeadFilter{})
+	p.total()
 	if got := p.text(`#export-rows`); got != "строк: "+itoa(int64(len(all))) {
 		t.Fatalf("the export says %q, want the %d rows it will hold", got, len(all))
 	}

@@ -124,8 +124,10 @@ func (c *counts) start(s *Server, acct int64, f store.LeadFilter, key string) *c
 	return e
 }
 
-// handleInboxCount answers the inbox's total as text, waiting a few seconds
-// for a full count; 202 means it is still counting.
+// handleInboxCount answers the inbox's total as text, for the page's script
+// when the page could not count it: exact when it is up to countExact,
+// else the kept full count, waiting a few seconds for one; 202 means it is
+// still counting.
 func (s *Server) handleInboxCount(w http.ResponseWriter, r *http.Request) {
 	acct := sessionOf(r).User.AccountID
 	q, f, err := s.parseInbox(r.URL.Query())
@@ -133,7 +135,14 @@ func (s *Server) handleInboxCount(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, err)
 		return
 	}
-	c := s.countLeads(r.Context(), acct, f, q.encode())
+	// Off the page's path a small total may take its time to be exact.
+	cctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	n, exact, err := s.store.CountLeadsUpTo(cctx, acct, f, countExact)
+	cancel()
+	c := leadCount{N: n, Exact: err == nil && exact, Pending: err != nil || !exact}
+	if fresh, ok := s.counts.fresh(countKey(acct, q.encode())); c.Pending && ok {
+		c = fresh
+	}
 	if c.Pending {
 		if e := s.counts.start(s, acct, f, countKey(acct, q.encode())); e != nil {
 			select {

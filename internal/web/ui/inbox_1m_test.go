@@ -37,7 +37,8 @@ import (
 //
 // Add LEADBOX_TEST_POSTGRES=postgres://... for PostgreSQL. Knobs:
 // LEADBOX_BENCH_1M_N (leads, default 1000000), LEADBOX_BENCH_1M_RUNS (timed
-// runs per case, default 50), LEADBOX_BENCH_1M_OUT (also write the table as
+// runs per case, default 50), LEADBOX_BENCH_1M_ONLY (time only the cases
+// whose name holds it), LEADBOX_BENCH_1M_OUT (also write the table as
 // markdown there), LEADBOX_BENCH_1M_REUSE=1 (keep the loaded database — a
 // file in the temp dir, a schema named leadbox_1m_N — and reuse it next time;
 // new migrations still apply).
@@ -526,8 +527,12 @@ func (b *bench1M) get(what, path string) {
 	})
 }
 
-// measure runs fn 3 times to warm up, then b.runs times on the clock.
+// measure runs fn 3 times to warm up, then b.runs times on the clock;
+// LEADBOX_BENCH_1M_ONLY=TEXT times only the cases whose name holds TEXT.
 func (b *bench1M) measure(what string, fn func() (int, error)) {
+	if only := os.Getenv("LEADBOX_BENCH_1M_ONLY"); only != "" && !strings.Contains(what, only) {
+		return
+	}
 	var found int
 	var err error
 	for range 3 {

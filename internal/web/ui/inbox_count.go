@@ -12,13 +12,17 @@ import (
 )
 
 // The inbox's total for its filter. Up to countExact leads are counted
-// exactly on every page, within countBudget; a larger total is counted in
-// full off the page's path, kept for countTTL and shown as approximate
-// ("≈ 1,2 млн") with the time it was counted. Until then the page says
-// "more than 10 000", and its script asks /inbox/count for the total.
+// exactly on the page, beside its list, if that takes at most countBudget
+// (at a million leads most filters' counts take a few milliseconds; some,
+// source + stage, several hundred, and the page must not wait for them);
+// otherwise the page's script asks /inbox/count, which counts a small
+// total exactly however long it takes. A larger total is counted in full
+// off the page's path, kept for countTTL and shown as approximate ("≈ 1,2
+// млн") with the time it was counted; until then the page says "more than
+// 10 000".
 const (
 	countExact  = 10_000
-	countBudget = 150 * time.Millisecond
+	countBudget = 20 * time.Millisecond
 	countTTL    = 2 * time.Minute
 	countFull   = 60 * time.Second // the most a full count may take
 	countKeep   = 1000             // totals kept at most

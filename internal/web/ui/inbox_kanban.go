@@ -101,6 +101,10 @@ func (s *Server) fillColumn(ctx context.Context, acct int64, f store.LeadFilter,
 		return err
 	}
 	c.Rows = n.rows(leads)
+	c.Count = int64(len(leads))
+	if len(leads) < f.Limit {
+		return nil // the column shows all its leads
+	}
 	count, exact, err := s.store.CountLeadsUpTo(ctx, acct, f, kanbanCount)
 	c.Count, c.More = count, !exact
 	return err

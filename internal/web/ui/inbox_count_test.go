@@ -1,6 +1,9 @@
 package ui
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestCountLabel(t *testing.T) {
 	for _, c := range []struct {
@@ -14,6 +17,7 @@ func TestCountLabel(t *testing.T) {
 		{leadCount{N: 1_234_567}, "≈ 1,2 млн", "≈ 1.2M"},
 		{leadCount{N: 2_000_000}, "≈ 2 млн", "≈ 2M"},
 		{leadCount{N: 12_345}, "≈ 12\u00a0300", "≈ 12,300"},
+		{leadCount{N: 4, At: time.Now(), Pending: true}, "≈ 4", "≈ 4"},
 		{leadCount{N: 999_999}, "≈ 1\u00a0000\u00a0000", "≈ 1,000,000"},
 	} {
 		if got := c.c.Label("ru"); got != c.ru {

@@ -69,44 +69,52 @@ func (s *Store) UpdateLead(ctx context.Context, accountID int64, userID *int64, 
 	var l lead.Lead
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if l, err = lockLead(ctx, tx, s.dialect, accountID, id); err != nil {
-			return err
-		}
-		cur := l.Input()
-		changes := map[string][2]any{}
-		for _, name := range p.Present {
-			f := lead.FieldByName(name)
-			if f == nil {
-				continue
-			}
-			if old, new := fieldValue(f, &cur), fieldValue(f, &p.Input); !reflect.DeepEqual(old, new) {
-				changes[name] = [2]any{old, new}
-				setField(f, &cur, &p.Input)
-			}
-		}
-		if len(changes) == 0 {
-			return nil
-		}
-		if cur.Phone == nil && cur.Email == nil {
-			return lead.Invalid("phone", lead.MsgRequired)
-		}
-		probe := lead.Lead{AccountID: accountID}
-		probe.SetInput(onlyChanged(cur, changes))
-		if err := checkRefs(ctx, tx, &probe); err != nil {
-			return err
-		}
-		now := s.now().Unix()
-		l.SetInput(cur)
-		l.UserIDUpdate, l.DtUpdate = userID, now
-		if err := writeLead(ctx, tx, &l); err != nil {
-			return err
-		}
-		return s.recordChange(ctx, tx, accountID, id, userID, now, "update", changes)
+		l, _, err = s.updateLeadTx(ctx, tx, accountID, userID, id, p)
+		return err
 	})
 	if err == nil {
 		s.signalJobs()
 	}
 	return l, err
+}
+
+// updateLeadTx is UpdateLead inside a transaction; changed is false when the
+// patch left the lead as it was (then nothing is written).
+func (s *Store) updateLeadTx(ctx context.Context, tx *sql.Tx, accountID int64, userID *int64, id int64, p LeadPatch) (lead.Lead, bool, error) {
+	l, err := lockLead(ctx, tx, s.dialect, accountID, id)
+	if err != nil {
+		return l, false, err
+	}
+	cur := l.Input()
+	changes := map[string][2]any{}
+	for _, name := range p.Present {
+		f := lead.FieldByName(name)
+		if f == nil {
+			continue
+		}
+		if old, new := fieldValue(f, &cur), fieldValue(f, &p.Input); !reflect.DeepEqual(old, new) {
+			changes[name] = [2]any{old, new}
+			setField(f, &cur, &p.Input)
+		}
+	}
+	if len(changes) == 0 {
+		return l, false, nil
+	}
+	if cur.Phone == nil && cur.Email == nil {
+		return l, false, lead.Invalid("phone", lead.MsgRequired)
+	}
+	probe := lead.Lead{AccountID: accountID}
+	probe.SetInput(onlyChanged(cur, changes))
+	if err := checkRefs(ctx, tx, &probe); err != nil {
+		return l, false, err
+	}
+	now := s.now().Unix()
+	l.SetInput(cur)
+	l.UserIDUpdate, l.DtUpdate = userID, now
+	if err := writeLead(ctx, tx, &l); err != nil {
+		return l, false, err
+	}
+	return l, true, s.recordChange(ctx, tx, accountID, id, userID, now, "update", changes)
 }
 
 // onlyChanged returns in with every reference the patch did not change
@@ -214,21 +222,26 @@ func (s *Store) SetLeadClient(ctx context.Context, accountID int64, userID *int6
 // database, with its history, for the record.
 func (s *Store) DeleteLead(ctx context.Context, accountID int64, userID *int64, id int64) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now().Unix()
-		res, err := tx.ExecContext(ctx, "UPDATE leads SET deleted_at = $1 WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL",
-			now, id, accountID)
-		if err != nil {
-			return fmt.Errorf("delete lead: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return notFound("lead")
-		}
-		return s.recordChange(ctx, tx, accountID, id, userID, now, "delete", nil)
+		return s.deleteLeadTx(ctx, tx, accountID, userID, id)
 	})
 	if err == nil {
 		s.signalJobs()
 	}
 	return err
+}
+
+// deleteLeadTx is DeleteLead inside a transaction.
+func (s *Store) deleteLeadTx(ctx context.Context, tx *sql.Tx, accountID int64, userID *int64, id int64) error {
+	now := s.now().Unix()
+	res, err := tx.ExecContext(ctx, "UPDATE leads SET deleted_at = $1 WHERE id = $2 AND account_id = $3 AND deleted_at IS NULL",
+		now, id, accountID)
+	if err != nil {
+		return fmt.Errorf("delete lead: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("lead")
+	}
+	return s.recordChange(ctx, tx, accountID, id, userID, now, "delete", nil)
 }
 
 // editLead runs one change on a lead in a transaction, then saves it with

@@ -18,6 +18,7 @@ type LeadFilter struct {
 	SourceID, StageID, OwnerID *int64
 	From, To                   int64  // dtCreate ≥ From and < To, unix seconds; 0 leaves a side open
 	DuplicatesOnly             bool   // only leads with a firstId
+	NoStage                    bool   // only leads at no funnel stage (the kanban's first column)
 	Phone                      string // a normalised phone, matched exactly
 	Digits                     string // a part of a phone, digits only
 	Text                       string // a part of a name or an email, any case
@@ -31,7 +32,12 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	q, args := listQuery(s.dialect, accountID, f)
+	return s.listLeads(ctx, accountID, f, min(f.Limit, MaxPage))
+}
+
+// listLeads is ListLeads with a page of any size.
+func (s *Store) listLeads(ctx context.Context, accountID int64, f LeadFilter, limit int) ([]lead.Lead, error) {
+	q, args := listQuery(s.dialect, accountID, f, limit)
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list leads: %w", err))
@@ -48,10 +54,11 @@ func (s *Store) ListLeads(ctx context.Context, accountID int64, f LeadFilter) ([
 	return out, s.wrap(rows.Err())
 }
 
-// listQuery returns ListLeads' statement for the filter, f.Limit set.
-func listQuery(d dialect, accountID int64, f LeadFilter) (string, []any) {
+// listQuery returns the statement of a page of limit leads the filter
+// selects.
+func listQuery(d dialect, accountID int64, f LeadFilter, n int) (string, []any) {
 	q := leadQuery(d, accountID, f)
-	limit := q.arg(min(f.Limit, MaxPage))
+	limit := q.arg(n)
 	if f.To > 0 && q.key == "id" {
 		// A period that ends: pick the page's ids from leads_account_period
 		// alone, then read those rows. Walking ids down from the newest
@@ -98,6 +105,9 @@ func leadQuery(d dialect, accountID int64, f LeadFilter) *leadSQL {
 	}
 	if f.StageID != nil {
 		q.add("funnel_stage_id = ?", *f.StageID)
+	}
+	if f.NoStage {
+		q.where = append(q.where, "funnel_stage_id IS NULL")
 	}
 	if f.OwnerID != nil {
 		q.add("user_id_owner = ?", *f.OwnerID)

@@ -22,5 +22,5 @@ func LeadListQuery(engine string, accountID int64, f LeadFilter) (string, []any)
 	if f.Limit <= 0 {
 		f.Limit = defaultPage
 	}
-	return listQuery(d, accountID, f)
+	return listQuery(d, accountID, f, min(f.Limit, MaxPage))
 }

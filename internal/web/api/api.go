@@ -33,6 +33,9 @@ const MaxBody = 1 << 20
 // apiTimeout bounds the storage work of one API request.
 const apiTimeout = 10 * time.Second
 
+// streamTimeout bounds a download's, a million-lead export's included.
+const streamTimeout = 30 * time.Minute
+
 // openapiDoc is the API's contract; api_openapi_test.go keeps it and apiTable
 // in step, and checks every answer the tests get against its schemas.
 //
@@ -82,8 +85,13 @@ func New(cfg Config) *Server {
 type apiRoute struct {
 	method, path string
 	handle       apiHandler
-	public       bool // no token needed
+	stream       apiStreamer // instead of handle: writes its own answer, a download, for as long as it takes
+	public       bool        // no token needed
 }
+
+// apiStreamer answers a request itself; an error it returns before it
+// wrote anything is answered as usual.
+type apiStreamer func(w http.ResponseWriter, r *http.Request, c apiCaller) error
 
 // apiHandler does one request for an authenticated caller and returns the
 // status and the value to send as JSON (nil for no body).
@@ -96,6 +104,7 @@ func (s *Server) apiTable() []apiRoute {
 		{method: "GET", path: "/api/v1/openapi.json", handle: s.apiOpenAPI, public: true},
 
 		{method: "GET", path: "/api/v1/leads", handle: s.apiListLeads},
+		{method: "GET", path: "/api/v1/leads/export", stream: s.apiExportLeads},
 		{method: "POST", path: "/api/v1/leads", handle: s.apiCreateLead},
 		{method: "GET", path: "/api/v1/leads/{id}", handle: s.apiGetLead},
 		{method: "PATCH", path: "/api/v1/leads/{id}", handle: s.apiUpdateLead},
@@ -207,7 +216,11 @@ type callerKey struct{}
 func (s *Server) apiHandle(rt apiRoute) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
-		ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
+		timeout := apiTimeout
+		if rt.stream != nil {
+			timeout = streamTimeout
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
 		var c apiCaller
@@ -221,6 +234,12 @@ func (s *Server) apiHandle(rt apiRoute) http.Handler {
 				return
 			}
 			r = r.WithContext(context.WithValue(ctx, callerKey{}, c))
+		}
+		if rt.stream != nil {
+			if err := rt.stream(w, r, c); err != nil {
+				s.apiError(w, r, err)
+			}
+			return
 		}
 		status, v, err := rt.handle(r, c)
 		if err != nil {

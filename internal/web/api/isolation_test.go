@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -116,6 +117,15 @@ func TestAPIIsolation(t *testing.T) {
 							t.Errorf("%s %s: %d, want 404: %s", method, path, r.Status, r.Body)
 						}
 					case rt.Path == "/api/v1/openapi.json":
+					case rt.Path == "/api/v1/leads/export":
+						if r.Status != 200 {
+							t.Errorf("%s: %d", key, r.Status)
+						}
+						for _, id := range side.peerLeadIDs {
+							if bytes.Contains(r.Body, []byte("\n"+fmt.Sprint(id)+",")) {
+								t.Errorf("%s exports the other account's lead %d:\n%s", key, id, r.Body)
+							}
+						}
 					case method == "GET":
 						if r.Status != 200 {
 							t.Errorf("%s: %d", key, r.Status)

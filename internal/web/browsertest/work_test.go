@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"leadbox/internal/lead"
@@ -97,7 +97,7 @@ func work(t *testing.T, f *fixture, exe, engine string) {
 	// Desktop notifications, as the page's script sees them: a stand-in
 	// that records what is shown and asked, its permission kept for the tab.
 	step("stand-in Notification", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: fakeNotification})
+		_, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: fakeNotification})
 		return err
 	}))
 	step("log in", chromedp.Navigate(base+"/login"), chromedp.WaitVisible(`input[name=email]`),

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,28 +26,77 @@ type inboxData struct {
 	Next  string // URL of the next (older) page, or ""
 	Query string // the filter as a query string, without the cursor
 	Names *names
+	Bar   inboxBar
+}
+
+// inboxBar is what the list and the kanban show above the leads: the
+// filter's total, the views, export and import, the saved filters.
+type inboxBar struct {
+	View  string // "list" or "kanban"
+	Query string // the filter, without the cursor
+	Count leadCount
+	Saved []savedLink
+	Back  string // this page, for the forms that come back to it
+}
+
+// URL returns path with the bar's filter; whole, so that a template's href
+// keeps its "=" and "&" (html/template escapes them inside a query).
+func (b inboxBar) URL(path string) string {
+	if b.Query == "" {
+		return path
+	}
+	if strings.Contains(path, "?") {
+		return path + "&" + b.Query
+	}
+	return path + "?" + b.Query
+}
+
+type savedLink struct {
+	ID        int64
+	Name, URL string
+	On        bool // the filter shown now
+}
+
+// bar makes the bar of a page showing the filter query in view.
+func (s *Server) bar(r *http.Request, view, query string, count leadCount, saved []store.SavedFilter) inboxBar {
+	b := inboxBar{View: view, Query: query, Count: count, Back: r.URL.RequestURI()}
+	for _, f := range saved {
+		u := savedFilterURL(f.Query)
+		b.Saved = append(b.Saved, savedLink{ID: f.ID, Name: f.Name, URL: u, On: u == r.URL.Path+"?"+query})
+	}
+	return b
 }
 
 // handleInbox lists the account's leads, newest first, a page at a time.
 func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
-	acct := sessionOf(r).User.AccountID
-	q, f, err := s.parseInbox(r.URL.Query(), s.zone(sessionOf(r).Zone))
+	ss := sessionOf(r)
+	acct := ss.User.AccountID
+	q, f, err := s.parseInbox(r.URL.Query(), s.zone(ss.Zone))
 	if err != nil {
 		s.uiError(w, r, err)
 		return
 	}
 	f.Limit = inboxPage
+	// The total is counted beside the page, within its own time budget.
+	counted := make(chan leadCount, 1)
+	go func() { counted <- s.countLeads(r.Context(), acct, f, q.encode()) }()
 	leads, err := s.store.ListLeads(r.Context(), acct, f)
 	if err != nil {
+		<-counted
 		s.uiError(w, r, err)
 		return
 	}
 	n, err := s.loadNames(r.Context(), acct, false)
+	var saved []store.SavedFilter
+	if err == nil {
+		saved, err = s.store.SavedFilters(r.Context(), acct, ss.User.ID)
+	}
+	count := <-counted
 	if err != nil {
 		s.uiError(w, r, err)
 		return
 	}
-	d := inboxData{Q: q, Rows: n.rows(leads), Query: q.encode(), Names: n}
+	d := inboxData{Q: q, Rows: n.rows(leads), Query: q.encode(), Names: n, Bar: s.bar(r, "list", q.encode(), count, saved)}
 	if len(leads) == inboxPage {
 		d.Next = "/?" + q.encode() + "&before=" + strconv.FormatInt(leads[len(leads)-1].ID, 10)
 	}
@@ -59,8 +109,14 @@ func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 func (s *Server) parseInbox(v url.Values, loc *time.Location) (inboxQuery, store.LeadFilter, error) {
 	q := inboxQuery{Source: v.Get("source"), Stage: v.Get("stage"), Owner: v.Get("owner"), From: v.Get("from"),
 		To: v.Get("to"), Q: strings.TrimSpace(v.Get("q"))}
+	noStage := q.Stage == "none" // leads at no stage: the kanban's first column
+	if noStage {
+		v = maps.Clone(v)
+		v.Del("stage")
+	}
 	f, err := store.ParseLeadFilter(v, store.FilterParams{Source: "source", Stage: "stage", Owner: "owner",
 		Duplicates: "dup", Cursor: "before", Zone: loc}, s.decoder.NormalizePhone)
+	f.NoStage = noStage
 	q.Dup, q.Before = f.DuplicatesOnly, f.Before
 	return q, f, err
 }

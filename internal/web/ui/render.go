@@ -181,7 +181,7 @@ func (s *Server) uiError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	status := respond.Status(e.Code)
 	v := s.newView(w, r, "", "error."+strconv.Itoa(status), nil)
-	if e.Code == lead.EInvalid || e.Code == lead.EConflict {
+	if e.Code == lead.EInvalid || e.Code == lead.EConflict || e.Code == lead.ETooLarge {
 		v.Data = messages(v.Lang, e)
 	}
 	if e.RetryAfter > 0 {

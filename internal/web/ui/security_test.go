@@ -223,7 +223,8 @@ func TestUISecurityHeaders(t *testing.T) {
 	note := webtest.Must[lead.Note](t)(e.Store.AddNote(context.Background(), e.Acct.ID, myLead.ID, &e.Admin.ID, hostile))
 	task := webtest.Must[lead.Task](t)(e.Store.AddTask(context.Background(), store.NewTask{AccountID: e.Acct.ID, LeadID: myLead.ID,
 		UserID: &e.Admin.ID, Text: hostile, Due: 1}))
-	mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, *myLead.DeliveryID, note.ID, task.ID}
+	myFilter, myUpload := inboxRows(t, e.Store, e.Acct.ID, e.Admin.ID, "Мой")
+	mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, *myLead.DeliveryID, note.ID, task.ID, myFilter, myUpload}
 	admin := webtest.Login(t, e, "admin@example.com")
 	manager := webtest.Login(t, e, "manager@example.com")
 	pages := map[string]webtest.Response{
@@ -250,6 +251,15 @@ func TestUISecurityHeaders(t *testing.T) {
 			t.Errorf("%s: %d", name, r.Status)
 		}
 		checkCSP(t, name, r.Header)
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			// Not a page: an icon, a count, or an export, which is data a
+			// browser must save, never render.
+			if strings.Contains(name, "/export") && (r.Header.Get("X-Content-Type-Options") != "nosniff" ||
+				!strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment")) {
+				t.Errorf("%s: %s answered without nosniff, or not as an attachment", name, ct)
+			}
+			continue
+		}
 		body := string(r.Body)
 		for _, m := range script.FindAllStringSubmatch(body, -1) {
 			if !strings.Contains(m[1], "src=") || strings.TrimSpace(m[2]) != "" {

@@ -49,6 +49,7 @@ type Server struct {
 	zones    sync.Map // zone name → *time.Location
 	assets   map[string]asset
 	throttle *throttle
+	counts   *counts       // the inbox's large totals (inbox_count.go)
 	hashing  chan struct{} // bounds concurrent password hashing
 	secure   bool          // cookies only over HTTPS, with the __Host- prefix
 	idle     time.Duration
@@ -69,6 +70,7 @@ func New(cfg Config) *Server {
 		pages:    mustParsePageSet(),
 		assets:   mustLoadAssets(),
 		throttle: newThrottle(),
+		counts:   newCounts(),
 		hashing:  make(chan struct{}, 2),
 		secure:   strings.HasPrefix(cfg.BaseURL, "https://"),
 		idle:     cfg.SessionIdle,
@@ -103,6 +105,17 @@ func (s *Server) Routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /{$}", s.user(s.handleInbox))
 	mux.Handle("GET /inbox/new", s.user(s.handleInboxNew))
+	mux.Handle("GET /inbox/count", s.user(s.handleInboxCount))
+	mux.Handle("GET /inbox/export", s.user(s.handleInboxExport))
+	mux.Handle("POST /inbox/bulk", s.user(s.handleInboxBulk))
+	mux.Handle("POST /inbox/filters", s.user(s.handleFilterSave))
+	mux.Handle("POST /inbox/filters/{id}/delete", s.user(s.handleFilterDelete))
+	mux.Handle("GET /kanban", s.user(s.handleKanban))
+	mux.Handle("POST /leads/{id}/stage", s.user(s.handleLeadStage))
+	mux.Handle("GET /import", s.user(s.handleImportForm))
+	mux.Handle("POST /import", s.limitUpload(s.user(s.handleImportUpload)))
+	mux.Handle("GET /import/{id}", s.user(s.handleImportMapping))
+	mux.Handle("POST /import/{id}", s.user(s.handleImportRun))
 	mux.Handle("GET /events", s.user(s.handleEvents))
 	mux.Handle("GET /leads/{id}", s.user(s.handleLead))
 	mux.Handle("POST /leads/{id}", s.user(s.handleLeadEdit))

@@ -45,7 +45,19 @@ func uiRouteTable(t *testing.T) []uiRoute {
 }
 
 // ids are the rows one account's routes are filled with.
-type ids struct{ lead, src, user, office, city, stage, delivery, note, task int64 }
+type ids struct {
+	lead, src, user, office, city, stage, delivery, note, task, filter, upload int64
+}
+
+// inboxRows makes a user's saved filter and uploaded import file, for
+// their routes.
+func inboxRows(t *testing.T, s *store.Store, acct, user int64, name string) (filter, upload int64) {
+	t.Helper()
+	ctx := context.Background()
+	f := webtest.Must[store.SavedFilter](t)(s.SaveFilter(ctx, acct, user, name+" filter", "dup=1"))
+	upload = webtest.Must[int64](t)(s.SaveImportFile(ctx, acct, user, "zebra.csv", []byte("Имя,Телефон\n"+name+",79990004401\n")))
+	return f.ID, upload
+}
 
 // fill turns a route pattern into paths with the given rows; {kind} walks
 // both reference lists. A pattern it does not know fails the test, so a new
@@ -60,6 +72,10 @@ func fill(t *testing.T, pattern string, x ids) []string {
 		return []string{"/", "/?" + filter, "/?q=zebra"} // any case finds a name; the box echoes "zebra"
 	case "/inbox/new":
 		return []string{"/inbox/new?after=0", "/inbox/new?after=0&" + filter}
+	case "/kanban", "/inbox/count":
+		return []string{p, p + "?" + filter, p + "?stage=none"}
+	case "/inbox/export":
+		return []string{p, p + "?format=xlsx&" + filter, p + "?format=csv&sep=semicolon&q=zebra"}
 	}
 	if !strings.Contains(p, "{") {
 		return []string{p}
@@ -73,6 +89,10 @@ func fill(t *testing.T, pattern string, x ids) []string {
 		return []string{strings.Replace(p, "{id}", webtest.ID(x.task), 1)}
 	case strings.HasPrefix(p, "/sources/{id}"):
 		return []string{strings.NewReplacer("{id}", webtest.ID(x.src), "{deliveryId}", webtest.ID(x.delivery)).Replace(p)}
+	case strings.HasPrefix(p, "/inbox/filters/{id}"):
+		return []string{strings.Replace(p, "{id}", webtest.ID(x.filter), 1)}
+	case strings.HasPrefix(p, "/import/{id}"):
+		return []string{strings.Replace(p, "{id}", webtest.ID(x.upload), 1)}
 	case strings.HasPrefix(p, "/settings/users/{id}"):
 		return []string{strings.Replace(p, "{id}", webtest.ID(x.user), 1)}
 	case strings.HasPrefix(p, "/settings/stages/{id}"):
@@ -175,9 +195,12 @@ func TestUIRouteWalk(t *testing.T) {
 		}
 		oNote, oTask := work(e.Other.Acct.ID, otherLead.ID, e.Other.User.ID, "Zebra")
 		myNote, myTask := work(e.Acct.ID, myLead.ID, e.Admin.ID, "Своя")
+		oFilter, oUpload := inboxRows(t, e.Store, e.Other.Acct.ID, e.Other.User.ID, "Zebra")
+		myFilter, myUpload := inboxRows(t, e.Store, e.Acct.ID, e.Admin.ID, "Мой")
 		o := ids{otherLead.ID, e.Other.Src.ID, e.Other.User.ID, e.Other.Office.ID, e.Other.City.ID, e.Other.Stage.ID,
-			rejected(e.Other.Acct.ID, e.Other.Src.ID), oNote, oTask}
-		mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, rejected(e.Acct.ID, e.Src.ID), myNote, myTask}
+			rejected(e.Other.Acct.ID, e.Other.Src.ID), oNote, oTask, oFilter, oUpload}
+		mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, rejected(e.Acct.ID, e.Src.ID),
+			myNote, myTask, myFilter, myUpload}
 		// What the other account's rows look like on a page.
 		secrets := []string{"Zebra", "zebra@rival.example", "000-44-01", "79990004401", e.Other.Src.Token, "Rival site",
 			"boss@rival.example", "Rival admin", "Rival office", "Rival city", "Rival stage", "Rival client Yak"}

@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"leadbox/internal/lead"
+)
+
+// CountLeadsUpTo counts the leads the filter selects (its cursor aside), but
+// stops at limit: it returns limit and false when there are more. Counting
+// stops early so that the inbox can show an exact total when it is cheap;
+// a million-lead account's total is counted by CountLeadsUpTo(…, 0), which
+// counts every lead, off the page's path.
+func (s *Store) CountLeadsUpTo(ctx context.Context, accountID int64, f LeadFilter, limit int64) (n int64, exact bool, err error) {
+	f.Before = 0
+	lq := leadQuery(s.dialect, accountID, f)
+	q := lq.sql("1")
+	if limit > 0 {
+		q += " LIMIT " + lq.arg(limit+1)
+	}
+	args := lq.args
+	if err := s.read.QueryRowContext(ctx, "SELECT count(*) FROM ("+q+") AS matched", args...).Scan(&n); err != nil {
+		return 0, false, s.wrap(fmt.Errorf("count leads: %w", err))
+	}
+	if limit > 0 && n > limit {
+		return limit, false, nil
+	}
+	return n, true, nil
+}
+
+// exportPage is how many leads EachLead reads at a time.
+const exportPage = 1000
+
+// EachLead calls fn for every lead the filter selects (from its cursor on),
+// newest first. It reads a page at a time by id, each page a query of its
+// own: memory stays flat however many leads there are, no read transaction
+// stays open for the whole walk (a SQLite checkpoint is never held back),
+// and leads that arrive meanwhile, above the first id, are not included.
+// An error from fn stops the walk and is returned.
+func (s *Store) EachLead(ctx context.Context, accountID int64, f LeadFilter, fn func(lead.Lead) error) error {
+	for {
+		page, err := s.listLeads(ctx, accountID, f, exportPage)
+		if err != nil {
+			return err
+		}
+		for _, l := range page {
+			if err := fn(l); err != nil {
+				return err
+			}
+		}
+		if len(page) < exportPage {
+			return nil
+		}
+		f.Before = page[len(page)-1].ID
+	}
+}

@@ -10,6 +10,7 @@ var catalogue = map[string][2]string{
 	"nav.inbox":     {"Входящие", "Inbox"},
 	"nav.dashboard": {"Дашборд", "Dashboard"},
 	"nav.sources":   {"Источники", "Sources"},
+	"nav.main":      {"Главное меню", "Main menu"},
 	"nav.settings":  {"Справочники", "Reference data"},
 	"nav.logout":    {"Выйти", "Log out"},
 
@@ -249,6 +250,7 @@ var catalogue = map[string][2]string{
 	"leadNew.dupCount":   {"всего лидов с этим контактом:", "leads with this contact:"},
 	"leadNew.created":    {"Лид создан.", "Lead created."},
 	"leadNew.createdDup": {"Лид создан и отмечен как дубль: такой контакт уже есть.", "Lead created and marked a duplicate: this contact exists."},
+	"pager":              {"Страницы", "Pages"},
 	"cancel":             {"Отмена", "Cancel"},
 
 	"source.name":           {"Название", "Name"},

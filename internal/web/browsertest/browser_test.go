@@ -68,9 +68,9 @@ func setup(t *testing.T, engine string) *fixture {
 		t.Fatal(err)
 	}
 	f.manager, _ = s.CreateUser(ctx, lead.User{AccountID: f.acct.ID, Name: "Пётр Менеджеров", Email: "manager@example.com", Role: lead.RoleManager, PasswordHash: hash})
-	for _, st := range [][2]string{{"Новый", "#3b82f6"}, {"В работе", "#f59e0b"}, {"Сделка", "#16a34a"}} {
-		x, _ := s.CreateStage(ctx, f.acct.ID, st[0], st[1])
-		f.stages = append(f.stages, x)
+	// The funnel a new account starts with: «Новая», «В работе», …
+	if f.stages, err = s.ListStages(ctx, f.acct.ID); err != nil || len(f.stages) < 3 {
+		t.Fatalf("a new account's funnel: %v, %v", f.stages, err)
 	}
 	s.CreateRef(ctx, store.Offices, f.acct.ID, "Офис на Тверской")
 	s.CreateRef(ctx, store.Cities, f.acct.ID, "Москва")

@@ -39,9 +39,9 @@ func TestUINotes(t *testing.T) {
 		}
 		note := "/notes/" + webtest.ID(notes[0].ID)
 		r := m.Get(p)
-		webtest.WantBody(t, r, "Заметки и история", "перезвонить после 18:00,\nинтересует кухня 3 м", "отметил недозвон", `action="`+note+`"`, `action="`+note+`/delete"`)
+		webtest.WantBody(t, r, "Заметки и история", "перезвонить после 18:00,\nинтересует кухня 3 м", "отметка «недозвон»", `action="`+note+`"`, `action="`+note+`/delete"`)
 		// The note is above the earlier history entry: newest first.
-		if i, j := strings.Index(string(r.Body), `id="note-`), strings.Index(string(r.Body), "отметил недозвон"); i < 0 || j < i {
+		if i, j := strings.Index(string(r.Body), `id="note-`), strings.Index(string(r.Body), "отметка «недозвон»"); i < 0 || j < i {
 			t.Fatalf("the timeline is not newest first (note at %d, creation at %d)", i, j)
 		}
 		// Another user sees the note but no edit form; the admin may delete only.

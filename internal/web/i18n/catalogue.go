@@ -383,9 +383,9 @@ var catalogue = map[string][2]string{
 	"stage.up":              {"Выше", "Up"},
 	"stage.down":            {"Ниже", "Down"},
 	"stage.outcome":         {"Итог", "Outcome"},
-	"stage.outcome.open":    {"В работе", "Open"},
-	"stage.outcome.won":     {"Успешно", "Won"},
-	"stage.outcome.lost":    {"Отказ", "Lost"},
+	"stage.outcome.open":    {"Без итога", "Open"},
+	"stage.outcome.won":     {"Итог: успех", "Outcome: won"},
+	"stage.outcome.lost":    {"Итог: отказ", "Outcome: lost"},
 	"stage.outcomeHint":     {"Итог этапа говорит отчётам, что значит дойти до него: сделка (успешно), отказ или работа продолжается.", "A stage's outcome tells reports what reaching it means: a sale (won), a refusal (lost), or work goes on (open)."},
 	"stage.deleteConfirm":   {"Удалить этап? Это нельзя отменить.", "Delete the stage? This cannot be undone."},
 

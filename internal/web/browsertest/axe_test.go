@@ -110,6 +110,11 @@ func TestAccessibility(t *testing.T) {
 		{"/settings/cities", `#refs`},
 		{"/settings/stages", `#stages`},
 		{"/password", `main`},
+		{"/settings/account", `#account`},
+		{"/tasks", `main`},
+		{"/leads/new", `main`},
+		{"/kanban", `#kanban`},
+		{"/import", `main`},
 		{"/no-such-page", `main`},
 	}
 	for _, p := range pages {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"strconv"
 
 	"leadbox/internal/lead"
@@ -165,6 +166,37 @@ var commands = map[string]map[string]command{
 		}},
 		"list": {func(fs *flag.FlagSet) func(*admin) (any, error) {
 			return func(a *admin) (any, error) { return a.store.ListUsers(a.ctx, a.account) }
+		}},
+		// A lost password, the first admin's included: the way back in for
+		// whoever runs the server. It ends the user's sessions.
+		"password": {func(fs *flag.FlagSet) func(*admin) (any, error) {
+			email := fs.String("email", "", "the user's login email")
+			pass := fs.String("password", "", "the new password (default: generated and printed once)")
+			return func(a *admin) (any, error) {
+				u, err := a.store.UserByEmail(a.ctx, *email)
+				if err != nil || u.AccountID != a.account {
+					return nil, fmt.Errorf("--email %q: no such user in account %d", *email, a.account)
+				}
+				p := *pass
+				if p == "" {
+					p = password.Generate()
+				}
+				hash, err := password.Hash(p)
+				if err != nil {
+					return nil, err
+				}
+				if u, err = a.store.UpdateUser(a.ctx, a.account, u.ID, store.UserPatch{PasswordHash: &hash}); err != nil {
+					return nil, err
+				}
+				out := struct {
+					lead.User
+					Password string `json:"password,omitempty"`
+				}{User: u}
+				if *pass == "" {
+					out.Password = p
+				}
+				return out, nil
+			}
 		}},
 	},
 	"token":  tokenCommands(),

@@ -188,6 +188,22 @@ func TestCLI(t *testing.T) {
 			if _, err := cli(t, env, cmd("user", "create", "--email", "MANAGER@example.com")...); err == nil {
 				t.Fatal("a second user with the same email was created")
 			}
+			// A lost password: a new one, generated or given, in any case of the email.
+			var reset userOut
+			cliJSON(t, env, &reset, cmd("user", "password", "--email", "MANAGER@example.com")...)
+			if reset.ID != user.ID || len(reset.Password) < 8 || reset.Password == user.Password {
+				t.Fatalf("user password printed %+v", reset)
+			}
+			wantPassword(t, dsn, "manager@example.com", reset.Password)
+			var given userOut
+			cliJSON(t, env, &given, cmd("user", "password", "--email", "manager@example.com", "--password", "новый пароль 2026")...)
+			if given.ID != user.ID || given.Password != "" {
+				t.Fatalf("user password --password printed %+v", given)
+			}
+			wantPassword(t, dsn, "manager@example.com", "новый пароль 2026")
+			if _, err := cli(t, env, cmd("user", "password", "--email", "nobody@example.com")...); err == nil {
+				t.Fatal("user password for an unknown email succeeded")
+			}
 			for c, n := range map[string]int{"office": 1, "city": 1, "stage": 6} {
 				var list []struct{ ID int64 }
 				cliJSON(t, env, &list, cmd(c, "list")...)
@@ -250,6 +266,23 @@ func TestCLI(t *testing.T) {
 			}
 		})
 	})
+}
+
+// wantPassword fails unless pass is the password of the user with email in dsn.
+func wantPassword(t *testing.T, dsn, email, pass string) {
+	t.Helper()
+	s, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	u, err := s.UserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := password.Check(pass, u.PasswordHash); !ok || err != nil {
+		t.Fatalf("%s's password is not %q (%v)", email, pass, err)
+	}
 }
 
 func wantCreatedLead(t *testing.T, r response) map[string]json.RawMessage {

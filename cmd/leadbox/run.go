@@ -18,7 +18,7 @@ Usage:
   leadbox migrate [flags]              apply database migrations and exit
   leadbox account create|list          tenants
   leadbox source create|list|rotate|disable|enable|log
-  leadbox user create|list
+  leadbox user create|list|password    users; password sets a new one (a lost admin password)
   leadbox office create|list
   leadbox city create|list
   leadbox stage create|list            funnel stages

@@ -197,11 +197,14 @@ type SourceStats struct {
 	LastLead *int64 `json:"dtLastLead"`
 }
 
-// ListSources returns an account's sources with their lead counts.
+// ListSources returns an account's sources with their lead counts and the
+// time of each one's newest lead. The deleted leads, counted apart (migration
+// 0015), are taken from the count of all; both counts read an index only.
 func (s *Store) ListSources(ctx context.Context, accountID int64) ([]SourceStats, error) {
 	rows, err := s.read.QueryContext(ctx, `SELECT `+sourceColumns+`,
-		(SELECT count(*) FROM leads l WHERE l.source_id = sources.id AND l.deleted_at IS NULL),
-		(SELECT max(dt_create) FROM leads l WHERE l.source_id = sources.id AND l.deleted_at IS NULL)
+		(SELECT count(*) FROM leads l WHERE l.source_id = sources.id)
+			- (SELECT count(*) FROM leads l WHERE l.source_id = sources.id AND l.deleted_at IS NOT NULL),
+		(SELECT l.dt_create FROM leads l WHERE l.source_id = sources.id AND l.deleted_at IS NULL ORDER BY l.id DESC LIMIT 1)
 		FROM sources WHERE account_id = $1 ORDER BY id`, accountID)
 	if err != nil {
 		return nil, s.wrap(fmt.Errorf("list sources: %w", err))

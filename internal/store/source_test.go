@@ -224,7 +224,8 @@ func TestListSources(t *testing.T) {
 			leads int64
 			last  *int64
 		}{
-			{f.src.ID, 3, ptr(t0.Add(time.Hour).Unix())},
+			// The newest lead's time, though the clock went back for it.
+			{f.src.ID, 3, ptr(t0.Add(30 * time.Minute).Unix())},
 			{manual.ID, 1, ptr(t0.Add(2 * time.Hour).Unix())},
 			{idle.ID, 0, nil},
 		}

@@ -1,0 +1,332 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"leadbox/internal/lead"
+	"leadbox/internal/store"
+	"leadbox/internal/store/storetest"
+)
+
+// The subject of the erasure tests: one person, written several ways.
+const (
+	erasePhone = "79161234567"
+	eraseEmail = "Erase.Me@Example.ORG"
+	eraseName  = "Сидор Эрасов"
+)
+
+// eraseNeedles are every form the subject's data was sent in.
+var eraseNeedles = []string{erasePhone, "9161234567", "+7 (916) 123-45-67", "8+916+123-45-67", "8 916 123 45 67",
+	eraseEmail, strings.ToLower(eraseEmail), "Erase.Me%40Example.ORG", eraseName, "Эрасов", "перезвонить Сидору"}
+
+// eraseScene fills f's account with the subject's leads, made every way a
+// lead and its traces come about, among other people's leads; it returns
+// the subject's leads and a lead that must survive.
+func eraseScene(t *testing.T, f fixture) (subject []int64, other lead.Lead) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := f.s.CreateUser(ctx, lead.User{AccountID: f.acc.ID, Name: "Админ", Email: fmt.Sprintf("admin%d@x.ru", f.acc.ID), Role: lead.RoleAdmin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	filler := func(n, from int) {
+		for i := range n {
+			in := f.intake(fmt.Sprintf("7999%07d", from+i), fmt.Sprintf("filler%d@example.com", from+i))
+			in.Input.Name = ptr(fmt.Sprintf("Наполнитель %d", from+i))
+			in.Delivery.Body = []byte(fmt.Sprintf(`{"phone":"7999%07d","name":"Наполнитель %d"}`, from+i, from+i))
+			f.create(t, in)
+		}
+	}
+	filler(150, 0)
+
+	// A JSON request with an Idempotency-Key, extra keys, a note, a task, a
+	// client, and an edit of its name.
+	in := f.idemIntake(erasePhone, "key-erase-1", "hash1")
+	in.Input.Email, in.Input.Name = ptr(eraseEmail), ptr("Сидор")
+	in.Input.Extra = json.RawMessage(`{"comment":"звонить на 8 916 123 45 67"}`)
+	in.Input.Marks.UTMSource = ptr("yandex")
+	in.Input.Marks.IP = ptr("203.0.113.9")
+	in.Delivery.Body = []byte(`{"phone":"+7 (916) 123-45-67","email":"` + eraseEmail + `","name":"Сидор","comment":"звонить на 8 916 123 45 67"}`)
+	in.Delivery.RemoteAddr = "203.0.113.9"
+	first := f.create(t, in).Lead
+	if _, err := f.s.UpdateLead(ctx, f.acc.ID, &admin.ID, first.ID, store.LeadPatch{Input: lead.Input{Name: ptr(eraseName)}, Present: []string{"name"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.AddNote(ctx, f.acc.ID, first.ID, &admin.ID, "Просил перезвонить Сидору вечером"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.AddTask(ctx, store.NewTask{AccountID: f.acc.ID, LeadID: first.ID, UserID: &admin.ID, Text: "перезвонить Сидору", Due: time.Now().Add(time.Hour).Unix()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.s.ClientFromLead(ctx, f.acc.ID, &admin.ID, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	// A form post by phone only.
+	in = f.intake(erasePhone, "")
+	in.Delivery.ContentType = "application/x-www-form-urlencoded"
+	in.Delivery.Body = []byte("phone=8+916+123-45-67&name=%D0%A1%D0%B8%D0%B4%D0%BE%D1%80")
+	second := f.create(t, in).Lead
+	// By email only, another case.
+	in = f.intake("", strings.ToLower(eraseEmail))
+	in.Delivery.Body = []byte(`email=Erase.Me%40Example.ORG`)
+	third := f.create(t, in).Lead
+	// A lead that had the phone and was edited to another one.
+	in = f.intake(erasePhone, "")
+	in.Delivery.Body = []byte(`{"phone":"` + erasePhone + `"}`)
+	moved := f.create(t, in).Lead
+	if _, err := f.s.UpdateLead(ctx, f.acc.ID, &admin.ID, moved.ID, store.LeadPatch{Input: lead.Input{Phone: ptr("79260000000")}, Present: []string{"phone"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A refused request and its kept answer.
+	if err := f.s.LogDelivery(ctx, f.src, lead.Delivery{Method: "POST", Status: 422, Body: []byte(`{"phone":"+79161234567","email":"bad"}`),
+		Errors: json.RawMessage(`{"errors":{"email":["bad"]}}`)}, &store.Idem{Key: "key-erase-2", BodyHash: "h2"}, []byte(`{"errors":{"email":["bad"]}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SaveImportFile(ctx, f.acc.ID, admin.ID, "leads.csv", []byte("name;phone\n"+eraseName+";89161234567\n")); err != nil {
+		t.Fatal(err)
+	}
+	other = f.create(t, f.intake("79035550000", "keep@example.com")).Lead
+	filler(150, 1000)
+	return []int64{first.ID, second.ID, third.ID, moved.ID}, other
+}
+
+func TestErase(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		s, dsn := storetest.OpenDSN(t, engine)
+		f := fixtureOn(t, s, "ООО Ромашка")
+		subject, other := eraseScene(t, f)
+		before := f.get(t, subject[0])
+		req := store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: erasePhone, Email: eraseEmail, Reason: "Отзыв согласия", DryRun: true}
+
+		dry, err := s.Erase(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := lead.ErasureCounts{Leads: 4, Clients: 1, Deliveries: 5, Idempotency: 2, Events: 2, Jobs: 2, Notes: 1, Tasks: 1, ImportFiles: 1}
+		if dry.Counts != want || !slicesEqual(dry.LeadIDs, subject) || dry.ID != 0 {
+			t.Fatalf("dry run = %+v %v; want %+v %v", dry.Counts, dry.LeadIDs, want, subject)
+		}
+		if l := f.get(t, subject[0]); l.Phone == nil || *l.Phone != erasePhone {
+			t.Fatalf("a dry run changed the lead: %+v", l)
+		}
+		if n := countRows(t, s, "SELECT count(*) FROM erasures"); n != 0 {
+			t.Fatalf("a dry run wrote %d erasures", n)
+		}
+
+		req.DryRun = false
+		e, err := s.Erase(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Counts != want || e.ID == 0 || !e.Purged || e.PhoneHash == "" || e.EmailHash == "" || strings.Contains(e.PhoneHash, erasePhone) {
+			t.Fatalf("erasure = %+v", e)
+		}
+
+		// Nothing of the subject is left in the database's files.
+		for _, needle := range eraseNeedles {
+			if where := holding(t, engine, dsn, needle); len(where) > 0 {
+				t.Errorf("%q is still in %v", needle, where)
+			}
+		}
+		// Its control: the other person's data is.
+		if where := holding(t, engine, dsn, "keep@example.com"); len(where) == 0 {
+			t.Errorf("the check found no other person's email: it cannot see what it looks for")
+		}
+
+		l := f.get(t, subject[0])
+		if l.Name == nil || *l.Name != lead.ErasedText || l.Phone != nil || l.Email != nil || l.IP != nil ||
+			l.UTMSource == nil || *l.UTMSource != "yandex" || l.DtCreate != before.DtCreate || l.FunnelStageID == nil ||
+			*l.FunnelStageID != *before.FunnelStageID || l.SourceID == nil || *l.SourceID != f.src.ID {
+			t.Errorf("erased lead = %+v", l)
+		}
+		if last := f.lastEvent(t, subject[0]); last.Action != "erase" {
+			t.Errorf("last event = %+v; want the erasure", last)
+		}
+		if got := f.get(t, other.ID); got.Phone == nil || *got.Phone != "79035550000" {
+			t.Errorf("another person's lead = %+v", got)
+		}
+		// A retry of the first request gets the erased lead.
+		again, err := s.FindIdempotent(ctx, f.src.ID, store.Idem{Key: "key-erase-1", BodyHash: "hash1"})
+		if err != nil || again == nil || !bytes.Contains(again.Body, []byte(lead.ErasedText)) {
+			t.Errorf("replayed answer = %+v, %v", again, err)
+		}
+		got, err := s.GetErasure(ctx, f.acc.ID, e.ID)
+		if err != nil || got.Counts != want || got.Reason != "Отзыв согласия" || !slicesEqual(got.LeadIDs, subject) {
+			t.Errorf("GetErasure = %+v, %v", got, err)
+		}
+		if _, err := s.GetErasure(ctx, f.other(t).acc.ID, e.ID); err == nil {
+			t.Errorf("another account read the erasure")
+		}
+		list, err := s.ListErasures(ctx, f.acc.ID, 0, 10)
+		if err != nil || len(list) != 1 || list[0].ID != e.ID {
+			t.Errorf("ListErasures = %+v, %v", list, err)
+		}
+		// Asked again, nothing is left to erase; the request is recorded.
+		e2, err := s.Erase(ctx, req)
+		if err != nil || e2.Counts != (lead.ErasureCounts{}) || e2.PhoneHash != e.PhoneHash {
+			t.Errorf("second erasure = %+v, %v", e2, err)
+		}
+	})
+}
+
+func TestEraseIsolationAndInput(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		f := newFixture(t, engine)
+		o := f.other(t)
+		mine := f.create(t, f.intake(erasePhone, "")).Lead
+		theirs := o.create(t, o.intake(erasePhone, "")).Lead
+		e, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: erasePhone, Reason: "Запрос субъекта"})
+		if err != nil || e.Counts.Leads != 1 {
+			t.Fatalf("Erase = %+v, %v", e, err)
+		}
+		if l := f.get(t, mine.ID); l.Phone != nil {
+			t.Errorf("lead kept its phone: %+v", l)
+		}
+		if l, err := o.s.GetLead(ctx, o.acc.ID, theirs.ID); err != nil || l.Phone == nil || *l.Phone != erasePhone {
+			t.Errorf("another account's lead = %+v, %v", l, err)
+		}
+		for name, r := range map[string]store.EraseRequest{
+			"ErrSelector": {AccountID: f.acc.ID, Reason: "x"},
+			"ErrReason":   {AccountID: f.acc.ID, Phone: erasePhone, Reason: "  "},
+			"ErrLong":     {AccountID: f.acc.ID, Phone: erasePhone, Reason: strings.Repeat("я", lead.MaxErasureReason+1)},
+		} {
+			t.Run(name, func(t *testing.T) {
+				_, err := f.s.Erase(ctx, r)
+				wantCode(t, err, lead.EInvalid, map[string]string{"ErrSelector": "phone", "ErrReason": "reason", "ErrLong": "reason"}[name])
+			})
+		}
+	})
+}
+
+func TestRawRetention(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		s, dsn := storetest.OpenDSN(t, engine)
+		f := fixtureOn(t, s, "Acme")
+		t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+		now := t0
+		s.SetClock(func() time.Time { return now })
+		old := f.intake("79160000001", "")
+		old.Delivery.Body = []byte(`{"phone":"+7 916 000-00-01","name":"Старый"}`)
+		oldLead := f.create(t, old).Lead
+		now = t0.Add(5 * 24 * time.Hour)
+		fresh := f.intake("79160000002", "")
+		fresh.Delivery.Body = []byte(`{"phone":"+7 916 000-00-02"}`)
+		f.create(t, fresh)
+		now = t0.Add(8 * 24 * time.Hour)
+
+		if err := s.SetAccountRetention(ctx, f.acc.ID, -1); err == nil {
+			t.Fatal("a negative retention was taken")
+		}
+		if out, err := s.EraseOldRequests(ctx); err != nil || len(out) != 0 {
+			t.Fatalf("without a retention: %+v, %v", out, err)
+		}
+		if err := s.SetAccountRetention(ctx, f.acc.ID, 7); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := s.AccountRetention(ctx, f.acc.ID); err != nil || d != 7 {
+			t.Fatalf("AccountRetention = %d, %v", d, err)
+		}
+		out, err := s.EraseOldRequests(ctx)
+		if err != nil || len(out) != 1 || out[0].Counts.Deliveries != 1 || out[0].Kind != lead.ErasureRetention || out[0].ID == 0 {
+			t.Fatalf("EraseOldRequests = %+v, %v", out, err)
+		}
+		if w := holding(t, engine, dsn, "+7 916 000-00-01"); len(w) > 0 {
+			t.Errorf("the old raw request is still in %v", w)
+		}
+		if w := holding(t, engine, dsn, "+7 916 000-00-02"); len(w) == 0 {
+			t.Errorf("the fresh raw request is gone")
+		}
+		// The lead itself stays: retention is of the raw requests.
+		if l := f.get(t, oldLead.ID); l.Phone == nil || *l.Phone != "79160000001" {
+			t.Errorf("old lead = %+v", l)
+		}
+		if out, err := s.EraseOldRequests(ctx); err != nil || len(out) != 0 {
+			t.Errorf("a second run = %+v, %v", out, err)
+		}
+		now = t0.Add(13 * 24 * time.Hour)
+		if out, err := s.EraseOldRequests(ctx); err != nil || len(out) != 1 || out[0].Counts.Deliveries != 1 {
+			t.Errorf("a later run = %+v, %v", out, err)
+		}
+	})
+}
+
+// holding returns where needle is found in the database: on SQLite the
+// files' bytes (the database, its WAL and shared memory), on PostgreSQL
+// every text, JSON and bytea column of every table of the test's schema.
+func holding(t *testing.T, engine, dsn, needle string) []string {
+	t.Helper()
+	if engine == "sqlite" {
+		var where []string
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			b, err := os.ReadFile(dsn + suffix)
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte(needle)) {
+				where = append(where, "leadbox.db"+suffix)
+			}
+		}
+		return where
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT table_name, column_name, data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying', 'bytea', 'json', 'jsonb')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type col struct{ table, name, typ string }
+	var cols []col
+	for rows.Next() {
+		var c col
+		if err := rows.Scan(&c.table, &c.name, &c.typ); err != nil {
+			t.Fatal(err)
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if len(cols) < 20 {
+		t.Fatalf("only %d text columns found", len(cols))
+	}
+	var where []string
+	for _, c := range cols {
+		expr := fmt.Sprintf("position($1 in %q::text) > 0", c.name)
+		if c.typ == "bytea" {
+			expr = fmt.Sprintf("position(convert_to($1, 'UTF8') in %q) > 0", c.name)
+		}
+		var n int
+		if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM %q WHERE %s", c.table, expr), needle).Scan(&n); err != nil {
+			t.Fatalf("%s.%s: %v", c.table, c.name, err)
+		}
+		if n > 0 {
+			where = append(where, c.table+"."+c.name)
+		}
+	}
+	return where
+}
+
+func slicesEqual(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

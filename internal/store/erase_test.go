@@ -3,10 +3,8 @@ package store_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -133,12 +131,12 @@ func TestErase(t *testing.T) {
 
 		// Nothing of the subject is left in the database's files.
 		for _, needle := range eraseNeedles {
-			if where := holding(t, engine, dsn, needle); len(where) > 0 {
+			if where := storetest.Holding(t, engine, dsn, needle); len(where) > 0 {
 				t.Errorf("%q is still in %v", needle, where)
 			}
 		}
 		// Its control: the other person's data is.
-		if where := holding(t, engine, dsn, "keep@example.com"); len(where) == 0 {
+		if where := storetest.Holding(t, engine, dsn, "keep@example.com"); len(where) == 0 {
 			t.Errorf("the check found no other person's email: it cannot see what it looks for")
 		}
 
@@ -241,10 +239,10 @@ func TestRawRetention(t *testing.T) {
 		if err != nil || len(out) != 1 || out[0].Counts.Deliveries != 1 || out[0].Kind != lead.ErasureRetention || out[0].ID == 0 {
 			t.Fatalf("EraseOldRequests = %+v, %v", out, err)
 		}
-		if w := holding(t, engine, dsn, "+7 916 000-00-01"); len(w) > 0 {
+		if w := storetest.Holding(t, engine, dsn, "+7 916 000-00-01"); len(w) > 0 {
 			t.Errorf("the old raw request is still in %v", w)
 		}
-		if w := holding(t, engine, dsn, "+7 916 000-00-02"); len(w) == 0 {
+		if w := storetest.Holding(t, engine, dsn, "+7 916 000-00-02"); len(w) == 0 {
 			t.Errorf("the fresh raw request is gone")
 		}
 		// The lead itself stays: retention is of the raw requests.
@@ -259,64 +257,6 @@ func TestRawRetention(t *testing.T) {
 			t.Errorf("a later run = %+v, %v", out, err)
 		}
 	})
-}
-
-// holding returns where needle is found in the database: on SQLite the
-// files' bytes (the database, its WAL and shared memory), on PostgreSQL
-// every text, JSON and bytea column of every table of the test's schema.
-func holding(t *testing.T, engine, dsn, needle string) []string {
-	t.Helper()
-	if engine == "sqlite" {
-		var where []string
-		for _, suffix := range []string{"", "-wal", "-shm"} {
-			b, err := os.ReadFile(dsn + suffix)
-			if err != nil && !os.IsNotExist(err) {
-				t.Fatal(err)
-			}
-			if bytes.Contains(b, []byte(needle)) {
-				where = append(where, "leadbox.db"+suffix)
-			}
-		}
-		return where
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	rows, err := db.Query(`SELECT table_name, column_name, data_type FROM information_schema.columns
-		WHERE table_schema = current_schema() AND data_type IN ('text', 'character varying', 'bytea', 'json', 'jsonb')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type col struct{ table, name, typ string }
-	var cols []col
-	for rows.Next() {
-		var c col
-		if err := rows.Scan(&c.table, &c.name, &c.typ); err != nil {
-			t.Fatal(err)
-		}
-		cols = append(cols, c)
-	}
-	rows.Close()
-	if len(cols) < 20 {
-		t.Fatalf("only %d text columns found", len(cols))
-	}
-	var where []string
-	for _, c := range cols {
-		expr := fmt.Sprintf("position($1 in %q::text) > 0", c.name)
-		if c.typ == "bytea" {
-			expr = fmt.Sprintf("position(convert_to($1, 'UTF8') in %q) > 0", c.name)
-		}
-		var n int
-		if err := db.QueryRow(fmt.Sprintf("SELECT count(*) FROM %q WHERE %s", c.table, expr), needle).Scan(&n); err != nil {
-			t.Fatalf("%s.%s: %v", c.table, c.name, err)
-		}
-		if n > 0 {
-			where = append(where, c.table+"."+c.name)
-		}
-	}
-	return where
 }
 
 func slicesEqual(a, b []int64) bool {

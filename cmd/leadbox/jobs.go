@@ -28,6 +28,7 @@ const (
 	choreIdempotencyKeys = "chore.expire-idempotency-keys"
 	choreSessions        = "chore.expire-sessions"
 	choreQuietSources    = "chore.quiet-sources"
+	choreRawRetention    = "chore.raw-retention"
 )
 
 // quietEvery is how often the sources are checked for going quiet.
@@ -57,6 +58,15 @@ func newRunner(s *store.Store, log *slog.Logger) *jobs.Runner {
 	})
 	r.Every(choreSessions, time.Hour, func(ctx context.Context, _ jobs.Job) error {
 		return s.DeleteExpiredSessions(ctx, sessionIdle, sessionMax)
+	})
+	// Raw requests older than each account's retention (152-FZ): hourly,
+	// so that a day's requests go within an hour of their term.
+	r.Every(choreRawRetention, time.Hour, func(ctx context.Context, _ jobs.Job) error {
+		erased, err := s.EraseOldRequests(ctx)
+		for _, e := range erased {
+			log.Info("raw requests erased", "account", e.AccountID, "erasure", e.ID, "deliveries", e.Counts.Deliveries)
+		}
+		return err
 	})
 	// Working hours are the server's local time (TZ), Monday to Friday 9–19.
 	r.Every(choreQuietSources, quietEvery, func(ctx context.Context, _ jobs.Job) error {

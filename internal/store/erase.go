@@ -371,12 +371,31 @@ func (x *eraser) texts(ctx context.Context, leads []int64) error {
 	return err
 }
 
-// importFiles removes the account's spreadsheets waiting for import: they
-// may hold the subject (compressed, so unreadable to a search) and are kept
-// a day at most; an import under way is uploaded again.
+// importFiles removes the account's spreadsheets waiting for import that
+// hold the subject: kept a day at most, an import under way is uploaded
+// again.
 func (x *eraser) importFiles(ctx context.Context) error {
-	var err error
-	x.counts.ImportFiles, err = x.exec(ctx, "DELETE FROM import_files WHERE account_id = $1", x.account)
+	rows, err := x.tx.QueryContext(ctx, "SELECT id, data FROM import_files WHERE account_id = $1", x.account)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var data []byte
+		if err := rows.Scan(&id, &data); err != nil {
+			rows.Close()
+			return err
+		}
+		if x.m.holdsFile(data) {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	x.counts.ImportFiles, err = x.exec(ctx, "DELETE FROM import_files WHERE account_id = $1 AND "+x.s.in("id", 2), x.account, x.s.dialect.idsArg(ids))
 	return err
 }
 

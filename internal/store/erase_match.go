@@ -1,10 +1,12 @@
 package store
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"io"
 	"net/url"
 	"strings"
 
@@ -137,6 +139,33 @@ func (m *matcher) holdsPhone(b []byte) bool {
 		}
 	}
 	return len(run) > 0 && check()
+}
+
+// maxFilePart bounds what holdsFile reads of one part of a spreadsheet.
+const maxFilePart = 64 << 20
+
+// holdsFile reports whether an uploaded spreadsheet holds the subject: a
+// CSV as it is, an XLSX (a zip of XML parts) part by part, uncompressed.
+func (m *matcher) holdsFile(data []byte) bool {
+	if m.holds(data) {
+		return true
+	}
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return false
+	}
+	for _, f := range z.File {
+		rc, err := f.Open()
+		if err != nil {
+			continue
+		}
+		part, err := io.ReadAll(io.LimitReader(rc, maxFilePart))
+		rc.Close()
+		if err == nil && m.holds(part) {
+			return true
+		}
+	}
+	return false
 }
 
 // redactChanges replaces the personal values of a history entry (a JSON

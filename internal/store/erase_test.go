@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
 	"leadbox/internal/store/storetest"
@@ -91,6 +93,20 @@ func eraseScene(t *testing.T, f fixture) (subject []int64, other lead.Lead) {
 	if _, err := f.s.SaveImportFile(ctx, f.acc.ID, admin.ID, "leads.csv", []byte("name;phone\n"+eraseName+";89161234567\n")); err != nil {
 		t.Fatal(err)
 	}
+	x := excelize.NewFile()
+	x.SetSheetRow("Sheet1", "A1", &[]any{"Имя", "Телефон", "Email"})
+	x.SetSheetRow("Sheet1", "A2", &[]any{eraseName, 89161234567, eraseEmail})
+	var xlsx bytes.Buffer
+	if err := x.Write(&xlsx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.s.SaveImportFile(ctx, f.acc.ID, admin.ID, "leads.xlsx", xlsx.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	// Someone else's spreadsheet stays.
+	if _, err := f.s.SaveImportFile(ctx, f.acc.ID, admin.ID, "others.csv", []byte("name;phone\nДругой;89035550000\n")); err != nil {
+		t.Fatal(err)
+	}
 	other = f.create(t, f.intake("79035550000", "keep@example.com")).Lead
 	filler(150, 1000)
 	return []int64{first.ID, second.ID, third.ID, moved.ID}, other
@@ -109,7 +125,7 @@ func TestErase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := lead.ErasureCounts{Leads: 4, Clients: 1, Deliveries: 5, Idempotency: 2, Events: 2, Jobs: 2, Notes: 1, Tasks: 1, ImportFiles: 1}
+		want := lead.ErasureCounts{Leads: 4, Clients: 1, Deliveries: 5, Idempotency: 2, Events: 2, Jobs: 2, Notes: 1, Tasks: 1, ImportFiles: 2}
 		if dry.Counts != want || !slicesEqual(dry.LeadIDs, subject) || dry.ID != 0 {
 			t.Fatalf("dry run = %+v %v; want %+v %v", dry.Counts, dry.LeadIDs, want, subject)
 		}

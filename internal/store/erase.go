@@ -114,7 +114,7 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 	if err != nil {
 		return err
 	}
-	e.LeadIDs = leads
+	e.LeadIDs = nonNil(leads)
 	deliveries, err := idList(ctx, tx, "SELECT delivery_id FROM leads WHERE account_id = $1 AND delivery_id IS NOT NULL AND "+
 		s.in("id", 2), r.AccountID, s.dialect.idsArg(leads))
 	if err != nil {

@@ -183,7 +183,7 @@ func (s *Store) EraseOldRequests(ctx context.Context) ([]lead.Erasure, error) {
 func (s *Store) eraseOldRequests(ctx context.Context, accountID int64, days int, erasedTo int64) (lead.Erasure, error) {
 	now := s.now()
 	cutoff := now.Add(-time.Duration(days) * 24 * time.Hour).UnixMilli()
-	e := lead.Erasure{AccountID: accountID, Actor: "leadbox", Kind: lead.ErasureRetention,
+	e := lead.Erasure{AccountID: accountID, Actor: "leadbox", Kind: lead.ErasureRetention, LeadIDs: []int64{},
 		Reason: fmt.Sprintf("Истёк срок хранения исходных запросов (%d дн.)", days), Created: now.Unix()}
 	sources, err := idList(ctx, s.read, "SELECT id FROM sources WHERE account_id = $1", accountID)
 	if err != nil {

@@ -168,6 +168,21 @@ func TestErase(t *testing.T) {
 		if got := f.get(t, other.ID); got.Phone == nil || *got.Phone != "79035550000" {
 			t.Errorf("another person's lead = %+v", got)
 		}
+		erased := 0
+		for _, d := range f.deliveries(t) {
+			if d.Erased != nil {
+				erased++
+				if len(d.Body) != 0 || d.RemoteAddr != "" || d.Mapped != nil || d.Quarantined() {
+					t.Errorf("erased delivery = %+v", d)
+				}
+			}
+		}
+		if erased != int(want.Deliveries) {
+			t.Errorf("%d deliveries marked erased, want %d", erased, want.Deliveries)
+		}
+		if q, err := s.QuarantinedDeliveries(ctx, f.acc.ID, f.src.ID, 0, 100); err != nil || len(q) != 0 {
+			t.Errorf("an erased request can still be re-processed: %+v, %v", q, err)
+		}
 		// A retry of the first request gets the erased lead.
 		again, err := s.FindIdempotent(ctx, f.src.ID, store.Idem{Key: "key-erase-1", BodyHash: "hash1"})
 		if err != nil || again == nil || !bytes.Contains(again.Body, []byte(lead.ErasedText)) {

@@ -348,6 +348,8 @@ var catalogue = map[string][2]string{
 	"log.mark.spam":    {"спам", "spam"},
 	"log.mark.origin":  {"чужой сайт", "origin not allowed"},
 	"log.quarantined":  {"можно обработать снова", "can be re-processed"},
+	"log.erased":       {"Данные удалены", "Data erased"},
+	"log.erasedNote":   {"Исходный запрос удалён (персональные данные):", "The raw request was erased (personal data):"},
 	"log.reprocessed":  {"обработан снова", "re-processed"},
 	"log.reprocess":    {"Обработать снова", "Re-process"},
 	"log.reprocessAll": {"Обработать все отклонённые", "Re-process all rejected"},

@@ -9,8 +9,10 @@ import (
 	"leadbox/internal/store"
 )
 
-// erasureCommands are `leadbox erasure create|list|show|retention`, with the
-// shorthands `leadbox erase` (create) and `leadbox erasures` (list).
+// erasureCommands are `leadbox erasure create|list|show|purge|retention`,
+// with the shorthands `leadbox erase` (create) and `leadbox erasures`
+// (list). purge rewrites the database now for erasures whose rewrite waits
+// for the night (a SQLite file over store.PurgeNowBytes).
 func erasureCommands() map[string]command {
 	return map[string]command{
 		"create": {func(fs *flag.FlagSet) func(*admin) (any, error) {
@@ -38,6 +40,12 @@ func erasureCommands() map[string]command {
 					return nil, err
 				}
 				return a.store.GetErasure(a.ctx, a.account, *id)
+			}
+		}},
+		"purge": {func(fs *flag.FlagSet) func(*admin) (any, error) {
+			return func(a *admin) (any, error) {
+				n, err := a.store.PurgeErased(a.ctx)
+				return map[string]int{"purged": n}, err
 			}
 		}},
 		"retention": {func(fs *flag.FlagSet) func(*admin) (any, error) {

@@ -36,7 +36,7 @@ func TestEraseCommands(t *testing.T) {
 		}
 		var e lead.Erasure
 		cliJSON(t, env, &e, "erase", "--phone", "8 (916) 222-33-44", "--email", "cli.subject@example.net", "--reason", "Заявление", "--db", dsn)
-		if e.ID == 0 || e.Counts.Leads != 2 || e.Actor != "CLI" || !e.Purged {
+		if e.ID == 0 || e.Counts.Leads != 2 || e.Actor != "CLI" || e.Purged == nil {
 			t.Fatalf("erase: %+v", e)
 		}
 		var list []lead.Erasure

@@ -27,7 +27,7 @@ Usage:
   leadbox erase --phone P --email E --reason R [--dry-run]
                                        erase a person's data (152-FZ); the same as erasure create
   leadbox erasures                     erasures done; the same as erasure list
-  leadbox erasure create|list|show|retention
+  leadbox erasure create|list|show|purge|retention
   leadbox backup --to FILE             a consistent copy of the SQLite database, taken online
   leadbox restore --from FILE          replace the (stopped) SQLite database with a backup
   leadbox version                      the build's version

@@ -46,11 +46,12 @@ type Erasure struct {
 	Counts    ErasureCounts `json:"counts"`
 	// DryRun: nothing was changed; the counts are what an erasure would do now.
 	DryRun bool `json:"dryRun"`
-	// Purged says the engine's own copies of the old values were cleared
-	// after the commit too (SQLite: the WAL checkpointed and truncated, the
-	// search index merged; PostgreSQL: the tables vacuumed). False when that
-	// step failed or was not run; the rows themselves are erased either way.
-	Purged bool `json:"purged"`
+	// Purged is when the database's own copies of the old values were
+	// cleared too (SQLite: the file rewritten by VACUUM and the WAL
+	// truncated; PostgreSQL: the tables vacuumed); nil while that waits (a
+	// large SQLite file is rewritten at night) or if it failed. The rows
+	// themselves are erased either way.
+	Purged *int64 `json:"dtPurged"`
 }
 
 // ErasureCounts are the rows an erasure changed or removed, by kind.

@@ -88,7 +88,7 @@ func (s *Store) Erase(ctx context.Context, r EraseRequest) (lead.Erasure, error)
 	if err != nil {
 		return e, s.wrap(fmt.Errorf("erase: %w", err))
 	}
-	e.Purged = s.purge(ctx) == nil
+	e.Purged = s.purgeAfter(ctx, e.ID)
 	return e, nil
 }
 
@@ -489,18 +489,17 @@ func insertErasure(ctx context.Context, tx *sql.Tx, e *lead.Erasure) error {
 }
 
 const erasureColumns = `id, account_id, created_at, user_id, actor, kind, phone_hash, email_hash, reason, lead_ids,
-	leads, clients, deliveries, idempotency, events, jobs, notes, tasks, import_files`
+	leads, clients, deliveries, idempotency, events, jobs, notes, tasks, import_files, purged_at`
 
 func scanErasure(row scanner) (lead.Erasure, error) {
 	var e lead.Erasure
 	var ids string
 	c := &e.Counts
 	err := row.Scan(&e.ID, &e.AccountID, &e.Created, &e.UserID, &e.Actor, &e.Kind, &e.PhoneHash, &e.EmailHash, &e.Reason, &ids,
-		&c.Leads, &c.Clients, &c.Deliveries, &c.Idempotency, &c.Events, &c.Jobs, &c.Notes, &c.Tasks, &c.ImportFiles)
+		&c.Leads, &c.Clients, &c.Deliveries, &c.Idempotency, &c.Events, &c.Jobs, &c.Notes, &c.Tasks, &c.ImportFiles, &e.Purged)
 	if err != nil {
 		return e, err
 	}
-	e.Purged = true // as far as the record knows: it is written before the purge
 	return e, json.Unmarshal([]byte(ids), &e.LeadIDs)
 }
 

@@ -141,7 +141,7 @@ func TestErase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Counts != want || e.ID == 0 || !e.Purged || e.PhoneHash == "" || e.EmailHash == "" || strings.Contains(e.PhoneHash, erasePhone) {
+		if e.Counts != want || e.ID == 0 || e.Purged == nil || e.PhoneHash == "" || e.EmailHash == "" || strings.Contains(e.PhoneHash, erasePhone) {
 			t.Fatalf("erasure = %+v", e)
 		}
 
@@ -207,6 +207,41 @@ func TestErase(t *testing.T) {
 	})
 }
 
+// TestErasePurgeLater: over the size an erasure rewrites at once, the
+// erasure says it waits; PurgeErased clears the file then, and the record
+// says when.
+func TestErasePurgeLater(t *testing.T) {
+	ctx := context.Background()
+	s, dsn := storetest.OpenDSN(t, "sqlite")
+	f := fixtureOn(t, s, "Acme")
+	in := f.intake(erasePhone, "")
+	in.Delivery.Body = []byte(`{"phone":"+7 (916) 123-45-67"}`)
+	f.create(t, in)
+	s.SetPurgeNowBytes(1)
+	e, err := s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: erasePhone, Reason: "Запрос"})
+	if err != nil || e.Purged != nil || e.Counts.Leads != 1 {
+		t.Fatalf("Erase = %+v, %v; want the purge left for later", e, err)
+	}
+	if got, _ := s.GetErasure(ctx, f.acc.ID, e.ID); got.Purged != nil {
+		t.Fatalf("the record says purged: %+v", got)
+	}
+	n, err := s.PurgeErased(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("PurgeErased = %d, %v", n, err)
+	}
+	for _, needle := range []string{erasePhone, "123-45-67"} {
+		if where := storetest.Holding(t, "sqlite", dsn, needle); len(where) > 0 {
+			t.Errorf("%q is still in %v", needle, where)
+		}
+	}
+	if got, _ := s.GetErasure(ctx, f.acc.ID, e.ID); got.Purged == nil {
+		t.Errorf("the record does not say when it was purged: %+v", got)
+	}
+	if n, err := s.PurgeErased(ctx); err != nil || n != 0 {
+		t.Errorf("a second PurgeErased = %d, %v", n, err)
+	}
+}
+
 func TestEraseIsolationAndInput(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, engine string) {
 		ctx := context.Background()
@@ -267,7 +302,7 @@ func TestRawRetention(t *testing.T) {
 			t.Fatalf("AccountRetention = %d, %v", d, err)
 		}
 		out, err := s.EraseOldRequests(ctx)
-		if err != nil || len(out) != 1 || out[0].Counts.Deliveries != 1 || out[0].Kind != lead.ErasureRetention || out[0].ID == 0 {
+		if err != nil || len(out) != 1 || out[0].Counts.Deliveries != 1 || out[0].Kind != lead.ErasureRetention || out[0].ID == 0 || out[0].Purged == nil {
 			t.Fatalf("EraseOldRequests = %+v, %v", out, err)
 		}
 		if w := storetest.Holding(t, engine, dsn, "+7 916 000-00-01"); len(w) > 0 {

@@ -419,6 +419,7 @@ var catalogue = map[string][2]string{
 	"erasure.list":             {"Перечень уничтоженных данных", "Data destroyed"},
 	"erasure.listSubject":      {"фамилия, имя, отчество; номер телефона; адрес электронной почты; IP-адрес; идентификаторы посетителя в рекламных и аналитических системах; дополнительные поля заявки; исходные запросы с формы сайта; тексты заметок и задач по заявкам", "full name; phone number; email address; IP address; visitor ids of ad and analytics systems; extra fields of the request; raw requests from the site's form; note and task texts"},
 	"erasure.listRetention":    {"исходные запросы с формы сайта (тела запросов, адрес отправителя), полученные раньше срока хранения", "raw requests from the site's form (bodies, sender addresses) received before the retention term"},
+	"erasure.purgePending":     {"перезапись файла базы — ночью", "the database file is rewritten at night"},
 	"erasure.method":           {"Способ уничтожения", "Method"},
 	"erasure.methodText":       {"удаление из базы данных с перезаписью освобождённого места (без возможности восстановления)", "deletion from the database with the freed space overwritten (not recoverable)"},
 	"erasure.date":             {"Дата уничтожения", "Date"},

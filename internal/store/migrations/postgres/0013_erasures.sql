@@ -21,7 +21,8 @@ CREATE TABLE erasures (
 	jobs         BIGINT  NOT NULL DEFAULT 0,
 	notes        BIGINT  NOT NULL DEFAULT 0,
 	tasks        BIGINT  NOT NULL DEFAULT 0,
-	import_files BIGINT  NOT NULL DEFAULT 0
+	import_files BIGINT  NOT NULL DEFAULT 0,
+	purged_at    BIGINT
 );
 CREATE INDEX erasures_account ON erasures(account_id, id);
 

@@ -27,7 +27,8 @@ CREATE TABLE erasures (
 	jobs         INTEGER NOT NULL DEFAULT 0,
 	notes        INTEGER NOT NULL DEFAULT 0,
 	tasks        INTEGER NOT NULL DEFAULT 0,
-	import_files INTEGER NOT NULL DEFAULT 0
+	import_files INTEGER NOT NULL DEFAULT 0,
+	purged_at    INTEGER -- when the database's own copies were cleared (VACUUM); NULL: waiting
 );
 CREATE INDEX erasures_account ON erasures(account_id, id);
 

@@ -162,6 +162,15 @@ func TestErase(t *testing.T) {
 			*l.FunnelStageID != *before.FunnelStageID || l.SourceID == nil || *l.SourceID != f.src.ID {
 			t.Errorf("erased lead = %+v", l)
 		}
+		// The search box finds none of it (the trigram indexes followed).
+		for _, lf := range []store.LeadFilter{{Digits: "1234567"}, {Phone: erasePhone}, {Text: "эрасов"}, {Text: "erase.me"}} {
+			if got := f.list(t, lf); len(got) != 0 {
+				t.Errorf("search %+v finds %d leads", lf, len(got))
+			}
+		}
+		if got := f.list(t, store.LeadFilter{Digits: "5550000"}); len(got) != 1 {
+			t.Errorf("the search finds %d leads of the other person, want 1", len(got))
+		}
 		if last := f.lastEvent(t, subject[0]); last.Action != "erase" {
 			t.Errorf("last event = %+v; want the erasure", last)
 		}

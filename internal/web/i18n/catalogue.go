@@ -201,6 +201,7 @@ var catalogue = map[string][2]string{
 	"event.delete":    {"удаление лида", "deleted the lead"},
 	"event.reprocess": {"создание лида из отклонённого запроса #%s (ответ был %s)", "made the lead from rejected request #%s (answered %s)"},
 	"event.system":    {"Система", "System"},
+	"event.erase":     {"удаление персональных данных (152-ФЗ)", "erased the personal data (152-FZ)"},
 
 	// Working a lead: notes, tasks, «Мои задачи», a lead entered by hand.
 	"nav.tasks":          {"Мои задачи", "My tasks"},

@@ -42,6 +42,9 @@ func (s *Server) handleErasures(w http.ResponseWriter, r *http.Request) {
 // handleErasure previews an erasure or, confirmed, carries it out and
 // shows its act.
 func (s *Server) handleErasure(w http.ResponseWriter, r *http.Request) {
+	// The erasure reads the account's whole delivery log: on a large one it
+	// outlasts the server's WriteTimeout.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(10 * time.Minute))
 	u := sessionOf(r).User
 	d := erasureData{Tabs: "erasure", Phone: strings.TrimSpace(r.PostFormValue("phone")),
 		Email: strings.TrimSpace(r.PostFormValue("email")), Reason: strings.TrimSpace(r.PostFormValue("reason"))}

@@ -244,13 +244,18 @@ func (x *eraser) deliveries(ctx context.Context, ids []int64) error {
 	if err != nil {
 		return err
 	}
-	type keyed struct {
+	// The Idempotency-Keys of the requests, each once: a retry that was
+	// answered from the stored answer has the key but no lead of its own.
+	type idemKey struct {
 		source int64
 		key    string
-		lead   *int64
-		drop   bool // the key itself holds the subject's data
 	}
-	var keys []keyed
+	type keyed struct {
+		lead *int64
+		drop bool // the key itself holds the subject's data
+	}
+	keys := map[idemKey]*keyed{}
+	var order []idemKey
 	var badErrors, badKeys []int64
 	for rows.Next() {
 		var id, source int64
@@ -264,12 +269,21 @@ func (x *eraser) deliveries(ctx context.Context, ids []int64) error {
 		if x.m.holds([]byte(errs)) {
 			badErrors = append(badErrors, id)
 		}
-		if key != nil {
-			k := keyed{source: source, key: *key, lead: leadID, drop: x.m.holds([]byte(*key))}
-			if k.drop {
-				badKeys = append(badKeys, id)
-			}
-			keys = append(keys, k)
+		if key == nil {
+			continue
+		}
+		k := idemKey{source, *key}
+		kd := keys[k]
+		if kd == nil {
+			kd = &keyed{drop: x.m.holds([]byte(*key))}
+			keys[k] = kd
+			order = append(order, k)
+		}
+		if leadID != nil {
+			kd.lead = leadID
+		}
+		if kd.drop {
+			badKeys = append(badKeys, id)
 		}
 	}
 	rows.Close()
@@ -290,8 +304,8 @@ func (x *eraser) deliveries(ctx context.Context, ids []int64) error {
 		x.account, x.s.dialect.idsArg(badKeys)); err != nil {
 		return err
 	}
-	for _, k := range keys {
-		if n, err = x.idempotencyKey(ctx, k.source, k.key, k.lead, k.drop); err != nil {
+	for _, k := range order {
+		if n, err = x.idempotencyKey(ctx, k.source, k.key, keys[k].lead, keys[k].drop); err != nil {
 			return err
 		}
 		x.counts.Idempotency += n
@@ -299,9 +313,15 @@ func (x *eraser) deliveries(ctx context.Context, ids []int64) error {
 	return nil
 }
 
+// idempotencyKey replaces the answer kept for a key that made a lead with
+// the erased lead, and removes any other kept answer (a refusal may quote
+// what was sent).
 func (x *eraser) idempotencyKey(ctx context.Context, source int64, key string, leadID *int64, drop bool) (int64, error) {
-	if leadID == nil || drop {
+	remove := func() (int64, error) {
 		return x.exec(ctx, "DELETE FROM idempotency_keys WHERE source_id = $1 AND key = $2", source, key)
+	}
+	if leadID == nil || drop {
+		return remove()
 	}
 	l, err := scanLead(x.tx.QueryRowContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE id = $1", *leadID))
 	if err != nil {
@@ -314,7 +334,11 @@ func (x *eraser) idempotencyKey(ctx context.Context, source int64, key string, l
 	if err != nil {
 		return 0, err
 	}
-	return x.exec(ctx, "UPDATE idempotency_keys SET response = $1 WHERE source_id = $2 AND key = $3 AND status = 201", body, source, key)
+	n, err := x.exec(ctx, "UPDATE idempotency_keys SET response = $1 WHERE source_id = $2 AND key = $3 AND status = 201", body, source, key)
+	if err != nil || n > 0 {
+		return n, err
+	}
+	return remove()
 }
 
 // history replaces the personal values in the leads' history and in the

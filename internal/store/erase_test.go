@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -347,4 +348,65 @@ func slicesEqual(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// TestEraseDuringIntake: erasures run while leads keep coming; every lead
+// is answered and kept, and the subject's leads that came before each
+// erasure are erased.
+func TestEraseDuringIntake(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		f := newFixture(t, engine)
+		const writers, each = 8, 40
+		var wg sync.WaitGroup
+		errs := make(chan error, writers*each)
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					phone := fmt.Sprintf("7998%03d%04d", w, i)
+					if i%10 == 0 {
+						phone = erasePhone // the subject keeps sending
+					}
+					if _, err := f.s.CreateLead(ctx, f.intake(phone, "")); err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		erasures := 0
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+	loop:
+		for {
+			if _, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: erasePhone, Reason: "Запрос"}); err != nil {
+				t.Errorf("Erase: %v", err)
+			}
+			erasures++
+			select {
+			case <-done:
+				break loop
+			default:
+			}
+		}
+		close(errs)
+		for err := range errs {
+			t.Errorf("CreateLead during an erasure: %v", err)
+		}
+		if n := f.count(t); n != writers*each {
+			t.Errorf("%d leads, want %d", n, writers*each)
+		}
+		// One more erasure takes whatever came after the last.
+		if _, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: erasePhone, Reason: "Запрос"}); err != nil {
+			t.Fatal(err)
+		}
+		if n := countRows(t, f.s, "SELECT count(*) FROM leads WHERE phone = $1", erasePhone); n != 0 {
+			t.Errorf("%d leads keep the phone", n)
+		}
+		if n := countRows(t, f.s, "SELECT count(*) FROM leads WHERE name = $1", lead.ErasedText); n != writers*each/10 {
+			t.Errorf("%d leads erased, want %d", n, writers*each/10)
+		}
+		t.Logf("%d erasures during %d leads", erasures, writers*each)
+	})
 }

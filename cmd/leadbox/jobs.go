@@ -30,6 +30,7 @@ const (
 	choreQuietSources    = "chore.quiet-sources"
 	choreRawRetention    = "chore.raw-retention"
 	chorePurgeErased     = "chore.purge-erased"
+	choreUpkeep          = "chore.upkeep"
 )
 
 // quietEvery is how often the sources are checked for going quiet.
@@ -88,6 +89,16 @@ func newRunner(s *store.Store, log *slog.Logger) *jobs.Runner {
 		for _, q := range raised {
 			log.Warn("source went quiet", "account", q.AccountID, "source", q.SourceID, "reason", q.Reason,
 				"expected_min", q.Expected, "silent_min", int64(q.Silent))
+		}
+		return err
+	})
+	// PostgreSQL without autovacuum: analyse and vacuum leadbox's tables as
+	// autovacuum would (every minute, its default naptime).
+	r.Every(choreUpkeep, time.Minute, func(ctx context.Context, _ jobs.Job) error {
+		done, err := s.Upkeep(ctx)
+		for _, u := range done {
+			log.Info("upkeep: autovacuum is off, so leadbox did its work", "table", u.Table, "vacuum", u.Vacuum,
+				"rows", int64(u.Rows), "changed", u.Changed, "dead", u.Dead, "inserted", u.Added)
 		}
 		return err
 	})

@@ -199,10 +199,11 @@ var commands = map[string]map[string]command{
 			}
 		}},
 	},
-	"token":  tokenCommands(),
-	"jobs":   jobCommands(),
-	"office": refCommands(store.Offices),
-	"city":   refCommands(store.Cities),
+	"token":   tokenCommands(),
+	"jobs":    jobCommands(),
+	"erasure": erasureCommands(),
+	"office":  refCommands(store.Offices),
+	"city":    refCommands(store.Cities),
 	"stage": {
 		"create": {func(fs *flag.FlagSet) func(*admin) (any, error) {
 			name := fs.String("name", "", "stage name")

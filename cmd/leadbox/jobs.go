@@ -28,6 +28,8 @@ const (
 	choreIdempotencyKeys = "chore.expire-idempotency-keys"
 	choreSessions        = "chore.expire-sessions"
 	choreQuietSources    = "chore.quiet-sources"
+	choreRawRetention    = "chore.raw-retention"
+	chorePurgeErased     = "chore.purge-erased"
 	choreUpkeep          = "chore.upkeep"
 )
 
@@ -58,6 +60,28 @@ func newRunner(s *store.Store, log *slog.Logger) *jobs.Runner {
 	})
 	r.Every(choreSessions, time.Hour, func(ctx context.Context, _ jobs.Job) error {
 		return s.DeleteExpiredSessions(ctx, sessionIdle, sessionMax)
+	})
+	// Raw requests older than each account's retention (152-FZ): hourly,
+	// so that a day's requests go within an hour of their term.
+	r.Every(choreRawRetention, time.Hour, func(ctx context.Context, _ jobs.Job) error {
+		erased, err := s.EraseOldRequests(ctx)
+		for _, e := range erased {
+			log.Info("raw requests erased", "account", e.AccountID, "erasure", e.ID, "deliveries", e.Counts.Deliveries)
+		}
+		return err
+	})
+	// A large SQLite file is rewritten after erasures at night, when a
+	// pause of the webhook's writes troubles the fewest senders (see
+	// store.PurgeNowBytes); the night is the server's local time (TZ).
+	r.Every(chorePurgeErased, 15*time.Minute, func(ctx context.Context, _ jobs.Job) error {
+		if h := time.Now().Hour(); h < 2 || h >= 5 {
+			return nil
+		}
+		n, err := s.PurgeErased(ctx)
+		if n > 0 {
+			log.Info("database rewritten after erasures", "erasures", n, "err", err)
+		}
+		return err
 	})
 	// Working hours are the server's local time (TZ), Monday to Friday 9–19.
 	r.Every(choreQuietSources, quietEvery, func(ctx context.Context, _ jobs.Job) error {

@@ -24,6 +24,10 @@ Usage:
   leadbox stage create|list            funnel stages
   leadbox token create|list|revoke     REST API tokens
   leadbox jobs list|stats|retry        the job queue (lead events, chores)
+  leadbox erase --phone P --email E --reason R [--dry-run]
+                                       erase a person's data (152-FZ); the same as erasure create
+  leadbox erasures                     erasures done; the same as erasure list
+  leadbox erasure create|list|show|purge|retention
   leadbox backup --to FILE             a consistent copy of the SQLite database, taken online
   leadbox restore --from FILE          replace the (stopped) SQLite database with a backup
   leadbox version                      the build's version
@@ -50,6 +54,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = backupCmd(ctx, rest, getenv, stdout, stderr)
 	case "restore":
 		err = restoreCmd(ctx, rest, getenv, stdout, stderr)
+	case "erase":
+		err = runAdmin(ctx, "erasure", append([]string{"create"}, rest...), getenv, stdout, stderr)
+	case "erasures":
+		err = runAdmin(ctx, "erasure", append([]string{"list"}, rest...), getenv, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 	case "version":
@@ -90,7 +98,7 @@ func hoistFlags(args []string) []string {
 }
 
 // singleCommands are the commands without a sub-command.
-var singleCommands = []string{"serve", "migrate", "backup", "restore", "version", "help"}
+var singleCommands = []string{"serve", "migrate", "backup", "restore", "version", "help", "erase", "erasures"}
 
 // buildVersion is the release's version, stamped in by scripts/release.sh
 // (-ldflags "-X main.buildVersion=v1.2.3"); empty in other builds.

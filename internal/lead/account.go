@@ -156,6 +156,7 @@ type Delivery struct {
 	Mark           string          `json:"mark"`   // "", or one of the Mark constants
 	Notes          string          `json:"notes"`  // what was left out, e.g. file parts
 	Reprocessed    *int64          `json:"dtReprocessed"`
+	Erased         *int64          `json:"dtErased"` // when its raw request was erased (152-FZ), unix seconds
 }
 
 // Marks on a delivery that did not make a lead for a reason other than its

@@ -143,7 +143,7 @@ var QuarantineStatuses = []int{400, 403, 405, 410, 415, 422, 429}
 // made no lead, and can still be re-processed into one: its whole body is
 // kept and it is not an idempotent replay of another request.
 func (d *Delivery) Quarantined() bool {
-	return d.LeadID == nil && !d.BodyTruncated && !d.Replayed && d.Reprocessed == nil &&
+	return d.LeadID == nil && !d.BodyTruncated && !d.Replayed && d.Reprocessed == nil && d.Erased == nil &&
 		(d.Mark == MarkSpam || slices.Contains(QuarantineStatuses, d.Status))
 }
 

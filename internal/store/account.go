@@ -37,6 +37,16 @@ func (s *Store) insertAccount(ctx context.Context, tx *sql.Tx, name string) (lea
 	return a, nil
 }
 
+// GetAccount returns one account.
+func (s *Store) GetAccount(ctx context.Context, id int64) (lead.Account, error) {
+	var a lead.Account
+	err := s.read.QueryRowContext(ctx, "SELECT id, name, created_at FROM accounts WHERE id = $1", id).Scan(&a.ID, &a.Name, &a.Created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, notFound("account")
+	}
+	return a, s.wrap(err)
+}
+
 // ListAccounts returns every account, oldest first.
 func (s *Store) ListAccounts(ctx context.Context) ([]lead.Account, error) {
 	rows, err := s.read.QueryContext(ctx, "SELECT id, name, created_at FROM accounts ORDER BY id")

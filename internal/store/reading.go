@@ -57,7 +57,7 @@ var quarantinedWhere = func() string {
 	for i, st := range lead.QuarantineStatuses {
 		statuses[i] = strconv.Itoa(st)
 	}
-	return `d.body_truncated = $4 AND d.replayed = $4 AND d.reprocessed_at IS NULL
+	return `d.body_truncated = $4 AND d.replayed = $4 AND d.reprocessed_at IS NULL AND d.erased_at IS NULL
 	AND (d.status IN (` + strings.Join(statuses, ", ") + `) OR d.mark = '` + lead.MarkSpam + `')
 	AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.delivery_id = d.id)`
 }()

@@ -275,7 +275,7 @@ func (s *Store) ListDeliveries(ctx context.Context, accountID, sourceID, before 
 func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]lead.Delivery, error) {
 	q := `SELECT d.id, d.account_id, d.source_id, d.received_at, d.method, d.content_type, d.remote_addr, d.status,
 		d.errors, d.idempotency_key, d.replayed, d.body, d.body_truncated, d.query, d.mapped, d.mark, d.notes,
-		d.reprocessed_at, (SELECT min(l.id) FROM leads l WHERE l.delivery_id = d.id)
+		d.reprocessed_at, (SELECT min(l.id) FROM leads l WHERE l.delivery_id = d.id), d.erased_at
 		FROM deliveries d WHERE ` + where
 	rows, err := s.read.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -288,7 +288,7 @@ func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]le
 		var errs, mapped sql.NullString
 		if err := rows.Scan(&d.ID, &d.AccountID, &d.SourceID, &d.Received, &d.Method, &d.ContentType, &d.RemoteAddr,
 			&d.Status, &errs, &d.IdempotencyKey, &d.Replayed, &d.Body, &d.BodyTruncated, &d.Query, &mapped, &d.Mark,
-			&d.Notes, &d.Reprocessed, &d.LeadID); err != nil {
+			&d.Notes, &d.Reprocessed, &d.LeadID, &d.Erased); err != nil {
 			return nil, s.wrap(err)
 		}
 		if errs.Valid {

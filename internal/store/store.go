@@ -35,6 +35,7 @@ type Store struct {
 	jobsWritten chan struct{}               // JobsWritten
 	local       atomic.Pointer[localRunner] // AttachRunner
 	groupSizes  atomic.Pointer[func(int)]   // ObserveGroups
+	purgeNow    atomic.Int64                // SetPurgeNowBytes; 0: PurgeNowBytes
 }
 
 // IsPostgres reports whether dsn selects PostgreSQL rather than a SQLite file.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"leadbox/internal/lead"
 	"leadbox/internal/metrics"
 	"leadbox/internal/store/storetest"
 	"leadbox/internal/web"
@@ -29,17 +31,24 @@ func TestMetrics(t *testing.T) {
 		if r := e.Post(t, e.Src, `{"name": "no contact"}`); r.Status != 422 {
 			t.Fatalf("status %d, want 422: %s", r.Status, r.Body)
 		}
+		second := webtest.Must[lead.Source](t)(e.Store.CreateSource(t.Context(), lead.Source{AccountID: e.Acct.ID, Name: "Квиз", Type: lead.SourceWebhook}))
+		webtest.WantCreated(t, e.Post(t, second, `{"phone": "79990000303"}`))
+		e.Do(t, http.MethodPost, e.Srv.URL+"/hooks/no-such-token", []byte(`{}`)) // no source: in the total only
 		r := e.Do(t, http.MethodGet, e.Srv.URL+"/metrics", nil)
 		if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain; version=0.0.4") {
 			t.Fatalf("GET /metrics: %d %s\n%s", r.Status, r.Header.Get("Content-Type"), r.Body)
 		}
 		body := string(r.Body)
 		for _, want := range []string{
-			`leadbox_webhook_requests_total{status="201"} 2` + "\n",
+			`leadbox_webhook_requests_total{status="201"} 3` + "\n",
 			`leadbox_webhook_requests_total{status="422"} 1` + "\n",
-			"leadbox_webhook_duration_seconds_count 3\n",
-			`leadbox_webhook_duration_seconds_bucket{le="+Inf"} 3` + "\n",
-			"leadbox_intake_group_size_count 2\n",
+			`leadbox_webhook_requests_total{status="404"} 1` + "\n",
+			fmt.Sprintf(`leadbox_webhook_source_requests_total{source="%d",status="201"} 2`+"\n", e.Src.ID),
+			fmt.Sprintf(`leadbox_webhook_source_requests_total{source="%d",status="422"} 1`+"\n", e.Src.ID),
+			fmt.Sprintf(`leadbox_webhook_source_requests_total{source="%d",status="201"} 1`+"\n", second.ID),
+			"leadbox_webhook_duration_seconds_count 5\n",
+			`leadbox_webhook_duration_seconds_bucket{le="+Inf"} 5` + "\n",
+			"leadbox_intake_group_size_count 3\n",
 			`leadbox_jobs{state="queued"} `,
 			"leadbox_jobs_oldest_due_seconds ",
 			`leadbox_db_connections{pool=`,

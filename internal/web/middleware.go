@@ -14,7 +14,11 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int
+	source int64 // the webhook source the request named (respond.SetSource)
 }
+
+// SetSource records the webhook source a request named, for its metrics.
+func (w *statusWriter) SetSource(id int64) { w.source = id }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
@@ -41,7 +45,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		if s.metrics != nil && strings.HasPrefix(r.URL.Path, "/hooks/") {
-			s.metrics.Webhook(sw.status, time.Since(start))
+			s.metrics.Webhook(sw.status, time.Since(start), sw.source)
 		}
 		s.log.Info("http", "method", r.Method, "path", respond.RedactPath(r.URL.Path), "status", sw.status,
 			"bytes", sw.bytes, "ms", float64(time.Since(start).Microseconds())/1000, "remote", respond.RemoteHost(r))

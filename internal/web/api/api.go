@@ -85,8 +85,9 @@ func New(cfg Config) *Server {
 type apiRoute struct {
 	method, path string
 	handle       apiHandler
-	stream       apiStreamer // instead of handle: writes its own answer, a download, for as long as it takes
-	public       bool        // no token needed
+	stream       apiStreamer   // instead of handle: writes its own answer, a download, for as long as it takes
+	public       bool          // no token needed
+	timeout      time.Duration // instead of apiTimeout
 }
 
 // apiStreamer answers a request itself; an error it returns before it
@@ -166,6 +167,10 @@ func (s *Server) apiTable() []apiRoute {
 		{method: "GET", path: "/api/v1/clients/{id}", handle: s.apiGetClient},
 		{method: "PATCH", path: "/api/v1/clients/{id}", handle: s.apiUpdateClient},
 		{method: "DELETE", path: "/api/v1/clients/{id}", handle: s.apiDeleteClient},
+
+		{method: "GET", path: "/api/v1/erasures", handle: s.apiListErasures},
+		{method: "POST", path: "/api/v1/erasures", handle: s.apiCreateErasure, timeout: eraseTimeout},
+		{method: "GET", path: "/api/v1/erasures/{id}", handle: s.apiGetErasure},
 	}
 }
 
@@ -219,6 +224,11 @@ func (s *Server) apiHandle(rt apiRoute) http.Handler {
 		timeout := apiTimeout
 		if rt.stream != nil {
 			timeout = streamTimeout
+		}
+		if rt.timeout > 0 {
+			timeout = rt.timeout
+			// Not every writer can; then the server's WriteTimeout holds.
+			http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + 10*time.Second))
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()

@@ -41,6 +41,7 @@ var isolationBodies = map[string]string{
 	"PATCH /api/v1/notes/{id}":          `{"text":"hijacked"}`,
 	"POST /api/v1/leads/{id}/tasks":     `{"text":"hijacked","dtDue":1}`,
 	"PATCH /api/v1/tasks/{id}":          `{"text":"hijacked"}`,
+	"POST /api/v1/erasures":             `{"phone":"79990001122","reason":"walker"}`, // the other account's lead's phone
 }
 
 // TestAPIIsolation walks every documented route with one account's token and
@@ -63,6 +64,11 @@ func TestAPIIsolation(t *testing.T) {
 		}
 		myNote, myTask := work(a.Acct.ID, mine.ID)
 		otherNote, otherTask := work(o.Acct.ID, a.OtherLead.ID)
+		erasure := func(account int64) int64 {
+			return webtest.Must[lead.Erasure](t)(a.Store.Erase(ctx, store.EraseRequest{AccountID: account, Actor: "test",
+				Phone: "79990009999", Reason: "проверка"})).ID
+		}
+		myErasure, otherErasure := erasure(a.Acct.ID), erasure(o.Acct.ID)
 		sides := []struct {
 			name          string
 			token         string
@@ -75,12 +81,12 @@ func TestAPIIsolation(t *testing.T) {
 			{name: "OtherIDs", token: a.Token, account: a.Acct.ID, peer: o.Acct.ID,
 				ids: map[string]int64{"leads": a.OtherLead.ID, "sources": o.Src.ID, "users": o.User.ID, "offices": o.Office.ID,
 					"cities": o.City.ID, "funnel-stages": o.Stage.ID, "clients": a.OtherClient.ID,
-					"notes": otherNote, "tasks": otherTask},
+					"notes": otherNote, "tasks": otherTask, "erasures": otherErasure},
 				peerLeadIDs: []int64{a.OtherLead.ID}, vars: a.Vars},
 			{name: "MyIDsFromOtherAccount", token: a.OtherToken, account: o.Acct.ID, peer: a.Acct.ID,
 				ids: map[string]int64{"leads": mine.ID, "sources": a.Src.ID, "users": a.Manager.ID, "offices": a.Office.ID,
 					"cities": a.City.ID, "funnel-stages": a.Stage.ID, "clients": myClient.ID,
-					"notes": myNote, "tasks": myTask},
+					"notes": myNote, "tasks": myTask, "erasures": myErasure},
 				peerLeadIDs: []int64{mine.ID},
 				vars: strings.NewReplacer("{{otherUser}}", fmt.Sprint(a.Manager.ID), "{{otherStage}}", fmt.Sprint(a.Stage.ID),
 					"{{otherOffice}}", fmt.Sprint(a.Office.ID)).Replace},

@@ -111,6 +111,7 @@ func TestAccessibility(t *testing.T) {
 		{"/settings/stages", `#stages`},
 		{"/password", `main`},
 		{"/settings/account", `#account`},
+		{"/settings/erasure", `#erasure-form`},
 		{"/tasks", `main`},
 		{"/leads/new", `main`},
 		{"/kanban", `#kanban`},

@@ -46,6 +46,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		respond.Error(s.log, w, r, err)
 		return
 	}
+	respond.SetSource(w, src.ID)
 	if r.Method == http.MethodOptions {
 		s.preflight(w, r, src)
 		return

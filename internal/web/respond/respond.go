@@ -109,6 +109,22 @@ func LeadBody(l *lead.Lead) ([]byte, error) {
 	}{l})
 }
 
+// SetSource tells the server's metrics which webhook source a request
+// named: the writer that counts answers is somewhere under w's wrappers.
+func SetSource(w http.ResponseWriter, id int64) {
+	for {
+		switch x := w.(type) {
+		case interface{ SetSource(int64) }:
+			x.SetSource(id)
+			return
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return
+		}
+	}
+}
+
 // RedactPath hides a webhook token: the URL is the source's only credential
 // and must never reach a log.
 func RedactPath(p string) string {

@@ -19,6 +19,7 @@ var templateFuncs = template.FuncMap{
 	"whenMs":     func(ms int64) string { return time.UnixMilli(ms).UTC().Format("02.01.2006 15:04:05") },
 	"dtLocal":    func(unix int64) string { return formatLocal(unix, time.UTC) },
 	"taskOf":     taskOf,
+	"actRows":    actRows,
 	"str":        func(p *string) string { return uiStr(p) },
 	"id":         func(p *int64) int64 { return derefInt(p) },
 	"isID":       func(p *int64, id int64) bool { return p != nil && *p == id },

@@ -224,7 +224,9 @@ func TestUISecurityHeaders(t *testing.T) {
 	task := webtest.Must[lead.Task](t)(e.Store.AddTask(context.Background(), store.NewTask{AccountID: e.Acct.ID, LeadID: myLead.ID,
 		UserID: &e.Admin.ID, Text: hostile, Due: 1}))
 	myFilter, myUpload := inboxRows(t, e.Store, e.Acct.ID, e.Admin.ID, "Мой")
-	mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, *myLead.DeliveryID, note.ID, task.ID, myFilter, myUpload}
+	erased := webtest.Must[lead.Erasure](t)(e.Store.Erase(context.Background(), store.EraseRequest{AccountID: e.Acct.ID,
+		Actor: hostile, Phone: "79990009999", Reason: hostile}))
+	mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, *myLead.DeliveryID, note.ID, task.ID, myFilter, myUpload, erased.ID}
 	admin := webtest.Login(t, e, "admin@example.com")
 	manager := webtest.Login(t, e, "manager@example.com")
 	pages := map[string]webtest.Response{

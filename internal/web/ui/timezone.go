@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -53,9 +55,10 @@ func (s *Server) zoneOptions(current string) []zoneOption {
 
 // accountData is what the company settings page shows.
 type accountData struct {
-	Tabs  string
-	Zone  string
-	Zones []zoneOption
+	Tabs      string
+	Zone      string
+	Zones     []zoneOption
+	Retention int // days raw requests are kept; 0: forever
 }
 
 // handleAccount shows the company's settings: its time zone.
@@ -66,15 +69,35 @@ func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) {
 		s.uiError(w, r, err)
 		return
 	}
-	d := accountData{Tabs: "account", Zone: tz, Zones: s.zoneOptions(tz)}
+	days, err := s.store.AccountRetention(r.Context(), acct)
+	if err != nil {
+		s.uiError(w, r, err)
+		return
+	}
+	d := accountData{Tabs: "account", Zone: tz, Zones: s.zoneOptions(tz), Retention: days}
 	s.render(w, r, http.StatusOK, "account", s.newView(w, r, "settings", "settings.account", d))
 }
 
-// handleAccountEdit sets the company's time zone.
+// handleAccountEdit sets the company's time zone and how long raw requests
+// are kept.
 func (s *Server) handleAccountEdit(w http.ResponseWriter, r *http.Request) {
-	if err := s.store.SetAccountTimezone(r.Context(), sessionOf(r).User.AccountID, r.PostFormValue("timezone")); err != nil {
+	acct := sessionOf(r).User.AccountID
+	if err := s.store.SetAccountTimezone(r.Context(), acct, r.PostFormValue("timezone")); err != nil {
 		s.formError(w, r, err, "/settings/account")
 		return
+	}
+	if v, ok := r.PostForm["raw_retention_days"]; ok {
+		days, err := strconv.Atoi(strings.TrimSpace(v[0]))
+		if strings.TrimSpace(v[0]) == "" {
+			days, err = 0, nil
+		}
+		if err != nil {
+			days = -1 // the store's range message
+		}
+		if err := s.store.SetAccountRetention(r.Context(), acct, days); err != nil {
+			s.formError(w, r, err, "/settings/account")
+			return
+		}
 	}
 	s.done(w, r, "/settings/account", "saved")
 }

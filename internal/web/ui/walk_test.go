@@ -46,7 +46,7 @@ func uiRouteTable(t *testing.T) []uiRoute {
 
 // ids are the rows one account's routes are filled with.
 type ids struct {
-	lead, src, user, office, city, stage, delivery, note, task, filter, upload int64
+	lead, src, user, office, city, stage, delivery, note, task, filter, upload, erasure int64
 }
 
 // inboxRows makes a user's saved filter and uploaded import file, for
@@ -93,6 +93,8 @@ func fill(t *testing.T, pattern string, x ids) []string {
 		return []string{strings.Replace(p, "{id}", webtest.ID(x.filter), 1)}
 	case strings.HasPrefix(p, "/import/{id}"):
 		return []string{strings.Replace(p, "{id}", webtest.ID(x.upload), 1)}
+	case strings.HasPrefix(p, "/settings/erasure/{id}"):
+		return []string{strings.Replace(p, "{id}", webtest.ID(x.erasure), 1)}
 	case strings.HasPrefix(p, "/settings/users/{id}"):
 		return []string{strings.Replace(p, "{id}", webtest.ID(x.user), 1)}
 	case strings.HasPrefix(p, "/settings/stages/{id}"):
@@ -147,6 +149,7 @@ func snapshot(t *testing.T, s *store.Store, acct int64) string {
 	add(s.ListStages(ctx, acct))
 	add(s.ListClients(ctx, acct, "", 0, 1000))
 	add(s.ListTasks(ctx, acct, store.TaskFilter{}))
+	add(s.ListErasures(ctx, acct, 0, store.MaxPage))
 	leads, err := s.ListLeads(ctx, acct, store.LeadFilter{Limit: store.MaxPage})
 	add(leads, err)
 	for _, l := range leads {
@@ -197,10 +200,15 @@ func TestUIRouteWalk(t *testing.T) {
 		myNote, myTask := work(e.Acct.ID, myLead.ID, e.Admin.ID, "Своя")
 		oFilter, oUpload := inboxRows(t, e.Store, e.Other.Acct.ID, e.Other.User.ID, "Zebra")
 		myFilter, myUpload := inboxRows(t, e.Store, e.Acct.ID, e.Admin.ID, "Мой")
+		erasure := func(acct int64, reason string) int64 {
+			t.Helper()
+			return webtest.Must[lead.Erasure](t)(e.Store.Erase(ctx, store.EraseRequest{AccountID: acct, Actor: "test",
+				Phone: "79990009999", Reason: reason})).ID
+		}
 		o := ids{otherLead.ID, e.Other.Src.ID, e.Other.User.ID, e.Other.Office.ID, e.Other.City.ID, e.Other.Stage.ID,
-			rejected(e.Other.Acct.ID, e.Other.Src.ID), oNote, oTask, oFilter, oUpload}
+			rejected(e.Other.Acct.ID, e.Other.Src.ID), oNote, oTask, oFilter, oUpload, erasure(e.Other.Acct.ID, "Zebra asked")}
 		mine := ids{myLead.ID, e.Src.ID, e.Manager.ID, e.Office.ID, e.City.ID, e.Stage.ID, rejected(e.Acct.ID, e.Src.ID),
-			myNote, myTask, myFilter, myUpload}
+			myNote, myTask, myFilter, myUpload, erasure(e.Acct.ID, "Свой запрос")}
 		// What the other account's rows look like on a page.
 		secrets := []string{"Zebra", "zebra@rival.example", "000-44-01", "79990004401", e.Other.Src.Token, "Rival site",
 			"boss@rival.example", "Rival admin", "Rival office", "Rival city", "Rival stage", "Rival client Yak"}

@@ -193,6 +193,8 @@ func TestGuess(t *testing.T) {
 		"E-mail": "email", "Email": "email", "Комментарий": leadfile.Comment, "UTM source": "utmSource", "utm_campaign": "utmCampaign",
 		"Сумма": "cost", "ID": leadfile.Skip, "Создан": leadfile.Skip, "Город клиента": leadfile.Extra, "": leadfile.Skip,
 		"Номер телефона": "phone", "Referrer": "referrer",
+		"Источник": leadfile.SourceName, "Этап": leadfile.StageName, "Статус": leadfile.StageName,
+		"Ответственный": leadfile.OwnerName, "Менеджер": leadfile.OwnerName,
 	} {
 		if got := leadfile.Guess(header); got != want {
 			t.Errorf("Guess(%q) = %q, want %q", header, got, want)
@@ -204,12 +206,13 @@ func TestGuess(t *testing.T) {
 // reading makes the lead of it, with its errors.
 func TestObject(t *testing.T) {
 	dec := intake.New("RU")
-	header := []string{"Имя", "Телефон", "Комментарий", "Город", "ID", "Сумма"}
+	header := []string{"Имя", "Телефон", "Комментарий", "Город", "ID", "Сумма", "Этап", "Ответственный"}
 	var mapping []string
 	for _, h := range header {
 		mapping = append(mapping, leadfile.Guess(h))
 	}
-	obj, err := leadfile.Object(header, []string{"Ольга", "8 (999) 000-11-22", "перезвонить", "Москва", "7", "15000"}, mapping)
+	row := []string{"Ольга", "8 (999) 000-11-22", "перезвонить", "Москва", "7", "15000", " В работе ", ""}
+	obj, err := leadfile.Object(header, row, mapping)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +227,10 @@ func TestObject(t *testing.T) {
 	json.Unmarshal(in.Extra, &extra)
 	if extra["comment"] != "перезвонить" || extra["Город"] != "Москва" || len(extra) != 2 {
 		t.Fatalf("extra %s", in.Extra)
+	}
+	// The stage and owner columns are the importer's to find, never extra fields.
+	if got := leadfile.NamedCells(row, mapping); len(got) != 1 || got[leadfile.StageName] != "В работе" {
+		t.Fatalf("NamedCells = %v, want the stage alone, trimmed", got)
 	}
 	obj, _ = leadfile.Object(header, []string{"Без контактов", "", "", "", "", "много"}, mapping)
 	_, err = dec.DecodeJSON(obj)

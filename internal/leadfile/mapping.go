@@ -17,6 +17,16 @@ const (
 	Comment = "comment" // not a lead field: the webhook's reading keeps it as an extra field
 )
 
+// Columns that name a source, a funnel stage or an owner as people write
+// them — «Сайт», «В работе», «Анна Петрова» or anna@example.ru — as files
+// exported from another CRM do. The importer finds what they name among the
+// account's own; they never reach the webhook's reading.
+const (
+	SourceName = "@source"
+	StageName  = "@stage"
+	OwnerName  = "@owner"
+)
+
 // Target is a place a column can go, for the mapping form.
 type Target struct {
 	Key, Label, LabelEn string
@@ -30,7 +40,10 @@ var Targets = func() []Target {
 		f := lead.FieldByName(name)
 		out = append(out, Target{f.Name, f.Label, f.LabelEn})
 	}
-	out = append(out, Target{Comment, "Комментарий", "Comment"})
+	out = append(out, Target{Comment, "Комментарий", "Comment"},
+		Target{SourceName, "Источник (по названию)", "Source (by name)"},
+		Target{StageName, "Этап воронки (по названию)", "Funnel stage (by name)"},
+		Target{OwnerName, "Ответственный (имя или email)", "Owner (name or email)"})
 	for _, f := range lead.Fields {
 		if f.Kind == lead.KindString && f.Name != "name" && f.Name != "phone" && f.Name != "email" || f.Name == "cost" || f.Name == "remoteId" {
 			out = append(out, Target{f.Name, f.Label, f.LabelEn})
@@ -53,9 +66,14 @@ var guesses = map[string]string{
 	"сумма": "cost", "бюджет": "cost", "cost": "cost", "amount": "cost", "budget": "cost", "суммабюджет": "cost",
 	"referrer": "referrer", "реферер": "referrer", "источникперехода": "referrer",
 	"внешнийid": "remoteId", "remoteid": "remoteId",
+	"источник": SourceName, "source": SourceName, "источниклида": SourceName, "каналпродаж": SourceName,
+	"этап": StageName, "этапворонки": StageName, "статус": StageName, "статуслида": StageName, "стадия": StageName,
+	"stage": StageName, "status": StageName,
+	"ответственный": OwnerName, "ответственныйменеджер": OwnerName, "менеджер": OwnerName, "owner": OwnerName,
+	"responsible": OwnerName, "manager": OwnerName,
 	// An export's own columns that a new lead takes from elsewhere.
 	"id": Skip, "создан": Skip, "created": Skip, "датасоздания": Skip, "первыйлидконтакта": Skip, "недозвон": Skip,
-	"допполя": Skip, "источник": Skip, "этап": Skip, "ответственный": Skip,
+	"допполя": Skip,
 }
 
 // Guess returns the target a column's header most likely means; a header
@@ -87,7 +105,7 @@ func Guess(header string) string {
 func Object(header, row, mapping []string) ([]byte, error) {
 	obj := map[string]string{}
 	for i, target := range mapping {
-		if i >= len(row) || i >= len(header) || row[i] == "" || target == Skip || target == "" {
+		if i >= len(row) || i >= len(header) || row[i] == "" || target == Skip || target == "" || isName(target) {
 			continue
 		}
 		key := target
@@ -104,4 +122,26 @@ func Object(header, row, mapping []string) ([]byte, error) {
 		obj[key] = row[i]
 	}
 	return json.Marshal(obj)
+}
+
+func isName(target string) bool {
+	return target == SourceName || target == StageName || target == OwnerName
+}
+
+// NamedCells returns what one row's columns mapped to SourceName, StageName and
+// OwnerName hold, by target; an empty cell is left out.
+func NamedCells(row, mapping []string) map[string]string {
+	var out map[string]string
+	for i, target := range mapping {
+		if i >= len(row) || !isName(target) {
+			continue
+		}
+		if v := strings.TrimSpace(row[i]); v != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[target] = v
+		}
+	}
+	return out
 }

@@ -173,8 +173,9 @@ func (s *Server) handleImportRun(w http.ResponseWriter, r *http.Request) {
 	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(importTime))
 	res := &importResult{Dry: dry}
 	rows := make([]importRow, len(t.Rows))
+	byName := newNameIndex(d.Names)
 	for i, row := range t.Rows {
-		rows[i].in, rows[i].err = s.importRow(t.Header, row, d.Mapping, defaults)
+		rows[i].in, rows[i].err = s.importRow(t.Header, row, d.Mapping, defaults, byName)
 	}
 	if !dry {
 		if err := s.importRows(ctx, ss.User.AccountID, ss.User.ID, rows); err != nil {
@@ -255,15 +256,19 @@ func (s *Server) importRows(ctx context.Context, acct, user int64, rows []import
 	return g.Wait()
 }
 
-// importRow reads one row as a webhook sender's request, then gives it the
-// defaults chosen for the file.
-func (s *Server) importRow(header, row, mapping []string, defaults lead.Input) (lead.Input, error) {
+// importRow reads one row as a webhook sender's request, finds the source,
+// stage and owner its cells name, then gives it the defaults chosen for the
+// file where it names none.
+func (s *Server) importRow(header, row, mapping []string, defaults lead.Input, byName nameIndex) (lead.Input, error) {
 	obj, err := leadfile.Object(header, row, mapping)
 	if err != nil {
 		return lead.Input{}, err
 	}
 	in, err := s.decoder.DecodeJSON(obj)
 	if err != nil {
+		return in, err
+	}
+	if err := byName.resolve(leadfile.NamedCells(row, mapping), &in); err != nil {
 		return in, err
 	}
 	for _, p := range []struct{ dst, def **int64 }{{&in.SourceID, &defaults.SourceID}, {&in.FunnelStageID, &defaults.FunnelStageID},

@@ -93,6 +93,59 @@ func TestUIImport(t *testing.T) {
 	})
 }
 
+// TestUIImportNames: a file from another CRM names its stages, owners and
+// sources as people write them; each is found among the account's own (in
+// any case, «ё» as «е», users by name or email), a name the account does not
+// have is the row's error in the dry run, and an empty cell takes the
+// form's default.
+func TestUIImportNames(t *testing.T) {
+	storetest.ForEachEngine(t, func(t *testing.T, engine string) {
+		e := webtest.NewEnv(t, engine)
+		webtest.SetPasswords(t, e)
+		b := webtest.Login(t, e, "admin@example.com")
+		file := "Имя;Телефон;Статус;Ответственный;Источник\n" +
+			"Анна;+7 999 520-00-01; в  РАБОТЕ ;MANAGER@example.com;звонок\n" +
+			"Борис;+7 999 520-00-02;Rival stage;;\n" +
+			"Вера;+7 999 520-00-03;;manager;\n" +
+			"Глеб;+7 999 520-00-04;;Rival admin;Сайт\n" +
+			"Дина;+7 999 520-00-05;Новый;;Rival site\n"
+		r := upload(t, e, b, "amocrm.csv", []byte(file))
+		webtest.WantStatus(t, r, http.StatusSeeOther, "upload")
+		mapping := r.Header.Get("Location")
+		webtest.WantBody(t, b.Get(mapping), `<option value="@stage" selected>`, `<option value="@owner" selected>`, `<option value="@source" selected>`)
+		form := url.Values{"col0": {"name"}, "col1": {"phone"}, "col2": {"@stage"}, "col3": {"@owner"}, "col4": {"@source"},
+			"stage": {webtest.ID(e.Stage.ID)}, "action": {"dry"}}
+		r = b.Submit(mapping, form)
+		webtest.WantBody(t, r, `id="ok-rows">2<`, `id="bad-rows">3<`,
+			"<td class=\"num\">3</td><td>Этапа «Rival stage» нет в воронке: добавьте его или выберите для столбца «не загружать».</td>",
+			"<td class=\"num\">5</td><td>Активного пользователя «Rival admin» нет: укажите имя или email сотрудника.</td>",
+			"<td class=\"num\">6</td><td>Источника «Rival site» нет: добавьте его или выберите для столбца «не загружать».</td>")
+		form.Set("action", "import")
+		webtest.WantBody(t, b.Submit(mapping, form), `id="created">2<`, `id="bad-rows">3<`)
+		ctx := context.Background()
+		var inWork lead.Stage
+		for _, st := range webtest.Must[[]lead.Stage](t)(e.Store.ListStages(ctx, e.Acct.ID)) {
+			if st.Name == "В работе" {
+				inWork = st
+			}
+		}
+		for phone, want := range map[string]struct{ stage, owner, source int64 }{
+			"79995200001": {inWork.ID, e.Manager.ID, e.Manual.ID},
+			"79995200003": {e.Stage.ID, e.Manager.ID, 0}, // the form's stage; a manual lead's source: none
+		} {
+			ls := webtest.Must[[]lead.Lead](t)(e.Store.ListLeads(ctx, e.Acct.ID, store.LeadFilter{Phone: phone}))
+			if len(ls) != 1 {
+				t.Fatalf("%s: %d leads", phone, len(ls))
+			}
+			l := ls[0]
+			if l.FunnelStageID == nil || *l.FunnelStageID != want.stage || l.UserIDOwner == nil || *l.UserIDOwner != want.owner ||
+				(want.source != 0 && (l.SourceID == nil || *l.SourceID != want.source)) {
+				t.Errorf("%s: stage %v owner %v source %v; want %+v", phone, l.FunnelStageID, l.UserIDOwner, l.SourceID, want)
+			}
+		}
+	})
+}
+
 // TestUIBulkAndMove: what the inbox's bulk form and the kanban's card form
 // refuse, and the answer a script gets.
 func TestUIBulkAndMove(t *testing.T) {

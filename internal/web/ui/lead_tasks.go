@@ -12,13 +12,18 @@ import (
 // taskRow is a task as the card and «Мои задачи» show it.
 type taskRow struct {
 	store.TaskItem
-	Assignee string
+	Assignee   string
+	AssigneeID int64       // 0 for none
+	Users      []lead.User // whom the edit form offers: the account's active users and the assignee
 }
 
 func (n *names) tasks(ts []store.TaskItem) []taskRow {
 	out := make([]taskRow, len(ts))
 	for i, t := range ts {
-		out[i] = taskRow{TaskItem: t, Assignee: name(n.user, t.AssigneeID)}
+		out[i] = taskRow{TaskItem: t, Assignee: name(n.user, t.AssigneeID), Users: n.Users}
+		if t.AssigneeID != nil {
+			out[i].AssigneeID = *t.AssigneeID
+		}
 	}
 	return out
 }
@@ -105,8 +110,15 @@ func (s *Server) handleTaskEdit(w http.ResponseWriter, r *http.Request) {
 	back := taskBack(r, t)
 	text := r.PostFormValue("text")
 	due, err := parseDue(r.PostFormValue("due"), s.zone(sessionOf(r).Zone))
+	var assignee *int64
 	if err == nil {
-		_, err = s.store.UpdateTask(r.Context(), ss.User.AccountID, id, store.TaskPatch{Text: &text, Due: &due})
+		assignee, err = formID(r.PostFormValue("assignee")) // absent: the assignee stays
+	}
+	if assignee != nil && t.AssigneeID != nil && *assignee == *t.AssigneeID {
+		assignee = nil // unchanged, even if the assignee has left since
+	}
+	if err == nil {
+		_, err = s.store.UpdateTask(r.Context(), ss.User.AccountID, id, store.TaskPatch{Text: &text, Due: &due, AssigneeID: assignee})
 	}
 	if err != nil {
 		s.formError(w, r, err, back)

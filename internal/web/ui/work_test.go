@@ -147,6 +147,19 @@ func TestUITasks(t *testing.T) {
 		}
 		// The admin is not the assignee: nothing due for them.
 		webtest.WantBody(t, admin.Get("/tasks/due"), `"count":0`)
+		// Handed to the admin from «Мои задачи»'s edit form, and back; a user
+		// of another account is refused.
+		webtest.WantBody(t, m.Get("/tasks"), `<select name="assignee"`, `<option value="`+webtest.ID(e.Manager.ID)+`" selected>`)
+		webtest.WantStatus(t, m.Submit("/tasks/"+webtest.ID(tk.ID), url.Values{"text": {"выслать КП"}, "due": {past},
+			"assignee": {webtest.ID(e.Admin.ID)}, "back": {"/tasks"}}), http.StatusSeeOther, "reassign")
+		webtest.WantBody(t, admin.Get("/tasks/due"), `"count":1`)
+		webtest.WantBody(t, m.Get("/tasks/due"), `"count":0`)
+		webtest.WantStatus(t, m.Submit("/tasks/"+webtest.ID(tk.ID), url.Values{"text": {"выслать КП"}, "due": {past},
+			"assignee": {webtest.ID(e.Other.User.ID)}, "back": {p}}), http.StatusSeeOther, "reassign to a stranger")
+		webtest.WantBody(t, m.Get(p), "Выбранное значение для ID Исполнителя некорректно.")
+		webtest.WantStatus(t, admin.Submit("/tasks/"+webtest.ID(tk.ID), url.Values{"text": {"выслать КП"}, "due": {past},
+			"assignee": {webtest.ID(e.Manager.ID)}, "back": {p}}), http.StatusSeeOther, "reassign back")
+		webtest.WantBody(t, m.Get("/tasks/due"), `"count":1`)
 
 		webtest.WantStatus(t, m.Submit("/tasks/"+webtest.ID(tk.ID)+"/done", url.Values{"back": {"/tasks"}}), http.StatusSeeOther, "done")
 		r = m.Get("/tasks")
@@ -160,6 +173,14 @@ func TestUITasks(t *testing.T) {
 		got := webtest.Must[lead.Task](t)(e.Store.GetTask(ctx, e.Acct.ID, tk.ID))
 		if got.Done != nil || !got.Overdue {
 			t.Fatalf("reopened task: %+v", got)
+		}
+		// The assignee has left: the task's text can still be changed, the
+		// form sending the assignee it shows.
+		webtest.Must[lead.User](t)(e.Store.UpdateUser(ctx, e.Acct.ID, e.Manager.ID, store.UserPatch{Active: new(bool)}))
+		webtest.WantStatus(t, admin.Submit("/tasks/"+webtest.ID(tk.ID), url.Values{"text": {"выслать КП до пятницы"}, "due": {past},
+			"assignee": {webtest.ID(e.Manager.ID)}, "back": {p}}), http.StatusSeeOther, "edit a task of a former user")
+		if got := webtest.Must[lead.Task](t)(e.Store.GetTask(ctx, e.Acct.ID, tk.ID)); got.Text != "выслать КП до пятницы" || *got.AssigneeID != e.Manager.ID {
+			t.Fatalf("the task of a former user after an edit: %+v", got)
 		}
 	})
 }

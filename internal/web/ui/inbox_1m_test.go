@@ -331,7 +331,10 @@ func (b *bench1M) refs() {
 		"Егор Соколов", "Жанна Михайлова", "Илья Новиков", "Ксения Фёдорова"} {
 		webtest.Must[lead.User](t)(s.CreateUser(ctx, lead.User{AccountID: acct, Name: name, Email: fmt.Sprintf("m%d@example.com", i), Role: lead.RoleManager}))
 	}
-	for _, name := range []string{"Новый", "Звонок", "Встреча", "КП", "Договор", "Оплата", "Отказ", "Спам"} {
+	// Eight stages, as the loads before issue 18's measurements had: a new
+	// account now starts with a funnel of its own.
+	have := len(webtest.Must[[]lead.Stage](t)(s.ListStages(ctx, acct)))
+	for _, name := range []string{"Новый", "Звонок", "Встреча", "КП", "Договор", "Оплата", "Отказ", "Спам"}[min(have, 8):] {
 		webtest.Must[lead.Stage](t)(s.CreateStage(ctx, acct, name, "#3b82f6"))
 	}
 	for _, src := range []lead.Source{{Name: "Сайт", Type: lead.SourceWebhook}, {Name: "Лендинг", Type: lead.SourceWebhook},

@@ -58,6 +58,7 @@ func (s *Store) listLeads(ctx context.Context, accountID int64, f LeadFilter, li
 // selects.
 func listQuery(d dialect, accountID int64, f LeadFilter, n int) (string, []any) {
 	q := leadQuery(d, accountID, f)
+	q.period(accountID, f.From, f.To)
 	limit := q.arg(n)
 	return q.sql(leadColumns) + " ORDER BY " + q.key + " DESC LIMIT " + limit, q.args
 }
@@ -121,7 +122,6 @@ func leadQuery(d dialect, accountID int64, f LeadFilter) *leadSQL {
 		terms = append(terms, searchTerm{searchKey(f.Text), []string{"name", "email"}})
 	}
 	q.search(d, terms)
-	q.period(accountID, f.From, f.To)
 	if f.Before > 0 {
 		q.add(q.key+" < ?", f.Before)
 	}
@@ -132,7 +132,8 @@ func leadQuery(d dialect, accountID int64, f LeadFilter) *leadSQL {
 // (lead_hours, migration 0014), so that a page of the period, newest first,
 // walks the ids down from the period's largest instead of from the newest
 // lead. The dt_create conditions stay: the bounds only narrow where to look.
-// No hours, no leads: a NULL bound selects nothing.
+// No hours, no leads: a NULL bound selects nothing. A count goes without:
+// it reads the period's entries of leads_account_period alone.
 func (q *leadSQL) period(accountID, from, to int64) {
 	// An hour's slack each side: dt_create / 3600 rounds towards zero.
 	hours := "SELECT %s FROM lead_hours WHERE account_id = $1"

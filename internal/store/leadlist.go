@@ -58,7 +58,7 @@ func (s *Store) listLeads(ctx context.Context, accountID int64, f LeadFilter, li
 // selects.
 func listQuery(d dialect, accountID int64, f LeadFilter, n int) (string, []any) {
 	q := leadQuery(d, accountID, f)
-	q.period(accountID, f.From, f.To)
+	q.period(f.From, f.To)
 	limit := q.arg(n)
 	return q.sql(leadColumns) + " ORDER BY " + q.key + " DESC LIMIT " + limit, q.args
 }
@@ -134,7 +134,7 @@ func leadQuery(d dialect, accountID int64, f LeadFilter) *leadSQL {
 // lead. The dt_create conditions stay: the bounds only narrow where to look.
 // No hours, no leads: a NULL bound selects nothing. A count goes without:
 // it reads the period's entries of leads_account_period alone.
-func (q *leadSQL) period(accountID, from, to int64) {
+func (q *leadSQL) period(from, to int64) {
 	// An hour's slack each side: dt_create / 3600 rounds towards zero.
 	hours := "SELECT %s FROM lead_hours WHERE account_id = $1"
 	if from > 0 {

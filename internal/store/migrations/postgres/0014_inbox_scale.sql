@@ -67,20 +67,33 @@ CREATE TRIGGER leads_tally_insert AFTER INSERT ON leads REFERENCING NEW TABLE AS
 -- An edit, a deletion (deleted_at) or its undoing moves the lead between
 -- tallies; nothing changes a lead's account or creation time today, but
 -- should anything ever, its new hour takes its id too.
+--
+-- The lead leaves its old tally and joins its new one in key order, as the
+-- insert trigger locks its rows, so that an edit and a group of new leads
+-- never wait for each other in a circle.
 CREATE FUNCTION leads_tally_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+	k bigint[];
+	ks bigint[][] := '{}';
+	delta bigint;
 BEGIN
 	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.deleted_at IS NULL THEN
-		UPDATE lead_tallies SET n = n - 1
-			WHERE account_id = OLD.account_id AND source_id = coalesce(OLD.source_id, 0)
-				AND stage_id = coalesce(OLD.funnel_stage_id, 0) AND owner_id = coalesce(OLD.user_id_owner, 0)
-				AND dup = (OLD.first_id IS NOT NULL);
+		ks := ks || ARRAY[[OLD.account_id, coalesce(OLD.source_id, 0), coalesce(OLD.funnel_stage_id, 0),
+			coalesce(OLD.user_id_owner, 0), (OLD.first_id IS NOT NULL)::int, -1]];
 	END IF;
 	IF TG_OP = 'UPDATE' AND NEW.deleted_at IS NULL THEN
-		INSERT INTO lead_tallies (account_id, source_id, stage_id, owner_id, dup, n)
-			VALUES (NEW.account_id, coalesce(NEW.source_id, 0), coalesce(NEW.funnel_stage_id, 0),
-				coalesce(NEW.user_id_owner, 0), NEW.first_id IS NOT NULL, 1)
-			ON CONFLICT (account_id, source_id, stage_id, owner_id, dup) DO UPDATE SET n = lead_tallies.n + 1;
+		ks := ks || ARRAY[[NEW.account_id, coalesce(NEW.source_id, 0), coalesce(NEW.funnel_stage_id, 0),
+			coalesce(NEW.user_id_owner, 0), (NEW.first_id IS NOT NULL)::int, 1]];
 	END IF;
+	IF array_length(ks, 1) = 2 AND (ks[2][1], ks[2][2], ks[2][3], ks[2][4], ks[2][5]) < (ks[1][1], ks[1][2], ks[1][3], ks[1][4], ks[1][5]) THEN
+		ks := ks[2:2][:] || ks[1:1][:];
+	END IF;
+	FOREACH k SLICE 1 IN ARRAY ks LOOP
+		delta := k[6];
+		INSERT INTO lead_tallies (account_id, source_id, stage_id, owner_id, dup, n)
+			VALUES (k[1], k[2], k[3], k[4], k[5] = 1, delta)
+			ON CONFLICT (account_id, source_id, stage_id, owner_id, dup) DO UPDATE SET n = lead_tallies.n + delta;
+	END LOOP;
 	IF TG_OP = 'UPDATE' AND (OLD.account_id, OLD.dt_create, OLD.id) IS DISTINCT FROM (NEW.account_id, NEW.dt_create, NEW.id) THEN
 		INSERT INTO lead_hours (account_id, hour, min_id, max_id)
 			VALUES (NEW.account_id, NEW.dt_create / 3600, NEW.id, NEW.id)

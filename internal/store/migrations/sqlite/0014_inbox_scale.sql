@@ -7,9 +7,10 @@
 -- lead_hours keeps, for each account and hour of dt_create (dt_create /
 -- 3600), the smallest and the largest id of the leads created in it. The
 -- ids of a period's leads then lie between the smallest min_id and the
--- largest max_id of the hours it touches, and the page walks leads_account
--- (account_id, id) down from there: ids follow time closely, so it passes
--- at most an hour of leads outside the period. The bounds are exact
+-- largest max_id of the hours it touches, and the page walks the ids down
+-- from there (the table's rowid, or an index of a filter ending in the id):
+-- ids follow time closely, so it passes about an hour of leads outside the
+-- period. The bounds are exact
 -- whatever order the leads came in: a lead created out of order only widens
 -- its hour's range. They are never narrowed: a deleted lead's id stays
 -- inside them, which costs a step of the walk and changes no answer.

@@ -98,22 +98,30 @@ type CampaignCount struct {
 }
 
 // LoadDashboard counts an account's leads of the days days from `from`.
+// Two passes over leads_account_period, which holds every column they read
+// (migration 0014): the leads per source, day and stage, which give the
+// per-day chart, the stages, the total and the duplicates; and the top
+// campaigns. At a million leads a year, 30 days are 80,000 index entries
+// per pass.
 func (s *Store) LoadDashboard(ctx context.Context, accountID int64, from time.Time, days int) (Dashboard, error) {
 	d := Dashboard{From: from.Unix(), Days: days, PerDay: map[int64][]int64{}, ByStage: map[int64]int64{}}
 	const where = " FROM leads WHERE account_id = $1 AND deleted_at IS NULL AND dt_create >= $2"
-	rows, err := s.read.QueryContext(ctx, "SELECT coalesce(source_id, 0), (dt_create - $2) / 86400 AS day, count(*)"+where+
-		" GROUP BY coalesce(source_id, 0), (dt_create - $2) / 86400", accountID, d.From)
+	rows, err := s.read.QueryContext(ctx, "SELECT coalesce(source_id, 0), (dt_create - $2) / 86400 AS day, coalesce(funnel_stage_id, 0), count(*), count(first_id)"+
+		where+" GROUP BY coalesce(source_id, 0), (dt_create - $2) / 86400, coalesce(funnel_stage_id, 0)", accountID, d.From)
 	if err != nil {
 		return d, s.wrap(fmt.Errorf("dashboard: %w", err))
 	}
 	for rows.Next() {
-		var src, day, n int64
-		if err := rows.Scan(&src, &day, &n); err != nil {
+		var src, day, stage, n, dups int64
+		if err := rows.Scan(&src, &day, &stage, &n, &dups); err != nil {
 			rows.Close()
 			return d, s.wrap(err)
 		}
+		d.ByStage[stage] += n
+		d.Total += n
+		d.Duplicates += dups
 		if day < 0 || day >= int64(days) {
-			continue
+			continue // a lead dated after the last day counts, but is not drawn
 		}
 		if d.PerDay[src] == nil {
 			d.PerDay[src] = make([]int64, days)
@@ -124,40 +132,18 @@ func (s *Store) LoadDashboard(ctx context.Context, accountID int64, from time.Ti
 	if err := rows.Err(); err != nil {
 		return d, s.wrap(err)
 	}
-	if err := s.countInto(ctx, "SELECT coalesce(funnel_stage_id, 0), count(*)"+where+" GROUP BY coalesce(funnel_stage_id, 0)",
-		func(k int64, n int64) { d.ByStage[k] = n }, accountID, d.From); err != nil {
-		return d, err
-	}
 	crow, err := s.read.QueryContext(ctx, "SELECT utm_campaign, count(*)"+where+
 		" AND utm_campaign IS NOT NULL GROUP BY utm_campaign ORDER BY count(*) DESC, utm_campaign LIMIT 10", accountID, d.From)
 	if err != nil {
 		return d, s.wrap(fmt.Errorf("dashboard: %w", err))
 	}
+	defer crow.Close()
 	for crow.Next() {
 		var c CampaignCount
 		if err := crow.Scan(&c.Name, &c.Leads); err != nil {
-			crow.Close()
 			return d, s.wrap(err)
 		}
 		d.Campaigns = append(d.Campaigns, c)
 	}
-	crow.Close()
-	err = s.read.QueryRowContext(ctx, "SELECT count(*), count(first_id)"+where, accountID, d.From).Scan(&d.Total, &d.Duplicates)
-	return d, s.wrap(err)
-}
-
-func (s *Store) countInto(ctx context.Context, q string, put func(k, n int64), args ...any) error {
-	rows, err := s.read.QueryContext(ctx, q, args...)
-	if err != nil {
-		return s.wrap(fmt.Errorf("dashboard: %w", err))
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, n int64
-		if err := rows.Scan(&k, &n); err != nil {
-			return s.wrap(err)
-		}
-		put(k, n)
-	}
-	return s.wrap(rows.Err())
+	return d, s.wrap(crow.Err())
 }

@@ -50,11 +50,26 @@ func formatPhone(p *string) string {
 	if p == nil {
 		return ""
 	}
+	if s := *p; len(s) == 11 && s[0] == '7' && s[1] == '9' && allDigits(s) {
+		// A Russian mobile, most of the inbox's numbers, written as
+		// libphonenumber writes it (TestFormatPhoneMobile) without its
+		// parse: a fifth of the inbox page's time went to 50 parses.
+		return "+7 " + s[1:4] + " " + s[4:7] + "-" + s[7:9] + "-" + s[9:]
+	}
 	num, err := phonenumbers.Parse("+"+*p, "")
 	if err != nil {
 		return *p
 	}
 	return phonenumbers.Format(num, phonenumbers.INTERNATIONAL)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // timeFuncs are the time helpers of the templates, showing times in loc

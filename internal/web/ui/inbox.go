@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"net/url"
@@ -77,14 +78,23 @@ func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Limit = inboxPage
-	// The total is counted beside the page, within its own time budget.
+	// The total is counted beside the page, within its own time budget;
+	// a first page that is not full is the whole answer, and the count is
+	// called off.
+	cctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
 	counted := make(chan leadCount, 1)
-	go func() { counted <- s.countLeads(r.Context(), acct, f, q.encode()) }()
+	go func() { counted <- s.countLeads(cctx, acct, f, q.encode()) }()
 	leads, err := s.store.ListLeads(r.Context(), acct, f)
 	if err != nil {
+		cancel()
 		<-counted
 		s.uiError(w, r, err)
 		return
+	}
+	whole := f.Before == 0 && len(leads) < inboxPage
+	if whole {
+		cancel()
 	}
 	n, err := s.loadNames(r.Context(), acct, false)
 	var saved []store.SavedFilter
@@ -92,6 +102,9 @@ func (s *Server) handleInbox(w http.ResponseWriter, r *http.Request) {
 		saved, err = s.store.SavedFilters(r.Context(), acct, ss.User.ID)
 	}
 	count := <-counted
+	if whole {
+		count = leadCount{N: int64(len(leads)), Exact: true}
+	}
 	if err != nil {
 		s.uiError(w, r, err)
 		return

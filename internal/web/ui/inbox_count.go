@@ -66,6 +66,9 @@ func (s *Server) countLeads(ctx context.Context, acct int64, f store.LeadFilter,
 	if err == nil && exact {
 		return leadCount{N: n, Exact: true}
 	}
+	if ctx.Err() != nil {
+		return leadCount{Pending: true} // the page no longer needs it: no full count
+	}
 	if c, ok := s.counts.fresh(countKey(acct, query)); ok {
 		// A small total kept is shown for now; the script asks for it exact.
 		c.Pending = c.N <= countExact

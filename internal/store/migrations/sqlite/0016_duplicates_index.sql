@@ -1,0 +1,5 @@
+-- «Только дубли» lists the leads that repeat an earlier contact, newest
+-- first. Where they are few, walking every lead newest first to find fifty
+-- took 150 ms at 300,000 leads (the API; the inbox 400 ms). Only repeats
+-- enter this index; a first lead, the most of them, costs nothing more.
+CREATE INDEX leads_dups ON leads(account_id, id) WHERE first_id IS NOT NULL AND deleted_at IS NULL;

@@ -142,26 +142,9 @@ var commands = map[string]map[string]command{
 			role := fs.String("role", lead.RoleManager, "admin or manager")
 			pass := fs.String("password", "", "password (default: generated and printed once)")
 			return func(a *admin) (any, error) {
-				p := *pass
-				if p == "" {
-					p = password.Generate()
-				}
-				hash, err := password.Hash(p)
-				if err != nil {
-					return nil, err
-				}
-				u, err := a.store.CreateUser(a.ctx, lead.User{AccountID: a.account, Name: *name, Email: *email, Role: *role, PasswordHash: hash})
-				if err != nil {
-					return nil, err
-				}
-				out := struct {
-					lead.User
-					Password string `json:"password,omitempty"`
-				}{User: u}
-				if *pass == "" {
-					out.Password = p
-				}
-				return out, nil
+				return withPassword(*pass, func(hash string) (lead.User, error) {
+					return a.store.CreateUser(a.ctx, lead.User{AccountID: a.account, Name: *name, Email: *email, Role: *role, PasswordHash: hash})
+				})
 			}
 		}},
 		"list": {func(fs *flag.FlagSet) func(*admin) (any, error) {
@@ -177,25 +160,9 @@ var commands = map[string]map[string]command{
 				if err != nil || u.AccountID != a.account {
 					return nil, fmt.Errorf("--email %q: no such user in account %d", *email, a.account)
 				}
-				p := *pass
-				if p == "" {
-					p = password.Generate()
-				}
-				hash, err := password.Hash(p)
-				if err != nil {
-					return nil, err
-				}
-				if u, err = a.store.UpdateUser(a.ctx, a.account, u.ID, store.UserPatch{PasswordHash: &hash}); err != nil {
-					return nil, err
-				}
-				out := struct {
-					lead.User
-					Password string `json:"password,omitempty"`
-				}{User: u}
-				if *pass == "" {
-					out.Password = p
-				}
-				return out, nil
+				return withPassword(*pass, func(hash string) (lead.User, error) {
+					return a.store.UpdateUser(a.ctx, a.account, u.ID, store.UserPatch{PasswordHash: &hash})
+				})
 			}
 		}},
 	},
@@ -214,6 +181,35 @@ var commands = map[string]map[string]command{
 			return func(a *admin) (any, error) { return a.store.ListStages(a.ctx, a.account) }
 		}},
 	},
+}
+
+// userWithPassword is a user as `user create` and `user password` print it:
+// with the password when leadbox made it up, which is shown this once.
+type userWithPassword struct {
+	lead.User
+	Password string `json:"password,omitempty"`
+}
+
+// withPassword gives save the hash of the given password, or of a generated
+// one, and returns the user it saved with the generated password.
+func withPassword(given string, save func(hash string) (lead.User, error)) (any, error) {
+	p := given
+	if p == "" {
+		p = password.Generate()
+	}
+	hash, err := password.Hash(p)
+	if err != nil {
+		return nil, err
+	}
+	u, err := save(hash)
+	if err != nil {
+		return nil, err
+	}
+	out := userWithPassword{User: u}
+	if given == "" {
+		out.Password = p
+	}
+	return out, nil
 }
 
 func sourceAction(do func(a *admin, id int64) (lead.Source, error)) func(fs *flag.FlagSet) func(*admin) (any, error) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 
@@ -69,24 +68,5 @@ func subjectContacts(region, phone, email string) (string, string, error) {
 	if phone == "" && email == "" {
 		return "", "", errors.New("--phone or --email is required")
 	}
-	patch := map[string]string{}
-	if phone != "" {
-		patch["phone"] = phone
-	}
-	if email != "" {
-		patch["email"] = email
-	}
-	b, _ := json.Marshal(patch)
-	in, _, err := intake.New(region).DecodePatch(b)
-	if err != nil {
-		return "", "", err
-	}
-	var p, e string
-	if in.Phone != nil {
-		p = *in.Phone
-	}
-	if in.Email != nil {
-		e = *in.Email
-	}
-	return p, e, nil
+	return intake.New(region).Contacts(phone, email)
 }

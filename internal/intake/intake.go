@@ -84,6 +84,32 @@ func (d *Decoder) DecodePatch(body []byte) (in lead.Input, present []string, err
 	return d.decode(body, decodeOpts{patch: true})
 }
 
+// Contacts reads a phone and an email given apart from any request (the
+// subject of an erasure, say) by the webhook's rules, and returns them as
+// leads keep them; "" is none.
+func (d *Decoder) Contacts(phone, email string) (string, string, error) {
+	patch := map[string]string{}
+	if phone != "" {
+		patch["phone"] = phone
+	}
+	if email != "" {
+		patch["email"] = email
+	}
+	b, _ := json.Marshal(patch)
+	in, _, err := d.DecodePatch(b)
+	if err != nil {
+		return "", "", err
+	}
+	var p, e string
+	if in.Phone != nil {
+		p = *in.Phone
+	}
+	if in.Email != nil {
+		e = *in.Email
+	}
+	return p, e, nil
+}
+
 // decodeOpts are how one call reads a body.
 type decodeOpts struct {
 	patch bool // a partial update: nothing is required

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -51,7 +50,7 @@ func (s *Server) handleErasure(w http.ResponseWriter, r *http.Request) {
 	req := store.EraseRequest{AccountID: u.AccountID, UserID: &u.ID, Actor: u.Name + " <" + u.Email + ">",
 		Reason: d.Reason, DryRun: r.PostFormValue("confirm") != "1"}
 	var err error
-	if req.Phone, req.Email, err = s.subjectContacts(d.Phone, d.Email); err != nil {
+	if req.Phone, req.Email, err = s.decoder.Contacts(d.Phone, d.Email); err != nil {
 		s.formError(w, r, err, "/settings/erasure")
 		return
 	}
@@ -66,31 +65,6 @@ func (s *Server) handleErasure(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Preview = &e
 	s.render(w, r, http.StatusOK, "erasure", s.newView(w, r, "settings", "erasure.title", d))
-}
-
-// subjectContacts reads the phone and email by the webhook's rules, as the
-// leads keep them.
-func (s *Server) subjectContacts(phone, email string) (string, string, error) {
-	patch := map[string]string{}
-	if phone != "" {
-		patch["phone"] = phone
-	}
-	if email != "" {
-		patch["email"] = email
-	}
-	b, _ := json.Marshal(patch)
-	in, _, err := s.decoder.DecodePatch(b)
-	if err != nil {
-		return "", "", err
-	}
-	var p, e string
-	if in.Phone != nil {
-		p = *in.Phone
-	}
-	if in.Email != nil {
-		e = *in.Email
-	}
-	return p, e, nil
 }
 
 // actData is what the act of destruction shows.

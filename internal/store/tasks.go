@@ -189,6 +189,24 @@ func (s *Store) SetTaskDone(ctx context.Context, accountID, id int64, userID *in
 	return t, err
 }
 
+// DeleteTask deletes a task: its author may, and an admin (ed.Admin); the
+// assignee closes it (SetTaskDone) or hands it on instead.
+func (s *Store) DeleteTask(ctx context.Context, accountID, id int64, ed NoteEditor) error {
+	return s.retryTx(ctx, func(tx *sql.Tx) error {
+		t, err := s.getTask(ctx, tx, accountID, id)
+		if err != nil {
+			return err
+		}
+		if !ed.Admin && (ed.UserID == nil || t.CreatedBy == nil || *ed.UserID != *t.CreatedBy) {
+			return lead.Errorf(lead.EForbidden, "task", msgTaskDelete)
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM tasks WHERE id = $1 AND account_id = $2", id, accountID)
+		return err
+	})
+}
+
+const msgTaskDelete = "Удалить задачу может только её автор или администратор."
+
 // Task states a list may ask for.
 const (
 	TasksOpen = "open"

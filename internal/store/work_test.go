@@ -229,6 +229,30 @@ func TestTasks(t *testing.T) {
 		if n := countRows(t, f.s, "SELECT count(*) FROM jobs WHERE kind NOT IN ('lead.created', 'lead.deleted')"); n != 0 {
 			t.Fatalf("tasks wrote %d jobs", n)
 		}
+
+		// Deleting: the author may, an admin may; the assignee who did not
+		// write it may not; another account cannot see it.
+		for name, ed := range map[string]store.NoteEditor{"the assignee": {UserID: &boris.ID}, "nobody": {}} {
+			if err := f.s.DeleteTask(ctx, f.acc.ID, t1.ID, ed); lead.ErrorCode(err) != lead.EForbidden {
+				t.Fatalf("%s deleted anna's task: %v", name, err)
+			}
+		}
+		if err := f.s.DeleteTask(ctx, o.acc.ID, t1.ID, store.NoteEditor{UserID: &rival.ID, Admin: true}); lead.ErrorCode(err) != lead.ENotFound {
+			t.Fatalf("another account's admin deleting the task: %v", err)
+		}
+		if err := f.s.DeleteTask(ctx, f.acc.ID, t1.ID, store.NoteEditor{UserID: &anna.ID}); err != nil {
+			t.Fatalf("the author deleting her task: %v", err)
+		}
+		if _, err := f.s.GetTask(ctx, f.acc.ID, t1.ID); lead.ErrorCode(err) != lead.ENotFound {
+			t.Fatalf("a deleted task: %v", err)
+		}
+		t4, err := f.s.AddTask(ctx, store.NewTask{AccountID: f.acc.ID, LeadID: owned.ID, UserID: &anna.ID, Text: "ещё", Due: at(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.DeleteTask(ctx, f.acc.ID, t4.ID, store.NoteEditor{UserID: &boris.ID, Admin: true}); err != nil {
+			t.Fatalf("an admin deleting a task: %v", err)
+		}
 	})
 }
 

@@ -122,6 +122,7 @@ func (s *Server) apiTable() []apiRoute {
 		{method: "GET", path: "/api/v1/tasks", handle: s.apiListTasks},
 		{method: "GET", path: "/api/v1/tasks/{id}", handle: s.apiGetTask},
 		{method: "PATCH", path: "/api/v1/tasks/{id}", handle: s.apiUpdateTask},
+		{method: "DELETE", path: "/api/v1/tasks/{id}", handle: s.apiDeleteTask},
 		{method: "POST", path: "/api/v1/tasks/{id}/done", handle: s.apiTaskDone(true)},
 		{method: "POST", path: "/api/v1/tasks/{id}/reopen", handle: s.apiTaskDone(false)},
 

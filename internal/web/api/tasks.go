@@ -141,6 +141,15 @@ func (s *Server) apiUpdateTask(r *http.Request, c apiCaller) (int, any, error) {
 	return http.StatusOK, data[lead.Task]{t}, err
 }
 
+// apiDeleteTask deletes a task; a token acts as an admin.
+func (s *Server) apiDeleteTask(r *http.Request, c apiCaller) (int, any, error) {
+	id, err := lead.ParseID(r.PathValue("id"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.store.DeleteTask(r.Context(), c.account, id, store.NoteEditor{UserID: c.user, Admin: true})
+}
+
 // apiTaskDone marks a task done (or, with done false, open again); doing
 // it twice changes nothing.
 func (s *Server) apiTaskDone(done bool) apiHandler {

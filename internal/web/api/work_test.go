@@ -133,8 +133,14 @@ func TestAPITasks(t *testing.T) {
 		if l := webtest.ListOf(t, webtest.Want(t, other("GET", "/api/v1/tasks", ""), 200)); len(l) != 0 {
 			t.Fatalf("the other account lists %d tasks", len(l))
 		}
+		webtest.WantAPIError(t, other("DELETE", task, ""), 404, "task")
 		if got, _ := a.Store.GetTask(ctx, a.Acct.ID, webtest.Num(t, tk["id"])); got.Done != nil || got.Text != "перезвонить завтра" {
 			t.Fatalf("the other account changed the task: %+v", got)
 		}
+		if r := a.Call(t, "DELETE", task, ""); r.Status != 204 || len(r.Body) != 0 {
+			t.Fatalf("DELETE the task: %d %s", r.Status, r.Body)
+		}
+		webtest.WantAPIError(t, a.Call(t, "GET", task, ""), 404, "task")
+		webtest.WantAPIError(t, a.Call(t, "DELETE", task, ""), 404, "task")
 	})
 }

@@ -42,6 +42,34 @@ func taskOf(v *view, t taskRow, back string, showLead bool) taskItem {
 	return taskItem{view: v, Task: t, Back: back, ShowLead: showLead}
 }
 
+// CanDelete is whether the viewer may delete the task: its author or an
+// admin (store.DeleteTask).
+func (t taskItem) CanDelete() bool {
+	u := t.view.User
+	return u != nil && (u.Role == lead.RoleAdmin || t.Task.CreatedBy != nil && *t.Task.CreatedBy == u.ID)
+}
+
+// handleTaskDelete deletes a task and goes back where its form was.
+func (s *Server) handleTaskDelete(w http.ResponseWriter, r *http.Request) {
+	ss := sessionOf(r)
+	id, err := lead.ParseID(r.PathValue("id"))
+	if err != nil {
+		s.uiError(w, r, err)
+		return
+	}
+	t, err := s.store.GetTask(r.Context(), ss.User.AccountID, id)
+	if err != nil {
+		s.uiError(w, r, err)
+		return
+	}
+	back := taskBack(r, t)
+	if err := s.store.DeleteTask(r.Context(), ss.User.AccountID, id, noteEditor(ss)); err != nil {
+		s.formError(w, r, err, back)
+		return
+	}
+	s.done(w, r, back, "task.deleted")
+}
+
 // dueLayouts are what a datetime-local input sends, with or without seconds.
 var dueLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"}
 

@@ -131,6 +131,7 @@ func (s *Server) Routes(mux *http.ServeMux) {
 	mux.Handle("POST /tasks/{id}", s.user(s.handleTaskEdit))
 	mux.Handle("POST /tasks/{id}/done", s.user(s.handleTaskDone))
 	mux.Handle("POST /tasks/{id}/reopen", s.user(s.handleTaskReopen))
+	mux.Handle("POST /tasks/{id}/delete", s.user(s.handleTaskDelete))
 	mux.Handle("GET /tasks", s.user(s.handleTasks))
 	mux.Handle("GET /tasks/due", s.user(s.handleTasksDue))
 	mux.Handle("GET /dashboard", s.user(s.handleDashboard))

@@ -174,6 +174,27 @@ func TestUITasks(t *testing.T) {
 		if got.Done != nil || !got.Overdue {
 			t.Fatalf("reopened task: %+v", got)
 		}
+		// Deleting: the manager may delete the task she wrote (the button is
+		// there), not the admin's (no button; the form refused); the admin may.
+		var adminTask store.TaskItem
+		for _, x := range webtest.Must[[]store.TaskItem](t)(e.Store.ListTasks(ctx, e.Acct.ID, store.TaskFilter{})) {
+			if x.Text == "перезвонить в 18:00" {
+				adminTask = x
+			}
+		}
+		body := string(m.Get("/tasks").Body)
+		if !strings.Contains(body, `action="/tasks/`+webtest.ID(tk.ID)+`/delete"`) || strings.Contains(body, `action="/tasks/`+webtest.ID(adminTask.ID)+`/delete"`) {
+			t.Fatal("«Удалить» is not offered on the manager's own task, or is on the admin's")
+		}
+		r = m.Submit("/tasks/"+webtest.ID(adminTask.ID)+"/delete", url.Values{"back": {"/tasks"}})
+		webtest.WantStatus(t, r, http.StatusForbidden, "the manager deletes the admin's task")
+		webtest.WantBody(t, r, "Недостаточно прав")
+		webtest.WantStatus(t, admin.Submit("/tasks/"+webtest.ID(adminTask.ID)+"/delete", url.Values{"back": {p}}), http.StatusSeeOther, "the admin deletes her task")
+		webtest.WantBody(t, admin.Get(p), "Задача удалена.")
+		if _, err := e.Store.GetTask(ctx, e.Acct.ID, adminTask.ID); err == nil {
+			t.Fatal("the deleted task is still there")
+		}
+
 		// The assignee has left: the task's text can still be changed, the
 		// form sending the assignee it shows.
 		webtest.Must[lead.User](t)(e.Store.UpdateUser(ctx, e.Acct.ID, e.Manager.ID, store.UserPatch{Active: new(bool)}))

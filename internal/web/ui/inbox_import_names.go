@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"leadbox/internal/lead"
@@ -16,7 +17,7 @@ type nameIndex map[string]map[string][]int64 // target → key → ids
 func newNameIndex(n *names) nameIndex {
 	idx := nameIndex{leadfile.SourceName: {}, leadfile.StageName: {}, leadfile.OwnerName: {}}
 	add := func(target, name string, id int64) {
-		if k := nameKey(name); k != "" && !containsID(idx[target][k], id) {
+		if k := nameKey(name); k != "" && !slices.Contains(idx[target][k], id) {
 			idx[target][k] = append(idx[target][k], id)
 		}
 	}
@@ -37,15 +38,6 @@ func newNameIndex(n *names) nameIndex {
 
 func nameKey(s string) string {
 	return strings.ReplaceAll(strings.Join(strings.Fields(strings.ToLower(s)), " "), "ё", "е")
-}
-
-func containsID(ids []int64, id int64) bool {
-	for _, x := range ids {
-		if x == id {
-			return true
-		}
-	}
-	return false
 }
 
 // resolve sets in's source, stage and owner from the names cells holds (by

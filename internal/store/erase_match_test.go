@@ -1,0 +1,72 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"leadbox/internal/lead"
+	"leadbox/internal/store"
+)
+
+// TestEraseMatchesOnlyTheSubject: an erasure takes the subject's own
+// contacts, not other people's that hold them as a part: an email that ends
+// with the subject's (petr.ivan@… for ivan@…), a foreign number whose last
+// ten digits are the subject's Russian ones, a longer number holding them.
+// Their leads, raw requests and history stay.
+func TestEraseMatchesOnlyTheSubject(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		f := newFixture(t, engine)
+		admin, err := f.s.CreateUser(ctx, lead.User{AccountID: f.acc.ID, Name: "Админ", Email: "admin-match@x.ru", Role: lead.RoleAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := f.intake("79161234567", "ivan@mail.ru")
+		in.Delivery.Body = []byte(`{"phone":"+7 916 123-45-67","email":"ivan@mail.ru"}`)
+		subject := f.create(t, in).Lead
+
+		others := map[string]store.Intake{}
+		in = f.intake("", "petrivan@mail.ru")
+		in.Delivery.Body = []byte(`{"email":"petrivan@mail.ru"}`)
+		others["email ending with the subject's"] = in
+		in = f.intake("", "ivan@mail.ru.com")
+		in.Delivery.Body = []byte(`{"email":"ivan@mail.ru.com"}`)
+		others["email starting with the subject's"] = in
+		in = f.intake("19161234567", "")
+		in.Delivery.Body = []byte(`{"phone":"+1 916 123-4567"}`)
+		others["US number, same ten digits"] = in
+		in = f.intake("4919161234567", "")
+		in.Delivery.Body = []byte(`{"phone":"+49 191 6123 4567"}`)
+		others["German number holding them"] = in
+		ids := map[string]int64{}
+		for name, in := range others {
+			ids[name] = f.create(t, in).Lead.ID
+		}
+		// A lead whose history holds another email ending with the subject's.
+		in = f.intake("", "sidorivan@mail.ru")
+		in.Delivery.Body = []byte(`{}`)
+		edited := f.create(t, in).Lead
+		if _, err := f.s.UpdateLead(ctx, f.acc.ID, &admin.ID, edited.ID, store.LeadPatch{Input: lead.Input{Email: ptr("sidor@mail.ru")}, Present: []string{"email"}}); err != nil {
+			t.Fatal(err)
+		}
+		ids["history holding an email ending with the subject's"] = edited.ID
+
+		e, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: "79161234567", Email: "ivan@mail.ru", Reason: "Запрос"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slicesEqual(e.LeadIDs, []int64{subject.ID}) {
+			t.Errorf("erased leads %v, want only the subject's %d (others: %v)", e.LeadIDs, subject.ID, ids)
+		}
+		for name, id := range ids {
+			if l := f.get(t, id); l.Name != nil && *l.Name == lead.ErasedText {
+				t.Errorf("%s: lead %d was erased", name, id)
+			}
+		}
+		for _, d := range f.deliveries(t) {
+			if d.Erased != nil && d.ID != *subject.DeliveryID {
+				t.Errorf("another person's request %d was erased", d.ID)
+			}
+		}
+	})
+}

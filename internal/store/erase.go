@@ -110,7 +110,7 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 			return err
 		}
 	}
-	leads, err := s.subjectLeads(ctx, tx, r.AccountID, phone, email, held)
+	leads, err := s.subjectLeads(ctx, tx, r.AccountID, phone, email, held, m)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 // subjectLeads returns the ids of the account's leads that hold the
 // contacts now, came in a request that held them (held), or hold them in
 // their history (an edited lead had them once), deleted leads included.
-func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, phone, email *string, held []int64) ([]int64, error) {
+func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, phone, email *string, held []int64, m *matcher) ([]int64, error) {
 	now, err := idList(ctx, tx, "SELECT id FROM leads WHERE account_id = $1 AND (phone = $2 OR email_key = $3)", accountID, phone, email)
 	if err != nil {
 		return nil, err
@@ -188,8 +188,26 @@ func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, p
 		args = append(args, "%"+escapeLike(*email)+"%")
 		conds = append(conds, fmt.Sprintf(`lower(changes) LIKE $%d ESCAPE '\'`, len(args)))
 	}
-	had, err := idList(ctx, tx, "SELECT DISTINCT lead_id FROM lead_events WHERE account_id = $1 AND ("+strings.Join(conds, " OR ")+")", args...)
+	// LIKE finds the entries holding the contacts as a part of anything;
+	// the matcher keeps those holding them as a whole (not an email ending
+	// with the subject's, nor a longer number).
+	rows, err := tx.QueryContext(ctx, "SELECT lead_id, changes FROM lead_events WHERE account_id = $1 AND ("+strings.Join(conds, " OR ")+")", args...)
 	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var had []int64
+	for rows.Next() {
+		var id int64
+		var changes string
+		if err := rows.Scan(&id, &changes); err != nil {
+			return nil, err
+		}
+		if m.holds([]byte(changes)) {
+			had = append(had, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return union(union(now, came), had), nil

@@ -107,21 +107,61 @@ func (m *matcher) holdsText(b []byte) bool {
 	}
 	low := bytes.ToLower(b)
 	for _, t := range m.texts {
-		if bytes.Contains(low, []byte(t)) {
+		if containsWhole(low, []byte(t)) {
 			return true
 		}
 	}
 	return false
 }
 
+// containsWhole reports whether low holds t as a whole value: an email or
+// a number is not found inside a longer one (ivan@mail.ru is not in
+// petrivan@mail.ru nor in ivan@mail.ru.com; 9161234 is not in 79161234567).
+// Other texts (names) are found anywhere.
+func containsWhole(low, t []byte) bool {
+	email := bytes.IndexByte(t, '@') >= 0
+	digits := len(t) > 0 && strings.Trim(string(t), "0123456789") == ""
+	if !email && !digits {
+		return bytes.Contains(low, t)
+	}
+	for from := 0; ; {
+		i := bytes.Index(low[from:], t)
+		if i < 0 {
+			return false
+		}
+		start, end := from+i, from+i+len(t)
+		from = start + 1
+		if digits {
+			if (start == 0 || !isDigit(low[start-1])) && (end == len(low) || !isDigit(low[end])) {
+				return true
+			}
+			continue
+		}
+		// An email's local part goes on to the left in these characters, its
+		// domain to the right in letters, digits, '-' and '.' before a label.
+		before := start > 0 && (isAlnum(low[start-1]) || strings.IndexByte("._%+-!#$&'*/=?^`{|}~", low[start-1]) >= 0)
+		after := end < len(low) && (isAlnum(low[end]) || low[end] == '-' || low[end] == '_' ||
+			low[end] == '.' && end+1 < len(low) && (isAlnum(low[end+1]) || low[end+1] == '-'))
+		if !before && !after {
+			return true
+		}
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
 // holdsPhone looks at every run of digits in b, separators a number is
-// written with ( ()-.+) left out: a run ending in the phone's last ten
-// digits and at most two digits longer than the phone (a trunk prefix 8,
-// an international 00) is the phone.
+// written with ( ()-.+) left out: a run is the phone when it is the phone,
+// or its last ten digits after nothing or after what goes before them when
+// it is dialled: its country code, 00 and the code, 810 and the code, a
+// trunk prefix (8 for +7, 0 elsewhere). Another country's number ending in
+// the same ten digits, or a longer number holding them, is not the phone.
 func (m *matcher) holdsPhone(b []byte) bool {
 	run := make([]byte, 0, 20)
 	check := func() bool {
-		ok := len(run) >= len(m.tail) && len(run) <= len(m.phone)+2 && bytes.HasSuffix(run, []byte(m.tail))
+		ok := m.isPhone(string(run))
 		run = run[:0]
 		return ok
 	}
@@ -139,6 +179,27 @@ func (m *matcher) holdsPhone(b []byte) bool {
 		}
 	}
 	return len(run) > 0 && check()
+}
+
+// isPhone reports whether a run of digits is the subject's phone.
+func (m *matcher) isPhone(run string) bool {
+	if run == m.phone || run == "00"+m.phone {
+		return true
+	}
+	prefix, ok := strings.CutSuffix(run, m.tail)
+	if !ok || len(m.phone) <= len(m.tail) {
+		return false
+	}
+	cc := m.phone[:len(m.phone)-len(m.tail)]
+	trunk := "0"
+	if cc == "7" {
+		trunk = "8"
+	}
+	switch prefix {
+	case "", cc, "00" + cc, "810" + cc, trunk:
+		return true
+	}
+	return false
 }
 
 // maxFilePart bounds what holdsFile reads of one part of a spreadsheet.

@@ -70,3 +70,41 @@ func TestEraseMatchesOnlyTheSubject(t *testing.T) {
 		}
 	})
 }
+
+// TestEraseKeepsOthersImportFiles: a spreadsheet waiting for import is
+// removed when it holds the subject's phone or email, not when it holds a
+// text that has the subject's first name inside it (Анна in Жанна).
+func TestEraseKeepsOthersImportFiles(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		f := newFixture(t, engine)
+		admin, err := f.s.CreateUser(ctx, lead.User{AccountID: f.acc.ID, Name: "Админ", Email: "admin-files@x.ru", Role: lead.RoleAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := f.intake("79161234567", "")
+		in.Input.Name = ptr("Анна")
+		f.create(t, in)
+		theirs, err := f.s.SaveImportFile(ctx, f.acc.ID, admin.ID, "others.csv", []byte("name;phone\nЖанна;89035550000\nМарианна Ивановна;89035550001\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mine, err := f.s.SaveImportFile(ctx, f.acc.ID, admin.ID, "subject.csv", []byte("name;phone\nАнна;8 916 123-45-67\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: "79161234567", Reason: "Запрос"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Counts.ImportFiles != 1 {
+			t.Errorf("%d import files removed, want 1", e.Counts.ImportFiles)
+		}
+		if _, _, err := f.s.ImportFile(ctx, f.acc.ID, admin.ID, theirs); err != nil {
+			t.Errorf("another people's spreadsheet is gone: %v", err)
+		}
+		if _, _, err := f.s.ImportFile(ctx, f.acc.ID, admin.ID, mine); err == nil {
+			t.Errorf("the subject's spreadsheet stays")
+		}
+	})
+}

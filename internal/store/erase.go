@@ -414,8 +414,9 @@ func (x *eraser) texts(ctx context.Context, leads []int64) error {
 }
 
 // importFiles removes the account's spreadsheets waiting for import that
-// hold the subject: kept a day at most, an import under way is uploaded
-// again.
+// hold the subject's contacts: kept a day at most, an import under way is
+// uploaded again. Names are not looked for: a file is anyone's, and a name
+// (Анна) is found inside others' (Жанна, Марианна).
 func (x *eraser) importFiles(ctx context.Context) error {
 	rows, err := x.tx.QueryContext(ctx, "SELECT id, data FROM import_files WHERE account_id = $1", x.account)
 	if err != nil {
@@ -429,7 +430,7 @@ func (x *eraser) importFiles(ctx context.Context) error {
 			rows.Close()
 			return err
 		}
-		if x.m.holdsFile(data) {
+		if x.m.contacts().holdsFile(data) {
 			ids = append(ids, id)
 		}
 	}

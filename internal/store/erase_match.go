@@ -71,6 +71,18 @@ func (m *matcher) learn(ctx context.Context, tx *sql.Tx, d dialect, accountID in
 	return nil
 }
 
+// contacts returns the matcher without the names learn added: the phone,
+// the email and the contacts learned.
+func (m *matcher) contacts() *matcher {
+	c := &matcher{phone: m.phone, tail: m.tail}
+	for _, t := range m.texts {
+		if strings.IndexByte(t, '@') >= 0 || strings.Trim(t, "0123456789") == "" {
+			c.texts = append(c.texts, t)
+		}
+	}
+	return c
+}
+
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {

@@ -108,3 +108,32 @@ func TestEraseKeepsOthersImportFiles(t *testing.T) {
 		}
 	})
 }
+
+// TestEraseDuringReprocess: a quarantined request read for re-processing
+// just before an erasure blanks it must not become a lead afterwards: the
+// lead would bring back the subject's phone from a request the erasure
+// destroyed, and its fields as read would be written into the erased row.
+func TestEraseDuringReprocess(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		f := newFixture(t, engine)
+		d := f.quarantine(t, "+7 916 123-45-67")
+		_, err := f.s.ReprocessDelivery(ctx, f.acc.ID, f.src.ID, d.ID, nil,
+			func(lead.Source, lead.Delivery) (store.Reprocessed, error) {
+				// The request has been read; the erasure comes now.
+				if _, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: "79161234567", Reason: "Запрос"}); err != nil {
+					t.Fatal(err)
+				}
+				return store.Reprocessed{Input: contact("79161234567", ""), Mapped: []byte(`{"phone":"79161234567"}`), Render: render}, nil
+			})
+		if err == nil {
+			t.Errorf("an erased request became a lead")
+		}
+		if n := countRows(t, f.s, "SELECT count(*) FROM leads WHERE phone = $1", "79161234567"); n != 0 {
+			t.Errorf("%d leads hold the erased phone", n)
+		}
+		if n := countRows(t, f.s, "SELECT count(*) FROM deliveries WHERE mapped IS NOT NULL"); n != 0 {
+			t.Errorf("the erased request holds its fields as read again")
+		}
+	})
+}

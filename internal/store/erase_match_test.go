@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"leadbox/internal/lead"
@@ -134,6 +135,61 @@ func TestEraseDuringReprocess(t *testing.T) {
 		}
 		if n := countRows(t, f.s, "SELECT count(*) FROM deliveries WHERE mapped IS NOT NULL"); n != 0 {
 			t.Errorf("the erased request holds its fields as read again")
+		}
+	})
+}
+
+// TestEraseKeepsTheOtherPersonOfAMention: another person's request that
+// mentions the subject's number (a comment: call my husband on …) holds the
+// subject's data, and its raw request and the comment go; but the lead is
+// that other person's: their name, phone and email stay, and so do the
+// notes on it that do not mention the subject.
+func TestEraseKeepsTheOtherPersonOfAMention(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		f := newFixture(t, engine)
+		admin, err := f.s.CreateUser(ctx, lead.User{AccountID: f.acc.ID, Name: "Админ", Email: "admin-mention@x.ru", Role: lead.RoleAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := f.intake("79161234567", "")
+		in.Input.Name = ptr("Иван Субъектов")
+		in.Delivery.Body = []byte(`{"phone":"+7 916 123-45-67","name":"Иван Субъектов"}`)
+		subject := f.create(t, in).Lead
+		in = f.intake("79035550000", "maria@example.com")
+		in.Input.Name = ptr("Мария Другова")
+		in.Input.Extra = []byte(`{"comment":"перезвоните мужу 8 916 123-45-67"}`)
+		in.Delivery.Body = []byte(`{"phone":"79035550000","email":"maria@example.com","name":"Мария Другова","comment":"перезвоните мужу 8 916 123-45-67"}`)
+		maria := f.create(t, in).Lead
+		if _, err := f.s.AddNote(ctx, f.acc.ID, maria.ID, &admin.ID, "Хочет кухню к маю"); err != nil {
+			t.Fatal(err)
+		}
+
+		e, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: "79161234567", Reason: "Запрос"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := f.get(t, subject.ID); l.Phone != nil || l.Name == nil || *l.Name != lead.ErasedText {
+			t.Errorf("the subject's lead = %+v", l)
+		}
+		l := f.get(t, maria.ID)
+		if l.Name == nil || *l.Name != "Мария Другова" || l.Phone == nil || *l.Phone != "79035550000" || l.Email == nil || *l.Email != "maria@example.com" {
+			t.Errorf("the other person's contacts are gone: name %v phone %v email %v", strOf(l.Name), strOf(l.Phone), strOf(l.Email))
+		}
+		if strings.Contains(string(l.Extra), "916") {
+			t.Errorf("the mention stays in the other lead's fields: %s", l.Extra)
+		}
+		notes, err := f.s.ListNotes(ctx, f.acc.ID, maria.ID)
+		if err != nil || len(notes) != 1 || notes[0].Text != "Хочет кухню к маю" {
+			t.Errorf("the other lead's note = %+v, %v", notes, err)
+		}
+		for _, d := range f.deliveries(t) {
+			if strings.Contains(string(d.Body), "916") {
+				t.Errorf("a raw request still mentions the subject: %s", d.Body)
+			}
+		}
+		if e.Counts.Leads != 2 {
+			t.Errorf("%d leads changed, want 2 (the subject's, and the mention's comment)", e.Counts.Leads)
 		}
 	})
 }

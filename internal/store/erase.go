@@ -110,10 +110,16 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 			return err
 		}
 	}
-	leads, err := s.subjectLeads(ctx, tx, r.AccountID, phone, email, held, m)
+	own, came, err := s.subjectLeads(ctx, tx, r.AccountID, phone, email, held, m)
 	if err != nil {
 		return err
 	}
+	// A lead that only came in a request holding the subject's data, with
+	// contacts and history of its own, is another person's that mentions
+	// the subject (a comment: call my husband on …): only what holds the
+	// subject goes from it.
+	mentions := slices.DeleteFunc(slices.Clone(came), func(id int64) bool { _, found := slices.BinarySearch(own, id); return found })
+	leads := union(own, mentions)
 	e.LeadIDs = nonNil(leads)
 	deliveries, err := idList(ctx, tx, "SELECT delivery_id FROM leads WHERE account_id = $1 AND delivery_id IS NOT NULL AND "+
 		s.in("id", 2), r.AccountID, s.dialect.idsArg(leads))
@@ -123,13 +129,13 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 	deliveries = union(deliveries, held)
 	clients, err := idList(ctx, tx, "SELECT client_id FROM leads WHERE account_id = $1 AND client_id IS NOT NULL AND "+
 		s.in("id", 2)+" UNION SELECT id FROM clients WHERE account_id = $1 AND (phone = $3 OR lower(email) = $4)",
-		r.AccountID, s.dialect.idsArg(leads), phone, email)
+		r.AccountID, s.dialect.idsArg(own), phone, email)
 	if err != nil {
 		return err
 	}
 	// The values the history may hold besides the contacts named: the
 	// leads' and clients' own names and contacts.
-	if err := m.learn(ctx, tx, s.dialect, r.AccountID, leads, clients); err != nil {
+	if err := m.learn(ctx, tx, s.dialect, r.AccountID, own, clients); err != nil {
 		return err
 	}
 	now := s.now().Unix()
@@ -140,11 +146,14 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 	}
 	x := eraser{s: s, tx: tx, account: r.AccountID, m: m, now: now, dry: r.DryRun, counts: &e.Counts}
 	steps := []func(context.Context) error{
-		func(ctx context.Context) error { return x.leads(ctx, leads) },
+		func(ctx context.Context) error { return x.leads(ctx, own) },
+		func(ctx context.Context) error { return x.mentions(ctx, mentions) },
 		func(ctx context.Context) error { return x.clients(ctx, clients) },
 		func(ctx context.Context) error { return x.deliveries(ctx, deliveries) },
-		func(ctx context.Context) error { return x.history(ctx, leads) },
-		func(ctx context.Context) error { return x.texts(ctx, leads) },
+		func(ctx context.Context) error { return x.history(ctx, own, false) },
+		func(ctx context.Context) error { return x.history(ctx, mentions, true) },
+		func(ctx context.Context) error { return x.texts(ctx, own) },
+		func(ctx context.Context) error { return x.mentionTexts(ctx, mentions) },
 		func(ctx context.Context) error { return x.importFiles(ctx) },
 	}
 	for _, step := range steps {
@@ -167,16 +176,17 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 }
 
 // subjectLeads returns the ids of the account's leads that hold the
-// contacts now, came in a request that held them (held), or hold them in
-// their history (an edited lead had them once), deleted leads included.
-func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, phone, email *string, held []int64, m *matcher) ([]int64, error) {
+// contacts now or in their history (an edited lead had them once), and of
+// those that came in a request that held them (held), deleted leads
+// included.
+func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, phone, email *string, held []int64, m *matcher) (own, came []int64, err error) {
 	now, err := idList(ctx, tx, "SELECT id FROM leads WHERE account_id = $1 AND (phone = $2 OR email_key = $3)", accountID, phone, email)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	came, err := idList(ctx, tx, "SELECT id FROM leads WHERE account_id = $1 AND "+s.in("delivery_id", 2), accountID, s.dialect.idsArg(held))
+	came, err = idList(ctx, tx, "SELECT id FROM leads WHERE account_id = $1 AND "+s.in("delivery_id", 2), accountID, s.dialect.idsArg(held))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var conds []string
 	args := []any{accountID}
@@ -193,7 +203,7 @@ func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, p
 	// with the subject's, nor a longer number).
 	rows, err := tx.QueryContext(ctx, "SELECT lead_id, changes FROM lead_events WHERE account_id = $1 AND ("+strings.Join(conds, " OR ")+")", args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	var had []int64
@@ -201,16 +211,16 @@ func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, p
 		var id int64
 		var changes string
 		if err := rows.Scan(&id, &changes); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if m.holds([]byte(changes)) {
 			had = append(had, id)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return union(union(now, came), had), nil
+	return union(now, had), came, nil
 }
 
 // eraser carries out an erasure's steps in its transaction, counting rows;
@@ -243,6 +253,95 @@ func (x *eraser) leads(ctx context.Context, ids []int64) error {
 		lead.ErasedText, strings.ToLower(lead.ErasedText), x.account, x.s.dialect.idsArg(ids))
 	x.counts.Leads = n
 	return err
+}
+
+// mentions erases what holds the subject from other people's leads that
+// came in a request holding it: the name, the extra keys or the page,
+// whichever holds it; their own contacts stay.
+func (x *eraser) mentions(ctx context.Context, ids []int64) error {
+	rows, err := x.tx.QueryContext(ctx, "SELECT id, coalesce(name, ''), coalesce(extra, ''), coalesce(referrer, '') FROM leads WHERE account_id = $1 AND "+
+		x.s.in("id", 2), x.account, x.s.dialect.idsArg(ids))
+	if err != nil {
+		return err
+	}
+	type change struct {
+		id                    int64
+		name, extra, referrer bool
+	}
+	var changes []change
+	for rows.Next() {
+		var c change
+		var name, extra, referrer string
+		if err := rows.Scan(&c.id, &name, &extra, &referrer); err != nil {
+			rows.Close()
+			return err
+		}
+		c.name, c.extra, c.referrer = x.m.holds([]byte(name)), x.m.holds([]byte(extra)), x.m.holds([]byte(referrer))
+		if c.name || c.extra || c.referrer {
+			changes = append(changes, c)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		set := []string{"dt_update = dt_update"}
+		args := []any{c.id, x.account}
+		if c.name {
+			args = append(args, lead.ErasedText, strings.ToLower(lead.ErasedText))
+			set = append(set, fmt.Sprintf("name = $%d, name_key = $%d", len(args)-1, len(args)))
+		}
+		if c.extra {
+			set = append(set, "extra = NULL")
+		}
+		if c.referrer {
+			set = append(set, "referrer = NULL")
+		}
+		if _, err := x.exec(ctx, "UPDATE leads SET "+strings.Join(set, ", ")+" WHERE id = $1 AND account_id = $2", args...); err != nil {
+			return err
+		}
+		x.counts.Leads++
+	}
+	return nil
+}
+
+// mentionTexts erases the notes and tasks on other people's leads that
+// mention the subject.
+func (x *eraser) mentionTexts(ctx context.Context, leads []int64) error {
+	for _, t := range []struct {
+		table string
+		count *int64
+	}{{"lead_notes", &x.counts.Notes}, {"tasks", &x.counts.Tasks}} {
+		rows, err := x.tx.QueryContext(ctx, "SELECT id, text FROM "+t.table+" WHERE account_id = $1 AND "+x.s.in("lead_id", 2),
+			x.account, x.s.dialect.idsArg(leads))
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			var text string
+			if err := rows.Scan(&id, &text); err != nil {
+				rows.Close()
+				return err
+			}
+			if x.m.holds([]byte(text)) {
+				ids = append(ids, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n, err := x.exec(ctx, "UPDATE "+t.table+" SET text = $1 WHERE account_id = $2 AND "+x.s.in("id", 3),
+			lead.ErasedText, x.account, x.s.dialect.idsArg(ids))
+		if err != nil {
+			return err
+		}
+		*t.count += n
+	}
+	return nil
 }
 
 func (x *eraser) clients(ctx context.Context, ids []int64) error {
@@ -360,12 +459,13 @@ func (x *eraser) idempotencyKey(ctx context.Context, source int64, key string, l
 }
 
 // history replaces the personal values in the leads' history and in the
-// payloads of their queued events.
-func (x *eraser) history(ctx context.Context, leads []int64) error {
+// payloads of their queued events; of other people's leads that mention the
+// subject (mentions), only the values that hold it.
+func (x *eraser) history(ctx context.Context, leads []int64, mentions bool) error {
 	for _, t := range []struct {
 		table, col string
 		count      *int64
-		redact     func([]byte) ([]byte, bool)
+		redact     func([]byte, bool) ([]byte, bool)
 	}{
 		{"lead_events", "changes", &x.counts.Events, x.m.redactChanges},
 		{"jobs", "payload", &x.counts.Jobs, x.m.redactPayload},
@@ -382,7 +482,7 @@ func (x *eraser) history(ctx context.Context, leads []int64) error {
 				rows.Close()
 				return err
 			}
-			if out, ok := t.redact([]byte(v)); ok {
+			if out, ok := t.redact([]byte(v), mentions); ok {
 				changed[id] = out
 			}
 		}
@@ -395,7 +495,7 @@ func (x *eraser) history(ctx context.Context, leads []int64) error {
 				return err
 			}
 		}
-		*t.count = int64(len(changed))
+		*t.count += int64(len(changed))
 	}
 	return nil
 }

@@ -242,9 +242,9 @@ func (m *matcher) holdsFile(data []byte) bool {
 }
 
 // redactChanges replaces the personal values of a history entry (a JSON
-// object of field → [old, new]) with lead.ErasedText; ok is false when it
-// holds none.
-func (m *matcher) redactChanges(raw []byte) ([]byte, bool) {
+// object of field → [old, new]) with lead.ErasedText — with onlyHolding, the
+// values that hold the subject; ok is false when it holds none.
+func (m *matcher) redactChanges(raw []byte, onlyHolding bool) ([]byte, bool) {
 	var changes map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &changes); err != nil {
 		if m.holds(raw) {
@@ -254,7 +254,8 @@ func (m *matcher) redactChanges(raw []byte) ([]byte, bool) {
 	}
 	changed := false
 	for k, v := range changes {
-		if !personalFields[k] && !strings.HasPrefix(k, "extra") && !m.holds(v) {
+		personal := (personalFields[k] || strings.HasPrefix(k, "extra")) && !onlyHolding
+		if !personal && !m.holds(v) {
 			continue
 		}
 		var pair []json.RawMessage
@@ -263,7 +264,7 @@ func (m *matcher) redactChanges(raw []byte) ([]byte, bool) {
 		}
 		erased, _ := json.Marshal(lead.ErasedText)
 		for i, p := range pair {
-			if string(p) != "null" {
+			if string(p) != "null" && (personal || m.holds(p)) {
 				pair[i] = erased
 			}
 		}
@@ -281,7 +282,7 @@ func (m *matcher) redactChanges(raw []byte) ([]byte, bool) {
 
 // redactPayload redacts the changes a queued event carries (job.go's
 // leadEventPayload).
-func (m *matcher) redactPayload(raw []byte) ([]byte, bool) {
+func (m *matcher) redactPayload(raw []byte, onlyHolding bool) ([]byte, bool) {
 	var p map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, false
@@ -290,7 +291,7 @@ func (m *matcher) redactPayload(raw []byte) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	out, ok := m.redactChanges(c)
+	out, ok := m.redactChanges(c, onlyHolding)
 	if !ok {
 		return nil, false
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"leadbox/internal/lead"
 	"leadbox/internal/store"
+	"leadbox/internal/store/storetest"
 )
 
 // TestEraseMatchesOnlyTheSubject: an erasure takes the subject's own
@@ -190,6 +192,61 @@ func TestEraseKeepsTheOtherPersonOfAMention(t *testing.T) {
 		}
 		if e.Counts.Leads != 2 {
 			t.Errorf("%d leads changed, want 2 (the subject's, and the mention's comment)", e.Counts.Leads)
+		}
+	})
+}
+
+// TestEraseFindsNotesOnOtherLeads: a manager's note or task on another
+// person's lead that holds the subject's number (written any way) is
+// erased; the lead and its other notes stay.
+func TestEraseFindsNotesOnOtherLeads(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		s, dsn := storetest.OpenDSN(t, engine)
+		f := fixtureOn(t, s, "Acme")
+		admin, err := f.s.CreateUser(ctx, lead.User{AccountID: f.acc.ID, Name: "Админ", Email: "admin-notes@x.ru", Role: lead.RoleAdmin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.create(t, f.intake("79161234567", ""))
+		maria := f.add(t, lead.Input{Name: ptr("Мария Другова"), Phone: ptr("79035550000")})
+		if _, err := f.s.AddNote(ctx, f.acc.ID, maria.ID, &admin.ID, "Муж: 8 (916) 123-45-67, звонить ему"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.AddNote(ctx, f.acc.ID, maria.ID, &admin.ID, "Хочет кухню к маю"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.s.AddTask(ctx, store.NewTask{AccountID: f.acc.ID, LeadID: maria.ID, UserID: &admin.ID,
+			Text: "Перезвонить мужу +79161234567", Due: time.Now().Add(time.Hour).Unix()}); err != nil {
+			t.Fatal(err)
+		}
+		e, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: "79161234567", Reason: "Запрос"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, needle := range []string{"123-45-67", "79161234567"} {
+			if where := storetest.Holding(t, engine, dsn, needle); len(where) > 0 {
+				t.Errorf("%q is still in %v", needle, where)
+			}
+		}
+		if l := f.get(t, maria.ID); l.Name == nil || *l.Name != "Мария Другова" || l.Phone == nil {
+			t.Errorf("the other person's lead = %s %s", strOf(l.Name), strOf(l.Phone))
+		}
+		notes, err := f.s.ListNotes(ctx, f.acc.ID, maria.ID)
+		if err != nil || len(notes) != 2 {
+			t.Fatalf("notes = %+v, %v", notes, err)
+		}
+		kept := 0
+		for _, n := range notes {
+			if n.Text == "Хочет кухню к маю" {
+				kept++
+			}
+		}
+		if kept != 1 {
+			t.Errorf("the note that does not mention the subject = %+v", notes)
+		}
+		if e.Counts.Notes != 1 || e.Counts.Tasks != 1 {
+			t.Errorf("counts = %+v; want a note and a task", e.Counts)
 		}
 	})
 }

@@ -76,11 +76,15 @@ func (s *Store) Erase(ctx context.Context, r EraseRequest) (lead.Erasure, error)
 	if err != nil {
 		return lead.Erasure{}, s.wrap(fmt.Errorf("erase: %w", err))
 	}
+	noted, err := s.textsHolding(ctx, r.AccountID, m)
+	if err != nil {
+		return lead.Erasure{}, s.wrap(fmt.Errorf("erase: %w", err))
+	}
 	e := lead.Erasure{AccountID: r.AccountID, UserID: r.UserID, Actor: r.Actor, Kind: lead.ErasureSubject,
 		Reason: r.Reason, DryRun: r.DryRun}
 	err = s.eraseTx(ctx, func(tx *sql.Tx) error {
 		e.Counts, e.LeadIDs = lead.ErasureCounts{}, nil
-		return s.eraseSubject(ctx, tx, r, m, held, &e)
+		return s.eraseSubject(ctx, tx, r, m, held, noted, &e)
 	})
 	if errors.Is(err, errDryRun) {
 		return e, nil
@@ -93,7 +97,7 @@ func (s *Store) Erase(ctx context.Context, r EraseRequest) (lead.Erasure, error)
 }
 
 // eraseSubject is Erase's transaction.
-func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m *matcher, held []int64, e *lead.Erasure) error {
+func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m *matcher, held, noted []int64, e *lead.Erasure) error {
 	var phone, email *string
 	if r.Phone != "" {
 		phone = &r.Phone
@@ -114,11 +118,11 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 	if err != nil {
 		return err
 	}
-	// A lead that only came in a request holding the subject's data, with
-	// contacts and history of its own, is another person's that mentions
-	// the subject (a comment: call my husband on …): only what holds the
-	// subject goes from it.
-	mentions := slices.DeleteFunc(slices.Clone(came), func(id int64) bool { _, found := slices.BinarySearch(own, id); return found })
+	// A lead that only came in a request holding the subject's data, or has
+	// a note or task that does, with contacts and history of its own, is
+	// another person's that mentions the subject (a comment: call my
+	// husband on …): only what holds the subject goes from it.
+	mentions := slices.DeleteFunc(union(came, noted), func(id int64) bool { _, found := slices.BinarySearch(own, id); return found })
 	leads := union(own, mentions)
 	e.LeadIDs = nonNil(leads)
 	deliveries, err := idList(ctx, tx, "SELECT delivery_id FROM leads WHERE account_id = $1 AND delivery_id IS NOT NULL AND "+
@@ -615,6 +619,47 @@ func (s *Store) deliveriesHolding(ctx context.Context, accountID int64, m *match
 		}
 	}
 	return out, nil
+}
+
+// textsHolding returns the ids of the account's leads with a note or a task
+// whose text holds the subject's phone or email, however written. Like
+// deliveriesHolding it reads outside the erasure's transaction, a page at a
+// time.
+func (s *Store) textsHolding(ctx context.Context, accountID int64, m *matcher) ([]int64, error) {
+	var out []int64
+	for _, table := range []string{"lead_notes", "tasks"} {
+		after := int64(0)
+		for {
+			rows, err := s.read.QueryContext(ctx, "SELECT id, lead_id, text FROM "+table+
+				" WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT 500", accountID, after)
+			if err != nil {
+				return nil, err
+			}
+			n := 0
+			for rows.Next() {
+				var id, leadID int64
+				var text string
+				if err := rows.Scan(&id, &leadID, &text); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				n++
+				after = id
+				if m.holds([]byte(text)) {
+					out = append(out, leadID)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+			if n < 500 {
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // insertErasure writes the record of an erasure and sets its id.

@@ -250,3 +250,36 @@ func TestEraseFindsNotesOnOtherLeads(t *testing.T) {
 		}
 	})
 }
+
+// TestEraseSavedFilters: a manager's saved filter that searches for the
+// subject (its query, or its name, holds the phone or the email) goes with
+// the erasure; other saved filters stay.
+func TestEraseSavedFilters(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		s, dsn := storetest.OpenDSN(t, engine)
+		f := fixtureOn(t, s, "Acme")
+		u, err := f.s.CreateUser(ctx, lead.User{AccountID: f.acc.ID, Name: "Менеджер", Email: "manager-filters@x.ru", Role: lead.RoleManager})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.create(t, f.intake("79161234567", "ivan@mail.ru"))
+		for name, query := range map[string]string{"Иван": "q=8+916+123-45-67", "ivan@mail.ru": "q=ivan", "Мои": "owner=1"} {
+			if _, err := f.s.SaveFilter(ctx, f.acc.ID, u.ID, name, query); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: "79161234567", Email: "ivan@mail.ru", Reason: "Запрос"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, needle := range []string{"916+123-45-67", "ivan@mail.ru"} {
+			if where := storetest.Holding(t, engine, dsn, needle); len(where) > 0 {
+				t.Errorf("%q is still in %v", needle, where)
+			}
+		}
+		list, err := f.s.SavedFilters(ctx, f.acc.ID, u.ID)
+		if err != nil || len(list) != 1 || list[0].Name != "Мои" {
+			t.Errorf("saved filters = %+v, %v; want «Мои» alone", list, err)
+		}
+	})
+}

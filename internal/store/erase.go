@@ -159,6 +159,7 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 		func(ctx context.Context) error { return x.texts(ctx, own) },
 		func(ctx context.Context) error { return x.mentionTexts(ctx, mentions) },
 		func(ctx context.Context) error { return x.importFiles(ctx) },
+		func(ctx context.Context) error { return x.savedFilters(ctx) },
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -543,6 +544,35 @@ func (x *eraser) importFiles(ctx context.Context) error {
 		return err
 	}
 	x.counts.ImportFiles, err = x.exec(ctx, "DELETE FROM import_files WHERE account_id = $1 AND "+x.s.in("id", 2), x.account, x.s.dialect.idsArg(ids))
+	return err
+}
+
+// savedFilters removes the account's saved filters whose name or query
+// holds the subject's contacts: a search for the person. The record has no
+// count of them.
+func (x *eraser) savedFilters(ctx context.Context) error {
+	rows, err := x.tx.QueryContext(ctx, "SELECT id, name, query FROM saved_filters WHERE account_id = $1", x.account)
+	if err != nil {
+		return err
+	}
+	m := x.m.contacts()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var name, query string
+		if err := rows.Scan(&id, &name, &query); err != nil {
+			rows.Close()
+			return err
+		}
+		if m.holds([]byte(name)) || m.holds([]byte(query)) {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_, err = x.exec(ctx, "DELETE FROM saved_filters WHERE account_id = $1 AND "+x.s.in("id", 2), x.account, x.s.dialect.idsArg(ids))
 	return err
 }
 

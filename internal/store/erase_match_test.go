@@ -283,3 +283,29 @@ func TestEraseSavedFilters(t *testing.T) {
 		}
 	})
 }
+
+// TestEraseFindsNumbersAfterOtherNumbers: in free text a number may follow
+// another one with only a space between them («заявка 2 +7 916 …», «1) 8
+// 916 …»); the subject's number is found there too.
+func TestEraseFindsNumbersAfterOtherNumbers(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, engine string) {
+		ctx := context.Background()
+		s, dsn := storetest.OpenDSN(t, engine)
+		f := fixtureOn(t, s, "Acme")
+		for _, body := range []string{`{"text":"Заявка 2 +7 916 123-45-67"}`, `{"text":"Телефоны: 1) 8 916 123 45 68"}`} {
+			if err := f.s.LogDelivery(ctx, f.src, lead.Delivery{Method: "POST", Status: 422, Body: []byte(body)}, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, phone := range []string{"79161234567", "79161234568"} {
+			if _, err := f.s.Erase(ctx, store.EraseRequest{AccountID: f.acc.ID, Actor: "test", Phone: phone, Reason: "Запрос"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, needle := range []string{"916 123-45-67", "916 123 45 68"} {
+			if where := storetest.Holding(t, engine, dsn, needle); len(where) > 0 {
+				t.Errorf("%q is still in %v", needle, where)
+			}
+		}
+	})
+}

@@ -170,17 +170,28 @@ func isAlnum(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A
 // it is dialled: its country code, 00 and the code, 810 and the code, a
 // trunk prefix (8 for +7, 0 elsewhere). Another country's number ending in
 // the same ten digits, or a longer number holding them, is not the phone.
+// In free text a number may follow another after a separator («заявка 2
+// +7 916 …»): a run's part from a separator on is the phone when it is
+// written in full (with its code or trunk prefix), not its bare ten digits,
+// which end another country's number as well (+1 916 123-4567).
 func (m *matcher) holdsPhone(b []byte) bool {
 	run := make([]byte, 0, 20)
+	var starts []int // where the run's digits went on after a separator
 	check := func() bool {
-		ok := m.isPhone(string(run))
-		run = run[:0]
+		ok := m.isPhone(string(run), true)
+		for _, i := range starts {
+			ok = ok || m.isPhone(string(run[i:]), false)
+		}
+		run, starts = run[:0], starts[:0]
 		return ok
 	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
 		case c >= '0' && c <= '9':
+			if i > 0 && len(run) > 0 && (b[i-1] < '0' || b[i-1] > '9') {
+				starts = append(starts, len(run))
+			}
 			run = append(run, c)
 		case len(run) > 0 && strings.IndexByte(" ()-.+", c) >= 0 && i+1 < len(b) && strings.IndexByte("0123456789 ()-.+", b[i+1]) >= 0:
 			// a separator inside a number
@@ -193,8 +204,9 @@ func (m *matcher) holdsPhone(b []byte) bool {
 	return len(run) > 0 && check()
 }
 
-// isPhone reports whether a run of digits is the subject's phone.
-func (m *matcher) isPhone(run string) bool {
+// isPhone reports whether a run of digits is the subject's phone; bare
+// lets it be the last ten digits alone.
+func (m *matcher) isPhone(run string, bare bool) bool {
 	if run == m.phone || run == "00"+m.phone {
 		return true
 	}
@@ -208,7 +220,9 @@ func (m *matcher) isPhone(run string) bool {
 		trunk = "8"
 	}
 	switch prefix {
-	case "", cc, "00" + cc, "810" + cc, trunk:
+	case "":
+		return bare
+	case cc, "00" + cc, "810" + cc, trunk:
 		return true
 	}
 	return false

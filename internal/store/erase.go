@@ -76,11 +76,15 @@ func (s *Store) Erase(ctx context.Context, r EraseRequest) (lead.Erasure, error)
 	if err != nil {
 		return lead.Erasure{}, s.wrap(fmt.Errorf("erase: %w", err))
 	}
+	noted, err := s.textsHolding(ctx, r.AccountID, m)
+	if err != nil {
+		return lead.Erasure{}, s.wrap(fmt.Errorf("erase: %w", err))
+	}
 	e := lead.Erasure{AccountID: r.AccountID, UserID: r.UserID, Actor: r.Actor, Kind: lead.ErasureSubject,
 		Reason: r.Reason, DryRun: r.DryRun}
 	err = s.eraseTx(ctx, func(tx *sql.Tx) error {
 		e.Counts, e.LeadIDs = lead.ErasureCounts{}, nil
-		return s.eraseSubject(ctx, tx, r, m, held, &e)
+		return s.eraseSubject(ctx, tx, r, m, held, noted, &e)
 	})
 	if errors.Is(err, errDryRun) {
 		return e, nil
@@ -93,7 +97,7 @@ func (s *Store) Erase(ctx context.Context, r EraseRequest) (lead.Erasure, error)
 }
 
 // eraseSubject is Erase's transaction.
-func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m *matcher, held []int64, e *lead.Erasure) error {
+func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m *matcher, held, noted []int64, e *lead.Erasure) error {
 	var phone, email *string
 	if r.Phone != "" {
 		phone = &r.Phone
@@ -110,10 +114,16 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 			return err
 		}
 	}
-	leads, err := s.subjectLeads(ctx, tx, r.AccountID, phone, email, held)
+	own, came, err := s.subjectLeads(ctx, tx, r.AccountID, phone, email, held, m)
 	if err != nil {
 		return err
 	}
+	// A lead that only came in a request holding the subject's data, or has
+	// a note or task that does, with contacts and history of its own, is
+	// another person's that mentions the subject (a comment: call my
+	// husband on …): only what holds the subject goes from it.
+	mentions := slices.DeleteFunc(union(came, noted), func(id int64) bool { _, found := slices.BinarySearch(own, id); return found })
+	leads := union(own, mentions)
 	e.LeadIDs = nonNil(leads)
 	deliveries, err := idList(ctx, tx, "SELECT delivery_id FROM leads WHERE account_id = $1 AND delivery_id IS NOT NULL AND "+
 		s.in("id", 2), r.AccountID, s.dialect.idsArg(leads))
@@ -123,13 +133,13 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 	deliveries = union(deliveries, held)
 	clients, err := idList(ctx, tx, "SELECT client_id FROM leads WHERE account_id = $1 AND client_id IS NOT NULL AND "+
 		s.in("id", 2)+" UNION SELECT id FROM clients WHERE account_id = $1 AND (phone = $3 OR lower(email) = $4)",
-		r.AccountID, s.dialect.idsArg(leads), phone, email)
+		r.AccountID, s.dialect.idsArg(own), phone, email)
 	if err != nil {
 		return err
 	}
 	// The values the history may hold besides the contacts named: the
 	// leads' and clients' own names and contacts.
-	if err := m.learn(ctx, tx, s.dialect, r.AccountID, leads, clients); err != nil {
+	if err := m.learn(ctx, tx, s.dialect, r.AccountID, own, clients); err != nil {
 		return err
 	}
 	now := s.now().Unix()
@@ -140,12 +150,16 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 	}
 	x := eraser{s: s, tx: tx, account: r.AccountID, m: m, now: now, dry: r.DryRun, counts: &e.Counts}
 	steps := []func(context.Context) error{
-		func(ctx context.Context) error { return x.leads(ctx, leads) },
+		func(ctx context.Context) error { return x.leads(ctx, own) },
+		func(ctx context.Context) error { return x.mentions(ctx, mentions) },
 		func(ctx context.Context) error { return x.clients(ctx, clients) },
 		func(ctx context.Context) error { return x.deliveries(ctx, deliveries) },
-		func(ctx context.Context) error { return x.history(ctx, leads) },
-		func(ctx context.Context) error { return x.texts(ctx, leads) },
+		func(ctx context.Context) error { return x.history(ctx, own, false) },
+		func(ctx context.Context) error { return x.history(ctx, mentions, true) },
+		func(ctx context.Context) error { return x.texts(ctx, own) },
+		func(ctx context.Context) error { return x.mentionTexts(ctx, mentions) },
 		func(ctx context.Context) error { return x.importFiles(ctx) },
+		func(ctx context.Context) error { return x.savedFilters(ctx) },
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -167,16 +181,17 @@ func (s *Store) eraseSubject(ctx context.Context, tx *sql.Tx, r EraseRequest, m 
 }
 
 // subjectLeads returns the ids of the account's leads that hold the
-// contacts now, came in a request that held them (held), or hold them in
-// their history (an edited lead had them once), deleted leads included.
-func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, phone, email *string, held []int64) ([]int64, error) {
+// contacts now or in their history (an edited lead had them once), and of
+// those that came in a request that held them (held), deleted leads
+// included.
+func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, phone, email *string, held []int64, m *matcher) (own, came []int64, err error) {
 	now, err := idList(ctx, tx, "SELECT id FROM leads WHERE account_id = $1 AND (phone = $2 OR email_key = $3)", accountID, phone, email)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	came, err := idList(ctx, tx, "SELECT id FROM leads WHERE account_id = $1 AND "+s.in("delivery_id", 2), accountID, s.dialect.idsArg(held))
+	came, err = idList(ctx, tx, "SELECT id FROM leads WHERE account_id = $1 AND "+s.in("delivery_id", 2), accountID, s.dialect.idsArg(held))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var conds []string
 	args := []any{accountID}
@@ -188,11 +203,29 @@ func (s *Store) subjectLeads(ctx context.Context, tx *sql.Tx, accountID int64, p
 		args = append(args, "%"+escapeLike(*email)+"%")
 		conds = append(conds, fmt.Sprintf(`lower(changes) LIKE $%d ESCAPE '\'`, len(args)))
 	}
-	had, err := idList(ctx, tx, "SELECT DISTINCT lead_id FROM lead_events WHERE account_id = $1 AND ("+strings.Join(conds, " OR ")+")", args...)
+	// LIKE finds the entries holding the contacts as a part of anything;
+	// the matcher keeps those holding them as a whole (not an email ending
+	// with the subject's, nor a longer number).
+	rows, err := tx.QueryContext(ctx, "SELECT lead_id, changes FROM lead_events WHERE account_id = $1 AND ("+strings.Join(conds, " OR ")+")", args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return union(union(now, came), had), nil
+	defer rows.Close()
+	var had []int64
+	for rows.Next() {
+		var id int64
+		var changes string
+		if err := rows.Scan(&id, &changes); err != nil {
+			return nil, nil, err
+		}
+		if m.holds([]byte(changes)) {
+			had = append(had, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	return union(now, had), came, nil
 }
 
 // eraser carries out an erasure's steps in its transaction, counting rows;
@@ -225,6 +258,95 @@ func (x *eraser) leads(ctx context.Context, ids []int64) error {
 		lead.ErasedText, strings.ToLower(lead.ErasedText), x.account, x.s.dialect.idsArg(ids))
 	x.counts.Leads = n
 	return err
+}
+
+// mentions erases what holds the subject from other people's leads that
+// came in a request holding it: the name, the extra keys or the page,
+// whichever holds it; their own contacts stay.
+func (x *eraser) mentions(ctx context.Context, ids []int64) error {
+	rows, err := x.tx.QueryContext(ctx, "SELECT id, coalesce(name, ''), coalesce(extra, ''), coalesce(referrer, '') FROM leads WHERE account_id = $1 AND "+
+		x.s.in("id", 2), x.account, x.s.dialect.idsArg(ids))
+	if err != nil {
+		return err
+	}
+	type change struct {
+		id                    int64
+		name, extra, referrer bool
+	}
+	var changes []change
+	for rows.Next() {
+		var c change
+		var name, extra, referrer string
+		if err := rows.Scan(&c.id, &name, &extra, &referrer); err != nil {
+			rows.Close()
+			return err
+		}
+		c.name, c.extra, c.referrer = x.m.holds([]byte(name)), x.m.holds([]byte(extra)), x.m.holds([]byte(referrer))
+		if c.name || c.extra || c.referrer {
+			changes = append(changes, c)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range changes {
+		set := []string{"dt_update = dt_update"}
+		args := []any{c.id, x.account}
+		if c.name {
+			args = append(args, lead.ErasedText, strings.ToLower(lead.ErasedText))
+			set = append(set, fmt.Sprintf("name = $%d, name_key = $%d", len(args)-1, len(args)))
+		}
+		if c.extra {
+			set = append(set, "extra = NULL")
+		}
+		if c.referrer {
+			set = append(set, "referrer = NULL")
+		}
+		if _, err := x.exec(ctx, "UPDATE leads SET "+strings.Join(set, ", ")+" WHERE id = $1 AND account_id = $2", args...); err != nil {
+			return err
+		}
+		x.counts.Leads++
+	}
+	return nil
+}
+
+// mentionTexts erases the notes and tasks on other people's leads that
+// mention the subject.
+func (x *eraser) mentionTexts(ctx context.Context, leads []int64) error {
+	for _, t := range []struct {
+		table string
+		count *int64
+	}{{"lead_notes", &x.counts.Notes}, {"tasks", &x.counts.Tasks}} {
+		rows, err := x.tx.QueryContext(ctx, "SELECT id, text FROM "+t.table+" WHERE account_id = $1 AND "+x.s.in("lead_id", 2),
+			x.account, x.s.dialect.idsArg(leads))
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			var text string
+			if err := rows.Scan(&id, &text); err != nil {
+				rows.Close()
+				return err
+			}
+			if x.m.holds([]byte(text)) {
+				ids = append(ids, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		n, err := x.exec(ctx, "UPDATE "+t.table+" SET text = $1 WHERE account_id = $2 AND "+x.s.in("id", 3),
+			lead.ErasedText, x.account, x.s.dialect.idsArg(ids))
+		if err != nil {
+			return err
+		}
+		*t.count += n
+	}
+	return nil
 }
 
 func (x *eraser) clients(ctx context.Context, ids []int64) error {
@@ -342,12 +464,13 @@ func (x *eraser) idempotencyKey(ctx context.Context, source int64, key string, l
 }
 
 // history replaces the personal values in the leads' history and in the
-// payloads of their queued events.
-func (x *eraser) history(ctx context.Context, leads []int64) error {
+// payloads of their queued events; of other people's leads that mention the
+// subject (mentions), only the values that hold it.
+func (x *eraser) history(ctx context.Context, leads []int64, mentions bool) error {
 	for _, t := range []struct {
 		table, col string
 		count      *int64
-		redact     func([]byte) ([]byte, bool)
+		redact     func([]byte, bool) ([]byte, bool)
 	}{
 		{"lead_events", "changes", &x.counts.Events, x.m.redactChanges},
 		{"jobs", "payload", &x.counts.Jobs, x.m.redactPayload},
@@ -364,7 +487,7 @@ func (x *eraser) history(ctx context.Context, leads []int64) error {
 				rows.Close()
 				return err
 			}
-			if out, ok := t.redact([]byte(v)); ok {
+			if out, ok := t.redact([]byte(v), mentions); ok {
 				changed[id] = out
 			}
 		}
@@ -377,7 +500,7 @@ func (x *eraser) history(ctx context.Context, leads []int64) error {
 				return err
 			}
 		}
-		*t.count = int64(len(changed))
+		*t.count += int64(len(changed))
 	}
 	return nil
 }
@@ -396,8 +519,9 @@ func (x *eraser) texts(ctx context.Context, leads []int64) error {
 }
 
 // importFiles removes the account's spreadsheets waiting for import that
-// hold the subject: kept a day at most, an import under way is uploaded
-// again.
+// hold the subject's contacts: kept a day at most, an import under way is
+// uploaded again. Names are not looked for: a file is anyone's, and a name
+// (Анна) is found inside others' (Жанна, Марианна).
 func (x *eraser) importFiles(ctx context.Context) error {
 	rows, err := x.tx.QueryContext(ctx, "SELECT id, data FROM import_files WHERE account_id = $1", x.account)
 	if err != nil {
@@ -411,7 +535,7 @@ func (x *eraser) importFiles(ctx context.Context) error {
 			rows.Close()
 			return err
 		}
-		if x.m.holdsFile(data) {
+		if x.m.contacts().holdsFile(data) {
 			ids = append(ids, id)
 		}
 	}
@@ -420,6 +544,35 @@ func (x *eraser) importFiles(ctx context.Context) error {
 		return err
 	}
 	x.counts.ImportFiles, err = x.exec(ctx, "DELETE FROM import_files WHERE account_id = $1 AND "+x.s.in("id", 2), x.account, x.s.dialect.idsArg(ids))
+	return err
+}
+
+// savedFilters removes the account's saved filters whose name or query
+// holds the subject's contacts: a search for the person. The record has no
+// count of them.
+func (x *eraser) savedFilters(ctx context.Context) error {
+	rows, err := x.tx.QueryContext(ctx, "SELECT id, name, query FROM saved_filters WHERE account_id = $1", x.account)
+	if err != nil {
+		return err
+	}
+	m := x.m.contacts()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var name, query string
+		if err := rows.Scan(&id, &name, &query); err != nil {
+			rows.Close()
+			return err
+		}
+		if m.holds([]byte(name)) || m.holds([]byte(query)) {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	_, err = x.exec(ctx, "DELETE FROM saved_filters WHERE account_id = $1 AND "+x.s.in("id", 2), x.account, x.s.dialect.idsArg(ids))
 	return err
 }
 
@@ -496,6 +649,47 @@ func (s *Store) deliveriesHolding(ctx context.Context, accountID int64, m *match
 		}
 	}
 	return out, nil
+}
+
+// textsHolding returns the ids of the account's leads with a note or a task
+// whose text holds the subject's phone or email, however written. Like
+// deliveriesHolding it reads outside the erasure's transaction, a page at a
+// time.
+func (s *Store) textsHolding(ctx context.Context, accountID int64, m *matcher) ([]int64, error) {
+	var out []int64
+	for _, table := range []string{"lead_notes", "tasks"} {
+		after := int64(0)
+		for {
+			rows, err := s.read.QueryContext(ctx, "SELECT id, lead_id, text FROM "+table+
+				" WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT 500", accountID, after)
+			if err != nil {
+				return nil, err
+			}
+			n := 0
+			for rows.Next() {
+				var id, leadID int64
+				var text string
+				if err := rows.Scan(&id, &leadID, &text); err != nil {
+					rows.Close()
+					return nil, err
+				}
+				n++
+				after = id
+				if m.holds([]byte(text)) {
+					out = append(out, leadID)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, err
+			}
+			if n < 500 {
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // insertErasure writes the record of an erasure and sets its id.

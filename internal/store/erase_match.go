@@ -71,6 +71,18 @@ func (m *matcher) learn(ctx context.Context, tx *sql.Tx, d dialect, accountID in
 	return nil
 }
 
+// contacts returns the matcher without the names learn added: the phone,
+// the email and the contacts learned.
+func (m *matcher) contacts() *matcher {
+	c := &matcher{phone: m.phone, tail: m.tail}
+	for _, t := range m.texts {
+		if strings.IndexByte(t, '@') >= 0 || strings.Trim(t, "0123456789") == "" {
+			c.texts = append(c.texts, t)
+		}
+	}
+	return c
+}
+
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {
@@ -107,28 +119,79 @@ func (m *matcher) holdsText(b []byte) bool {
 	}
 	low := bytes.ToLower(b)
 	for _, t := range m.texts {
-		if bytes.Contains(low, []byte(t)) {
+		if containsWhole(low, []byte(t)) {
 			return true
 		}
 	}
 	return false
 }
 
+// containsWhole reports whether low holds t as a whole value: an email or
+// a number is not found inside a longer one (ivan@mail.ru is not in
+// petrivan@mail.ru nor in ivan@mail.ru.com; 9161234 is not in 79161234567).
+// Other texts (names) are found anywhere.
+func containsWhole(low, t []byte) bool {
+	email := bytes.IndexByte(t, '@') >= 0
+	digits := len(t) > 0 && strings.Trim(string(t), "0123456789") == ""
+	if !email && !digits {
+		return bytes.Contains(low, t)
+	}
+	for from := 0; ; {
+		i := bytes.Index(low[from:], t)
+		if i < 0 {
+			return false
+		}
+		start, end := from+i, from+i+len(t)
+		from = start + 1
+		if digits {
+			if (start == 0 || !isDigit(low[start-1])) && (end == len(low) || !isDigit(low[end])) {
+				return true
+			}
+			continue
+		}
+		// An email's local part goes on to the left in these characters, its
+		// domain to the right in letters, digits, '-' and '.' before a label.
+		before := start > 0 && (isAlnum(low[start-1]) || strings.IndexByte("._%+-!#$&'*/=?^`{|}~", low[start-1]) >= 0)
+		after := end < len(low) && (isAlnum(low[end]) || low[end] == '-' || low[end] == '_' ||
+			low[end] == '.' && end+1 < len(low) && (isAlnum(low[end+1]) || low[end+1] == '-'))
+		if !before && !after {
+			return true
+		}
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isAlnum(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
 // holdsPhone looks at every run of digits in b, separators a number is
-// written with ( ()-.+) left out: a run ending in the phone's last ten
-// digits and at most two digits longer than the phone (a trunk prefix 8,
-// an international 00) is the phone.
+// written with ( ()-.+) left out: a run is the phone when it is the phone,
+// or its last ten digits after nothing or after what goes before them when
+// it is dialled: its country code, 00 and the code, 810 and the code, a
+// trunk prefix (8 for +7, 0 elsewhere). Another country's number ending in
+// the same ten digits, or a longer number holding them, is not the phone.
+// In free text a number may follow another after a separator («заявка 2
+// +7 916 …»): a run's part from a separator on is the phone when it is
+// written in full (with its code or trunk prefix), not its bare ten digits,
+// which end another country's number as well (+1 916 123-4567).
 func (m *matcher) holdsPhone(b []byte) bool {
 	run := make([]byte, 0, 20)
+	var starts []int // where the run's digits went on after a separator
 	check := func() bool {
-		ok := len(run) >= len(m.tail) && len(run) <= len(m.phone)+2 && bytes.HasSuffix(run, []byte(m.tail))
-		run = run[:0]
+		ok := m.isPhone(string(run), true)
+		for _, i := range starts {
+			ok = ok || m.isPhone(string(run[i:]), false)
+		}
+		run, starts = run[:0], starts[:0]
 		return ok
 	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
 		case c >= '0' && c <= '9':
+			if i > 0 && len(run) > 0 && (b[i-1] < '0' || b[i-1] > '9') {
+				starts = append(starts, len(run))
+			}
 			run = append(run, c)
 		case len(run) > 0 && strings.IndexByte(" ()-.+", c) >= 0 && i+1 < len(b) && strings.IndexByte("0123456789 ()-.+", b[i+1]) >= 0:
 			// a separator inside a number
@@ -139,6 +202,30 @@ func (m *matcher) holdsPhone(b []byte) bool {
 		}
 	}
 	return len(run) > 0 && check()
+}
+
+// isPhone reports whether a run of digits is the subject's phone; bare
+// lets it be the last ten digits alone.
+func (m *matcher) isPhone(run string, bare bool) bool {
+	if run == m.phone || run == "00"+m.phone {
+		return true
+	}
+	prefix, ok := strings.CutSuffix(run, m.tail)
+	if !ok || len(m.phone) <= len(m.tail) {
+		return false
+	}
+	cc := m.phone[:len(m.phone)-len(m.tail)]
+	trunk := "0"
+	if cc == "7" {
+		trunk = "8"
+	}
+	switch prefix {
+	case "":
+		return bare
+	case cc, "00" + cc, "810" + cc, trunk:
+		return true
+	}
+	return false
 }
 
 // maxFilePart bounds what holdsFile reads of one part of a spreadsheet.
@@ -169,9 +256,9 @@ func (m *matcher) holdsFile(data []byte) bool {
 }
 
 // redactChanges replaces the personal values of a history entry (a JSON
-// object of field → [old, new]) with lead.ErasedText; ok is false when it
-// holds none.
-func (m *matcher) redactChanges(raw []byte) ([]byte, bool) {
+// object of field → [old, new]) with lead.ErasedText — with onlyHolding, the
+// values that hold the subject; ok is false when it holds none.
+func (m *matcher) redactChanges(raw []byte, onlyHolding bool) ([]byte, bool) {
 	var changes map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &changes); err != nil {
 		if m.holds(raw) {
@@ -181,7 +268,8 @@ func (m *matcher) redactChanges(raw []byte) ([]byte, bool) {
 	}
 	changed := false
 	for k, v := range changes {
-		if !personalFields[k] && !strings.HasPrefix(k, "extra") && !m.holds(v) {
+		personal := (personalFields[k] || strings.HasPrefix(k, "extra")) && !onlyHolding
+		if !personal && !m.holds(v) {
 			continue
 		}
 		var pair []json.RawMessage
@@ -190,7 +278,7 @@ func (m *matcher) redactChanges(raw []byte) ([]byte, bool) {
 		}
 		erased, _ := json.Marshal(lead.ErasedText)
 		for i, p := range pair {
-			if string(p) != "null" {
+			if string(p) != "null" && (personal || m.holds(p)) {
 				pair[i] = erased
 			}
 		}
@@ -208,7 +296,7 @@ func (m *matcher) redactChanges(raw []byte) ([]byte, bool) {
 
 // redactPayload redacts the changes a queued event carries (job.go's
 // leadEventPayload).
-func (m *matcher) redactPayload(raw []byte) ([]byte, bool) {
+func (m *matcher) redactPayload(raw []byte, onlyHolding bool) ([]byte, bool) {
 	var p map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return nil, false
@@ -217,7 +305,7 @@ func (m *matcher) redactPayload(raw []byte) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	out, ok := m.redactChanges(c)
+	out, ok := m.redactChanges(c, onlyHolding)
 	if !ok {
 		return nil, false
 	}

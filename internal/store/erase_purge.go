@@ -48,7 +48,7 @@ func (s *Store) secureConn(ctx context.Context, fn func(conn *sql.Conn) error) e
 }
 
 // purgeTables are the tables an erasure changes, vacuumed on PostgreSQL.
-var purgeTables = []string{"leads", "clients", "deliveries", "idempotency_keys", "lead_events", "jobs", "lead_notes", "tasks", "import_files"}
+var purgeTables = []string{"leads", "clients", "deliveries", "idempotency_keys", "lead_events", "jobs", "lead_notes", "tasks", "import_files", "saved_filters"}
 
 // purge clears the engine's own copies of what an erasure changed. SQLite:
 // the search index's segments still hold the old trigrams until merged

@@ -81,6 +81,18 @@ func (s *Store) migrate(ctx context.Context, upTo int) ([]string, error) {
 			if n > 0 {
 				return nil
 			}
+			if s.dialect.name == "postgres" {
+				// Other processes — an older leadbox during a rolling upgrade —
+				// may be writing leads. A migration that fills a table from
+				// leads and then adds the triggers that keep it (0014's tallies
+				// and hours) would miss a lead committed in between: its
+				// writes wait until the migration commits. Reads go on.
+				if _, err := tx.ExecContext(ctx, `DO $$ BEGIN
+					IF to_regclass('leads') IS NOT NULL THEN LOCK TABLE leads IN SHARE ROW EXCLUSIVE MODE; END IF;
+				END $$`); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}

@@ -137,7 +137,7 @@ type dupFound struct {
 
 type origin struct {
 	exists      bool
-	reprocessed bool // marked re-processed, or a lead points to it
+	reprocessed bool // marked re-processed or erased, or a lead points to it
 	keyStatus   int  // the status stored for its Idempotency-Key, 0 for none
 }
 

@@ -120,8 +120,10 @@ func (s *Store) ReprocessDelivery(ctx context.Context, accountID, sourceID, deli
 }
 
 // originSQL reads the state of a delivery being re-processed ($1, of account
-// $2) and of its Idempotency-Key ($4, of source $3), for scanOrigin.
-const originSQL = `SELECT d.reprocessed_at IS NOT NULL OR EXISTS (SELECT 1 FROM leads l WHERE l.delivery_id = d.id),
+// $2) and of its Idempotency-Key ($4, of source $3), for scanOrigin. An
+// erased request counts as done: read before its erasure, it must not bring
+// the subject's data back as a lead.
+const originSQL = `SELECT d.reprocessed_at IS NOT NULL OR d.erased_at IS NOT NULL OR EXISTS (SELECT 1 FROM leads l WHERE l.delivery_id = d.id),
 	coalesce((SELECT k.status FROM idempotency_keys k WHERE k.source_id = $3 AND k.key = $4), 0)
 	FROM deliveries d WHERE d.id = $1 AND d.account_id = $2`
 

@@ -23,6 +23,12 @@ type dialect struct {
 	skipLocked string
 	// lazyCommit starts the job queue's bookkeeping transactions (CycleJobs).
 	lazyCommit string
+	// lockTallies, when set, locks an account's lead_tallies rows ($1) in
+	// their key order: a transaction that edits many leads takes it first,
+	// so that it and the pipeline's groups (whose trigger takes the rows in
+	// the same order) never wait for each other in a circle. SQLite has one
+	// writer.
+	lockTallies string
 	// inIDs is "id IN the list of ids in $n" for one statement of any
 	// length, with the argument idsArg makes of the ids.
 	inIDs  func(n int) string
@@ -136,6 +142,8 @@ func init() {
 var postgresDialect = dialect{
 	name:       "postgres",
 	skipLocked: " FOR UPDATE SKIP LOCKED",
+	lockTallies: `SELECT 1 FROM lead_tallies WHERE account_id = $1
+		ORDER BY source_id, stage_id, owner_id, dup FOR UPDATE`,
 	lazyCommit: "SET LOCAL synchronous_commit = off",
 	inIDs:      func(n int) string { return "id = ANY($" + strconv.Itoa(n) + "::bigint[])" },
 	idsArg:     func(ids []int64) any { return ids },

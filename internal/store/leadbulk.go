@@ -22,7 +22,7 @@ const msgBulkMax = "За один раз можно изменить не бол
 // transaction that changes it). Leads gone meanwhile are skipped; it
 // returns how many leads changed.
 func (s *Store) EditLeads(ctx context.Context, accountID int64, userID *int64, ids []int64, p LeadPatch) (int, error) {
-	return s.eachLeadTx(ctx, ids, func(tx *sql.Tx, id int64) (bool, error) {
+	return s.eachLeadTx(ctx, accountID, ids, func(tx *sql.Tx, id int64) (bool, error) {
 		_, changed, err := s.updateLeadTx(ctx, tx, accountID, userID, id, p)
 		return changed, err
 	})
@@ -31,14 +31,17 @@ func (s *Store) EditLeads(ctx context.Context, accountID int64, userID *int64, i
 // DeleteLeads deletes many leads of the account, each as DeleteLead would.
 // Leads gone meanwhile are skipped; it returns how many were deleted.
 func (s *Store) DeleteLeads(ctx context.Context, accountID int64, userID *int64, ids []int64) (int, error) {
-	return s.eachLeadTx(ctx, ids, func(tx *sql.Tx, id int64) (bool, error) {
+	return s.eachLeadTx(ctx, accountID, ids, func(tx *sql.Tx, id int64) (bool, error) {
 		return true, s.deleteLeadTx(ctx, tx, accountID, userID, id)
 	})
 }
 
-// eachLeadTx runs one edit per lead, bulkChunk leads a transaction, and
-// counts the leads it changed; a lead not found is skipped.
-func (s *Store) eachLeadTx(ctx context.Context, ids []int64, edit func(tx *sql.Tx, id int64) (bool, error)) (int, error) {
+// eachLeadTx runs one edit per lead of the account, bulkChunk leads a
+// transaction, and counts the leads it changed; a lead not found is
+// skipped. Each transaction first takes the account's tallies in key order
+// (dialect.lockTallies): edited one by one, the leads would take them in
+// their own order, and two bulk edits, or one and the pipeline, deadlocked.
+func (s *Store) eachLeadTx(ctx context.Context, accountID int64, ids []int64, edit func(tx *sql.Tx, id int64) (bool, error)) (int, error) {
 	if len(ids) > MaxBulk {
 		return 0, lead.Errorf(lead.EInvalid, "ids", msgBulkMax, MaxBulk)
 	}
@@ -48,6 +51,11 @@ func (s *Store) eachLeadTx(ctx context.Context, ids []int64, edit func(tx *sql.T
 		n := 0
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			n = 0
+			if s.dialect.lockTallies != "" {
+				if _, err := tx.ExecContext(ctx, s.dialect.lockTallies, accountID); err != nil {
+					return err
+				}
+			}
 			for _, id := range chunk {
 				changed, err := edit(tx, id)
 				var le *lead.Error

@@ -51,23 +51,31 @@ func (t taskItem) CanDelete() bool {
 
 // handleTaskDelete deletes a task and goes back where its form was.
 func (s *Server) handleTaskDelete(w http.ResponseWriter, r *http.Request) {
-	ss := sessionOf(r)
-	id, err := lead.ParseID(r.PathValue("id"))
-	if err != nil {
-		s.uiError(w, r, err)
-		return
-	}
-	t, err := s.store.GetTask(r.Context(), ss.User.AccountID, id)
-	if err != nil {
-		s.uiError(w, r, err)
+	t, ok := s.formTask(w, r)
+	if !ok {
 		return
 	}
 	back := taskBack(r, t)
-	if err := s.store.DeleteTask(r.Context(), ss.User.AccountID, id, noteEditor(ss)); err != nil {
+	if err := s.store.DeleteTask(r.Context(), t.AccountID, t.ID, noteEditor(sessionOf(r))); err != nil {
 		s.formError(w, r, err, back)
 		return
 	}
 	s.done(w, r, back, "task.deleted")
+}
+
+// formTask is the task a form's path names, of the user's account; false
+// when there is none (the error page is sent): another account's task is
+// not found, whatever the form says.
+func (s *Server) formTask(w http.ResponseWriter, r *http.Request) (lead.Task, bool) {
+	id, err := lead.ParseID(r.PathValue("id"))
+	if err == nil {
+		var t lead.Task
+		if t, err = s.store.GetTask(r.Context(), sessionOf(r).User.AccountID, id); err == nil {
+			return t, true
+		}
+	}
+	s.uiError(w, r, err)
+	return lead.Task{}, false
 }
 
 // dueLayouts are what a datetime-local input sends, with or without seconds.
@@ -124,17 +132,11 @@ func (s *Server) handleTaskCreate(w http.ResponseWriter, r *http.Request) {
 
 // handleTaskEdit changes a task's text and due time ("перенести").
 func (s *Server) handleTaskEdit(w http.ResponseWriter, r *http.Request) {
-	ss := sessionOf(r)
-	id, err := lead.ParseID(r.PathValue("id"))
-	if err != nil {
-		s.uiError(w, r, err)
+	t, ok := s.formTask(w, r)
+	if !ok {
 		return
 	}
-	t, err := s.store.GetTask(r.Context(), ss.User.AccountID, id)
-	if err != nil {
-		s.uiError(w, r, err) // another account's task is not found, whatever the form says
-		return
-	}
+	ss, id := sessionOf(r), t.ID
 	back := taskBack(r, t)
 	text := r.PostFormValue("text")
 	due, err := parseDue(r.PostFormValue("due"), s.zone(sessionOf(r).Zone))

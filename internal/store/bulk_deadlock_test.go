@@ -12,9 +12,9 @@ import (
 // TestBulkEditsDoNotDeadlock: on PostgreSQL every lead edit moves the lead
 // between two rows of lead_tallies (migration 0014). Two bulk edits of
 // different leads of two sources, taking them in opposite orders, used to
-// lock those rows in opposite orders and deadlock: after a second
-// PostgreSQL failed one of them, and the edit answered an error (9
-// deadlocks in 80 edits here).
+// lock those rows in opposite orders and deadlock: PostgreSQL broke each
+// after a second, the transaction ran again, and an edit whose five tries
+// all deadlocked answered an error (9 deadlocks in 80 edits here).
 func TestBulkEditsDoNotDeadlock(t *testing.T) {
 	f := newFixture(t, "postgres")
 	ctx := context.Background()

@@ -271,32 +271,48 @@ func (s *Store) eraseOldRequests(ctx context.Context, accountID int64, days int,
 	if mark < 0 {
 		mark = scanned
 	}
+	// Each chunk's transaction blanks its rows and keeps the record true to
+	// them: the first that blanks any writes it, later ones add to its
+	// count, so a run cut short leaves a record of what it did. A chunk
+	// counts what its own committed transaction changed, once, however
+	// often the transaction ran.
 	for len(old) > 0 || mark != erasedTo {
 		chunk := old[:min(len(old), retentionChunk)]
 		old = old[len(chunk):]
 		last := len(old) == 0
+		var id, n int64
 		err := s.eraseTx(ctx, func(tx *sql.Tx) error {
+			id, n = e.ID, 0
 			res, err := tx.ExecContext(ctx, `UPDATE deliveries SET body = $1, query = '', mapped = NULL, remote_addr = '', notes = '', erased_at = $2
 				WHERE account_id = $3 AND erased_at IS NULL AND `+s.in("id", 4), []byte{}, now.Unix(), accountID, s.dialect.idsArg(chunk))
 			if err != nil {
 				return err
 			}
-			n, _ := res.RowsAffected()
-			e.Counts.Deliveries += n
+			n, _ = res.RowsAffected()
+			switch {
+			case n > 0 && id == 0:
+				rec := e
+				rec.Counts.Deliveries = n
+				if err := insertErasure(ctx, tx, &rec); err != nil {
+					return err
+				}
+				id = rec.ID
+			case n > 0:
+				if _, err := tx.ExecContext(ctx, "UPDATE erasures SET deliveries = deliveries + $1 WHERE id = $2", n, id); err != nil {
+					return err
+				}
+			}
 			if !last {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, "UPDATE accounts SET raw_erased_to = $1 WHERE id = $2", mark, accountID); err != nil {
-				return err
-			}
-			if e.Counts.Deliveries == 0 {
-				return nil
-			}
-			return insertErasure(ctx, tx, &e)
+			_, err = tx.ExecContext(ctx, "UPDATE accounts SET raw_erased_to = $1 WHERE id = $2", mark, accountID)
+			return err
 		})
 		if err != nil {
 			return e, fmt.Errorf("retention: %w", err)
 		}
+		e.ID = id
+		e.Counts.Deliveries += n
 		if last {
 			break
 		}

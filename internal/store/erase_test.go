@@ -335,6 +335,23 @@ func TestRawRetention(t *testing.T) {
 		if out, err := s.EraseOldRequests(ctx); err != nil || len(out) != 1 || out[0].Counts.Deliveries != 1 {
 			t.Errorf("a later run = %+v, %v", out, err)
 		}
+
+		// More than one transaction's worth (2,000 rows each): one record
+		// counts them all, in the database as in the answer.
+		exec(t, s, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500)
+			INSERT INTO deliveries (account_id, source_id, received_at, method, status, body)
+			SELECT $1, $2, $3, 'POST', 422, $4 FROM n`, f.acc.ID, f.src.ID, t0.Add(14*24*time.Hour).UnixMilli(), []byte(`{"phone":"нет"}`))
+		now = t0.Add(30 * 24 * time.Hour)
+		out, err = s.EraseOldRequests(ctx)
+		if err != nil || len(out) != 1 || out[0].Counts.Deliveries != 4500 {
+			t.Fatalf("a run over 4500 rows = %+v, %v", out, err)
+		}
+		if n := countRows(t, s, "SELECT deliveries FROM erasures WHERE id = $1", out[0].ID); n != 4500 {
+			t.Fatalf("the record counts %d rows, want 4500", n)
+		}
+		if n := countRows(t, s, "SELECT count(*) FROM deliveries WHERE erased_at IS NULL AND received_at < $1", t0.Add(23*24*time.Hour).UnixMilli()); n != 0 {
+			t.Fatalf("%d old rows left", n)
+		}
 	})
 }
 

@@ -16,6 +16,12 @@ func (d *Decoder) NormalizePhone(s string) (string, bool) {
 	if n, ok := d.russianMobile(s); ok {
 		return n, true
 	}
+	return d.libPhone(s)
+}
+
+// libPhone is NormalizePhone by libphonenumber alone, without the fast path
+// for Russian mobiles.
+func (d *Decoder) libPhone(s string) (string, bool) {
 	num, err := phonenumbers.Parse(strings.TrimSpace(s), d.region)
 	if err != nil {
 		return "", false

@@ -72,14 +72,7 @@ func TestAccessibility(t *testing.T) {
 	exe := chromium(t)
 	axe := axeSource(t)
 	f := setup(t, "sqlite")
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
-	defer cancel()
+	ctx := browser(t, exe, 120*time.Second)
 	base := f.b.URL
 	open := func(path, ready string) {
 		t.Helper()

@@ -126,15 +126,23 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
-func run(t *testing.T, f *fixture, exe, engine string) {
+// browser starts headless Chromium at exe (a 1280×900 window) for the
+// test, closed when it ends, and returns its context, which ends after
+// timeout.
+func browser(t *testing.T, exe string, timeout time.Duration) context.Context {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1280, 900))
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
+	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	t.Cleanup(cancel)
+	ctx, cancel = context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func run(t *testing.T, f *fixture, exe, engine string) {
+	ctx := browser(t, exe, 90*time.Second)
 	base := f.b.URL
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

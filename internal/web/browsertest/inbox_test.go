@@ -48,15 +48,7 @@ type page struct {
 }
 
 func newPage(t *testing.T, f *fixture, exe, engine string) *page {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	ctx, cancel = context.WithTimeout(ctx, 150*time.Second)
-	t.Cleanup(cancel)
-	return &page{t: t, f: f, ctx: ctx, base: f.b.URL, engine: engine}
+	return &page{t: t, f: f, ctx: browser(t, exe, 150*time.Second), base: f.b.URL, engine: engine}
 }
 
 func (p *page) do(name string, actions ...chromedp.Action[chromedp.Void]) {

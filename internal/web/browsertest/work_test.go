@@ -33,14 +33,7 @@ func TestBrowserWork(t *testing.T) {
 
 func work(t *testing.T, f *fixture, exe, engine string) {
 	ctx := context.Background()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	bctx, cancel = context.WithTimeout(bctx, 90*time.Second)
-	defer cancel()
+	bctx := browser(t, exe, 90*time.Second)
 	base := f.b.URL
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

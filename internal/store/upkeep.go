@@ -3,7 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // PostgreSQL plans leadbox's queries from table statistics that ANALYZE
@@ -72,7 +73,7 @@ func (s *Store) Upkeep(ctx context.Context) ([]TableUpkeep, error) {
 			stmt = "VACUUM (ANALYZE) "
 		}
 		// VACUUM cannot run in a transaction: on the pool, by itself.
-		if _, err := s.write.ExecContext(ctx, stmt+quoteIdent(t.name)); err != nil {
+		if _, err := s.write.ExecContext(ctx, stmt+pgx.Identifier{t.name}.Sanitize()); err != nil {
 			return done, fmt.Errorf("upkeep: %s%s: %w", stmt, t.name, err)
 		}
 		done = append(done, u)
@@ -101,9 +102,4 @@ func (s *Store) tableStats(ctx context.Context) ([]tableStats, error) {
 		out = append(out, t)
 	}
 	return out, rows.Err()
-}
-
-// quoteIdent quotes a PostgreSQL identifier.
-func quoteIdent(name string) string {
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }

@@ -12,18 +12,23 @@ import (
 // taskRow is a task as the card and «Мои задачи» show it.
 type taskRow struct {
 	store.TaskItem
-	Assignee   string
-	AssigneeID int64       // 0 for none
-	Users      []lead.User // whom the edit form offers: the account's active users and the assignee
+	Assignee string
+	Users    []lead.User // whom the edit form offers: the account's active users and the assignee
+}
+
+// AssignedTo is the assignee's id, 0 for none: what the form's select
+// compares user ids with.
+func (t taskRow) AssignedTo() int64 {
+	if t.AssigneeID == nil {
+		return 0
+	}
+	return *t.AssigneeID
 }
 
 func (n *names) tasks(ts []store.TaskItem) []taskRow {
 	out := make([]taskRow, len(ts))
 	for i, t := range ts {
 		out[i] = taskRow{TaskItem: t, Assignee: name(n.user, t.AssigneeID), Users: n.Users}
-		if t.AssigneeID != nil {
-			out[i].AssigneeID = *t.AssigneeID
-		}
 	}
 	return out
 }
